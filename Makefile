@@ -1,0 +1,57 @@
+# agno-session: `make run` serves the API on :8080, `make test` runs every check CI runs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PGDATA_DIR ?= .pgdata
+
+.PHONY: install run test lint lint-deploy unit contract-test smoke bench system-deps clean
+
+$(STAMP): setup.py pyproject.toml scripts/system-deps.sh
+	bash scripts/system-deps.sh
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+system-deps:
+	bash scripts/system-deps.sh
+
+# Serve on :8080. Without AGNO_PG_DSN / DATABASE_URL / AGNO_SESSION_DSN_MAP, a local PostgreSQL
+# cluster is started in $(PGDATA_DIR) from the system binaries.
+run: install
+	@if [ -z "$$AGNO_PG_DSN$$DATABASE_URL$$AGNO_SESSION_DSN_MAP" ]; then \
+		dsn=$$($(PY) -m service.devpg start $(PGDATA_DIR) --database agno) || exit 1; \
+		echo "local PostgreSQL: $$dsn (stop: $(PY) -m service.devpg stop $(PGDATA_DIR))"; \
+		export AGNO_PG_DSN=$$dsn; exec $(PY) -m service; \
+	else exec $(PY) -m service; fi
+
+lint: install
+	$(VENV)/bin/ruff check service tests bench scripts
+	$(VENV)/bin/ruff format --check service tests bench scripts
+	$(VENV)/bin/mypy
+
+lint-deploy: install
+	bash scripts/lint-deploy.sh
+
+unit: install
+	$(PY) -m pytest -q -m "not contract" -p no:cacheprovider
+
+contract-test: install
+	bash scripts/contract-test.sh
+
+test: lint lint-deploy
+	$(PY) -m pytest -q -p no:cacheprovider
+
+smoke: install
+	bash scripts/smoke-local.sh
+
+bench: install
+	bash bench/run.sh
+
+clean:
+	-$(PY) -m service.devpg stop $(PGDATA_DIR)
+	rm -rf $(VENV) .venv-agentos .venv-deploy $(PGDATA_DIR) *.egg-info

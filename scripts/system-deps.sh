@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# System packages the project needs on a fresh Debian machine: PostgreSQL server binaries (tests and
+# `make run` start throwaway clusters from them) and python3-venv. Installs with apt-get when root;
+# otherwise says what is missing.
+set -euo pipefail
+
+missing=()
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+python3 -c "import venv, ensurepip" 2>/dev/null || missing+=(python3-venv)
+command -v curl >/dev/null || missing+=(curl)
+command -v jq >/dev/null || missing+=(jq)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian starts a default cluster on install; the project never uses it.
+  if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q online; then
+    pg_lsclusters -h | awk '$4 == "online" {print $1, $2}' | while read -r ver name; do
+      pg_ctlcluster "$ver" "$name" stop || true
+    done
+  fi
+else
+  echo "missing system packages: ${missing[*]} (run as root, or: sudo apt-get install -y ${missing[*]})" >&2
+  exit 1
+fi

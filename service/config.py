@@ -1,0 +1,188 @@
+"""Configuration from the environment: one frozen dataclass, validated at start-up.
+
+Every problem raises `ConfigError` with one line naming the variable; DSNs are never echoed
+(only their db_id), so a password cannot reach a log through a configuration error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+SINGLE_DB_ID = "default"
+
+
+class ConfigError(ValueError):
+    """A bad environment value; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Config:
+    dsn_map: tuple[tuple[str, str], ...]
+    """(db_id, libpq dsn) pairs in configuration order."""
+    default_db_id: str | None
+    """Database used when a request names no db_id; None: db_id required when several are configured."""
+    host: str = "0.0.0.0"
+    port: int = 8080
+    security_key: str | None = None
+    auto_provision: bool = True
+    db_schema: str = "ai"
+    session_table: str = "agno_sessions"
+    runs_table: str = "agno_runs"
+    pool_min_size: int = 0
+    pool_max_size: int = 10
+    pool_timeout: float = 5.0
+    request_timeout: float = 60.0
+    statement_timeout: float = 55.0
+    max_body_bytes: int = 1024 * 1024
+    max_page_size: int = 1000
+    workers: int = 1
+    drain_seconds: float = 10.0
+    log_level: str = "INFO"
+    trust_proxy_headers: bool = True
+
+    @property
+    def db_ids(self) -> list[str]:
+        return [db_id for db_id, _ in self.dsn_map]
+
+
+def normalize_dsn(dsn: str, variable: str) -> str:
+    """Accept postgres://, postgresql://, postgresql+<driver>:// URLs and libpq key=value strings."""
+    dsn = dsn.strip()
+    if not dsn:
+        raise ConfigError(f"{variable}: empty DSN")
+    match = re.match(r"^(postgres|postgresql)(\+[a-z0-9_]+)?://", dsn)
+    if match:
+        return "postgresql://" + dsn[match.end() :]
+    if "://" in dsn:
+        raise ConfigError(f"{variable}: unsupported DSN scheme (use postgresql://, postgres:// or key=value)")
+    if "=" not in dsn:
+        raise ConfigError(f"{variable}: not a PostgreSQL DSN (expected a URL or libpq key=value pairs)")
+    return dsn
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name}: expected true or false, got {raw!r}")
+
+
+def _number(env: Mapping[str, str], name: str, default: float, minimum: float, integer: bool = False) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        kind = "an integer" if integer else "a number"
+        raise ConfigError(f"{name}: expected {kind}, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name}: must be at least {minimum:g}, got {raw!r}")
+    return value
+
+
+def _identifier(env: Mapping[str, str], name: str, default: str) -> str:
+    value = (env.get(name) or default).strip()
+    if not _IDENTIFIER.match(value):
+        raise ConfigError(f"{name}: not a plain SQL identifier: {value!r}")
+    return value
+
+
+def _dsn_map(env: Mapping[str, str]) -> tuple[tuple[tuple[str, str], ...], str | None]:
+    raw_map = env.get("AGNO_SESSION_DSN_MAP", "").strip()
+    default_raw = env.get("AGNO_DEFAULT_DB_ID")
+    if raw_map:
+        try:
+            pairs = _ordered_pairs(raw_map)
+        except ValueError:
+            raise ConfigError('AGNO_SESSION_DSN_MAP: not valid JSON (expected {"db_id": "dsn", ...})') from None
+        if not pairs:
+            raise ConfigError("AGNO_SESSION_DSN_MAP: no databases in the map")
+        dsn_map = []
+        for db_id, dsn in pairs:
+            if not isinstance(dsn, str) or not db_id.strip():
+                raise ConfigError(f"AGNO_SESSION_DSN_MAP: entry {db_id!r} must map a non-empty id to a DSN string")
+            dsn_map.append((db_id, normalize_dsn(dsn, f"AGNO_SESSION_DSN_MAP[{db_id}]")))
+        ids = [db_id for db_id, _ in dsn_map]
+        if len(set(ids)) != len(ids):
+            raise ConfigError("AGNO_SESSION_DSN_MAP: duplicate db_id")
+        if default_raw is None:
+            return tuple(dsn_map), ids[0]
+        if default_raw == "":
+            return tuple(dsn_map), ids[0] if len(ids) == 1 else None
+        if default_raw not in ids:
+            raise ConfigError(f"AGNO_DEFAULT_DB_ID: {default_raw!r} is not a key of AGNO_SESSION_DSN_MAP")
+        return tuple(dsn_map), default_raw
+    for variable in ("AGNO_PG_DSN", "DATABASE_URL"):
+        dsn = env.get(variable, "").strip()
+        if dsn:
+            db_id = (default_raw or "").strip() or SINGLE_DB_ID
+            return ((db_id, normalize_dsn(dsn, variable)),), db_id
+    raise ConfigError("no database configured: set AGNO_PG_DSN, DATABASE_URL or AGNO_SESSION_DSN_MAP")
+
+
+def _ordered_pairs(raw: str) -> list[tuple[str, object]]:
+    """The map's entries in JSON text order (the first key is the default database)."""
+    pairs: list[tuple[str, object]] = []
+
+    def hook(items: list[tuple[str, object]]) -> dict[str, object]:
+        pairs.clear()
+        pairs.extend(items)
+        return dict(items)
+
+    value = json.loads(raw, object_pairs_hook=hook)
+    if not isinstance(value, dict):
+        raise ValueError("not an object")
+    return list(pairs)
+
+
+def load_config(env: Mapping[str, str] | None = None) -> Config:
+    env = os.environ if env is None else env
+    dsn_map, default_db_id = _dsn_map(env)
+    session_table = _identifier(env, "AGNO_SESSION_TABLE", "agno_sessions")
+    runs_default = "agno_runs" if session_table == "agno_sessions" else f"{session_table}_runs"
+    request_timeout = _number(env, "AGNO_REQUEST_TIMEOUT", 60.0, 0.1)
+    statement_default = max(request_timeout - 5.0, request_timeout * 0.9)
+    statement_timeout = _number(env, "AGNO_STATEMENT_TIMEOUT", statement_default, 0.01)
+    pool_min = int(_number(env, "AGNO_POOL_MIN_SIZE", 0, 0, integer=True))
+    pool_max = int(_number(env, "AGNO_POOL_MAX_SIZE", 10, 1, integer=True))
+    if pool_min > pool_max:
+        raise ConfigError("AGNO_POOL_MIN_SIZE: larger than AGNO_POOL_MAX_SIZE")
+    log_level = (env.get("AGNO_LOG_LEVEL") or "INFO").strip().upper()
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ConfigError(f"AGNO_LOG_LEVEL: unknown level {log_level!r}")
+    key = env.get("OS_SECURITY_KEY")
+    return Config(
+        dsn_map=dsn_map,
+        default_db_id=default_db_id,
+        host=(env.get("AGNO_SERVICE_HOST") or "0.0.0.0").strip(),
+        port=int(_number(env, "AGNO_SERVICE_PORT", 8080, 0, integer=True)),
+        security_key=key if key else None,
+        auto_provision=_bool(env, "AGNO_AUTO_PROVISION", True),
+        db_schema=_identifier(env, "AGNO_DB_SCHEMA", "ai"),
+        session_table=session_table,
+        runs_table=_identifier(env, "AGNO_RUNS_TABLE", runs_default),
+        pool_min_size=pool_min,
+        pool_max_size=pool_max,
+        pool_timeout=_number(env, "AGNO_POOL_TIMEOUT", 5.0, 0.01),
+        request_timeout=request_timeout,
+        statement_timeout=statement_timeout,
+        max_body_bytes=int(_number(env, "AGNO_MAX_BODY_BYTES", 1024 * 1024, 1, integer=True)),
+        max_page_size=int(_number(env, "AGNO_MAX_PAGE_SIZE", 1000, 1, integer=True)),
+        workers=int(_number(env, "AGNO_WORKERS", 1, 1, integer=True)),
+        drain_seconds=_number(env, "AGNO_DRAIN_SECONDS", 10.0, 0),
+        log_level=log_level,
+        trust_proxy_headers=_bool(env, "AGNO_TRUST_PROXY_HEADERS", True),
+    )

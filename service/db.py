@@ -1,0 +1,367 @@
+"""Databases: one aiopg pool per db_id, AgentOS's db_id rules, table provisioning and inspection.
+
+Pools are created with minsize 0, so the service starts (and reports not ready) while a database
+is down, and serves as soon as it appears. Tables are provisioned (or inspected) on first use
+per database and the result cached; a later schema change (e.g. AgentOS dropping the legacy
+`runs` column) is picked up by `invalidate()` after an undefined-table/column error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import aiopg
+import psycopg2
+import psycopg2.errors
+import psycopg2.extensions
+import psycopg2.extras
+
+from service import metrics
+from service.config import Config
+from service.errors import ApiError, DatabaseUnavailable, PoolExhausted, StatementTimeout, TablesMissing
+from service.jsonutil import loads
+from service.queries import Queries
+
+log = logging.getLogger("agno_session.db")
+T = TypeVar("T")
+
+psycopg2.extras.register_default_jsonb(loads=loads, globally=True)
+psycopg2.extras.register_default_json(loads=loads, globally=True)
+
+# Tables agno lets the `table` query parameter name (besides the sessions table), contract §1.5.
+OTHER_TABLES = ("agno_memories", "agno_metrics", "agno_eval_runs", "agno_knowledge", "agno_learnings")
+EMPTY_SESSIONS = (
+    "(SELECT NULL::varchar AS session_id, NULL::varchar AS session_type, NULL::varchar AS agent_id,"
+    " NULL::varchar AS team_id, NULL::varchar AS workflow_id, NULL::varchar AS user_id,"
+    " NULL::jsonb AS session_data, NULL::jsonb AS agent_data, NULL::jsonb AS team_data,"
+    " NULL::jsonb AS workflow_data, NULL::jsonb AS metadata, NULL::jsonb AS summary,"
+    " NULL::bigint AS created_at, NULL::bigint AS updated_at WHERE false)"
+)
+EMPTY_RUNS = (
+    "(SELECT NULL::varchar AS run_id, NULL::varchar AS session_id, NULL::bigint AS run_index,"
+    " NULL::jsonb AS run_data, NULL::bigint AS created_at WHERE false)"
+)
+
+
+@dataclass(frozen=True)
+class TableState:
+    sessions_exists: bool
+    runs_exists: bool
+    has_legacy_runs: bool
+
+
+class ConnectionLost(Exception):
+    """A pooled connection died under a statement (the server restarted or dropped it)."""
+
+
+class Cursor:
+    """Runs named queries on one connection; rows come back as plain dicts."""
+
+    def __init__(self, db: Database, cur: aiopg.Cursor) -> None:
+        self._db = db
+        self._cur = cur
+
+    async def _execute(self, name: str, params: dict[str, Any], fragments: dict[str, str]) -> None:
+        sql = self._db.sql(name, fragments)
+        started = time.perf_counter()
+        try:
+            await self._cur.execute(sql, params)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling() == 0:
+                metrics.DB_ERRORS.labels(self._db.db_id, "timeout").inc()
+                raise StatementTimeout(name) from None
+            raise
+        except psycopg2.extensions.QueryCanceledError:
+            metrics.DB_ERRORS.labels(self._db.db_id, "timeout").inc()
+            raise StatementTimeout(name) from None
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+            metrics.DB_ERRORS.labels(self._db.db_id, "connection").inc()
+            raise ConnectionLost(str(exc)) from exc
+        except (psycopg2.errors.UndefinedTable, psycopg2.errors.UndefinedColumn):
+            metrics.DB_ERRORS.labels(self._db.db_id, "query").inc()
+            self._db.invalidate()
+            raise
+        except psycopg2.Error:
+            metrics.DB_ERRORS.labels(self._db.db_id, "query").inc()
+            raise
+        finally:
+            metrics.DB_QUERY_DURATION.labels(self._db.db_id, name).observe(time.perf_counter() - started)
+
+    def _rows(self, raw: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+        columns = [column.name for column in self._cur.description or ()]
+        return [dict(zip(columns, row, strict=True)) for row in raw]
+
+    async def all(self, name: str, params: dict[str, Any], **fragments: str) -> list[dict[str, Any]]:
+        await self._execute(name, params, fragments)
+        return self._rows(await self._cur.fetchall())
+
+    async def one(self, name: str, params: dict[str, Any], **fragments: str) -> dict[str, Any] | None:
+        await self._execute(name, params, fragments)
+        row = await self._cur.fetchone()
+        return None if row is None else self._rows([row])[0]
+
+    async def value(self, name: str, params: dict[str, Any], **fragments: str) -> Any:
+        await self._execute(name, params, fragments)
+        row = await self._cur.fetchone()
+        return None if row is None else row[0]
+
+    async def run(self, name: str, params: dict[str, Any], **fragments: str) -> int:
+        await self._execute(name, params, fragments)
+        return int(self._cur.rowcount)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        async with self._cur.begin():
+            yield
+
+
+class Database:
+    """One configured database: its pool, its table state and its rendered queries."""
+
+    def __init__(self, db_id: str, dsn: str, config: Config, queries: Queries) -> None:
+        self.db_id = db_id
+        self._dsn = dsn
+        self._config = config
+        self._queries = queries
+        self._pool: aiopg.Pool | None = None
+        self._pool_lock = asyncio.Lock()
+        self._state: TableState | None = None
+        self._state_lock = asyncio.Lock()
+        schema, sessions, runs = config.db_schema, config.session_table, config.runs_table
+        self._names = {
+            "schema": schema,
+            "sessions": sessions,
+            "runs": runs,
+        }
+        self._identifiers = {
+            "schema": _quote(schema),
+            "sessions": f"{_quote(schema)}.{_quote(sessions)}",
+            "runs": f"{_quote(schema)}.{_quote(runs)}",
+            "versions": f"{_quote(schema)}.{_quote('agno_schema_versions')}",
+            "sessions_name": sessions,
+            "runs_name": runs,
+        }
+
+    # ------------------------------------------------------------------ pool
+    async def pool(self) -> aiopg.Pool:
+        if self._pool is None:
+            async with self._pool_lock:
+                if self._pool is None:
+                    cfg = self._config
+                    options = (
+                        f"-c statement_timeout={int(cfg.statement_timeout * 1000)} "
+                        "-c client_connection_check_interval=100 "
+                        "-c idle_in_transaction_session_timeout=60000"
+                    )
+                    self._pool = await aiopg.create_pool(
+                        self._dsn,
+                        minsize=cfg.pool_min_size,
+                        maxsize=cfg.pool_max_size,
+                        timeout=cfg.request_timeout + 5,
+                        enable_hstore=False,
+                        pool_recycle=300,
+                        options=options,
+                        application_name="agno-session",
+                    )
+        return self._pool
+
+    def pool_stats(self) -> tuple[int, int, int]:
+        """(in_use, idle, max) connections of the pool."""
+        if self._pool is None:
+            return 0, 0, self._config.pool_max_size
+        size, free = self._pool.size, self._pool.freesize
+        return size - free, free, self._config.pool_max_size
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[aiopg.Connection]:
+        pool = await self.pool()
+        try:
+            conn = await asyncio.wait_for(pool.acquire(), self._config.pool_timeout)
+        except asyncio.TimeoutError:
+            raise PoolExhausted(self.db_id) from None
+        except (psycopg2.OperationalError, OSError) as exc:
+            metrics.DB_ERRORS.labels(self.db_id, "connection").inc()
+            raise DatabaseUnavailable(self.db_id) from exc
+        try:
+            yield conn
+        finally:
+            pool.release(conn)
+
+    @asynccontextmanager
+    async def cursor(self) -> AsyncIterator[Cursor]:
+        async with self._connection() as conn, conn.cursor() as cur:
+            yield Cursor(self, cur)
+
+    async def read(self, work: Callable[[Cursor], Awaitable[T]]) -> T:
+        """Run an idempotent read; retried once on a connection that died under it."""
+        await self.tables()
+        try:
+            async with self.cursor() as cur:
+                return await work(cur)
+        except ConnectionLost:
+            log.warning("connection to db %s lost during a read; retrying once", self.db_id)
+        try:
+            async with self.cursor() as cur:
+                return await work(cur)
+        except ConnectionLost as exc:
+            raise DatabaseUnavailable(self.db_id) from exc
+
+    async def write(self, work: Callable[[Cursor], Awaitable[T]]) -> T:
+        """Run a write in one transaction; needs the tables to exist."""
+        state = await self.tables()
+        if not (state.sessions_exists and state.runs_exists):
+            raise TablesMissing(self.db_id)
+        try:
+            async with self.cursor() as cur, cur.transaction():
+                return await work(cur)
+        except ConnectionLost as exc:
+            raise DatabaseUnavailable(self.db_id) from exc
+
+    # ------------------------------------------------------------------ tables
+    def invalidate(self) -> None:
+        self._state = None
+
+    async def tables(self) -> TableState:
+        """Provision agno's tables when allowed (once), then inspect them (cached)."""
+        if self._state is not None:
+            return self._state
+        async with self._state_lock:
+            if self._state is None:
+                try:
+                    if self._config.auto_provision:
+                        await self._provision()
+                    async with self.cursor() as cur:
+                        row = await cur.one("inspect_tables", self._inspect_params())
+                except ConnectionLost as exc:
+                    raise DatabaseUnavailable(self.db_id) from exc
+                assert row is not None
+                self._state = TableState(
+                    bool(row["sessions_exists"]), bool(row["runs_exists"]), bool(row["has_legacy_runs"])
+                )
+            return self._state
+
+    def _inspect_params(self) -> dict[str, Any]:
+        names = self._names
+        return {
+            "sessions_regclass": self._identifiers["sessions"],
+            "runs_regclass": self._identifiers["runs"],
+            "schema_name": names["schema"],
+            "sessions_name": names["sessions"],
+        }
+
+    async def _provision(self) -> None:
+        now_iso = datetime.now().isoformat()
+        async with self.cursor() as cur, cur.transaction():
+            await cur.run("provision_lock", {"schema_name": self._names["schema"]})
+            before = await cur.one("inspect_tables", self._inspect_params())
+            assert before is not None
+            await cur.run("create_schema", {})
+            await cur.run("create_sessions_table", {})
+            await cur.run("create_sessions_indexes", {})
+            await cur.run("create_runs_table", {})
+            await cur.run("create_runs_indexes", {})
+            await cur.run("create_versions_table", {})
+            created = [
+                table
+                for table, existed in (
+                    (self._names["sessions"], before["sessions_exists"]),
+                    (self._names["runs"], before["runs_exists"]),
+                )
+                if not existed
+            ]
+            for table in created:
+                await cur.run("record_table_version", {"table_name": table, "now_iso": now_iso})
+        if created:
+            log.info("db %s: created tables %s", self.db_id, ", ".join(created))
+
+    def fragments(self) -> dict[str, str]:
+        """Placeholder values for this database's queries, from the cached table state."""
+        state = self._state or TableState(True, True, False)
+        values = dict(self._identifiers)
+        if not state.sessions_exists:
+            values["sessions"] = EMPTY_SESSIONS
+        if not state.runs_exists:
+            values["runs"] = EMPTY_RUNS
+        values["legacy_runs"] = "s.runs" if state.has_legacy_runs else "NULL::jsonb"
+        return values
+
+    def sql(self, name: str, extra: dict[str, str]) -> str:
+        values = self.fragments()
+        values.update(extra)
+        wanted = self._queries.get(name).placeholders
+        return self._queries.render(name, tuple(sorted((k, v) for k, v in values.items() if k in wanted)))
+
+    async def table_exists(self, table: str) -> bool:
+        regclass = f"{_quote(self._names['schema'])}.{_quote(table)}"
+        return bool(await self.read(lambda cur: cur.value("table_exists", {"table_regclass": regclass})))
+
+    def table_names(self) -> tuple[str, ...]:
+        """Table names the `table` query parameter may name for this database."""
+        return (self._names["sessions"], *OTHER_TABLES)
+
+    # ------------------------------------------------------------------ health
+    async def ping(self, timeout: float = 1.0) -> bool:
+        try:
+            async with asyncio.timeout(timeout), self.cursor() as cur:
+                await cur.value("ping", {})
+            ok = True
+        except (TimeoutError, DatabaseUnavailable, PoolExhausted, ConnectionLost, StatementTimeout, psycopg2.Error):
+            ok = False
+        metrics.DB_READY.labels(self.db_id).set(1 if ok else 0)
+        return ok
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            await self._pool.wait_closed()
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+class Databases:
+    """The registry of configured databases with AgentOS's `db_id`/`table` rules (contract §1.5)."""
+
+    def __init__(self, config: Config, queries: Queries) -> None:
+        self._config = config
+        self._by_id = {db_id: Database(db_id, dsn, config, queries) for db_id, dsn in config.dsn_map}
+
+    def __iter__(self) -> Any:
+        return iter(self._by_id.values())
+
+    def ids(self) -> list[str]:
+        return list(self._by_id)
+
+    async def resolve(self, db_id: str | None, table: str | None = None) -> Database:
+        if table is not None and db_id is None:
+            raise ApiError(400, "The db_id query parameter is required when passing a table")
+        if db_id is not None:
+            database = self._by_id.get(db_id)
+            if database is None:
+                raise ApiError(404, f"No database found with id '{db_id}'")
+            if table is not None and not (table in database.table_names() and await database.table_exists(table)):
+                raise ApiError(404, f"No database with id '{db_id}' has table '{table}'")
+            return database
+        default = self._config.default_db_id
+        if default is None:
+            raise ApiError(400, "The db_id query parameter is required when using multiple databases")
+        return self._by_id[default]
+
+    async def close(self) -> None:
+        await asyncio.gather(*(database.close() for database in self._by_id.values()))
+
+    def update_pool_metrics(self) -> None:
+        for database in self._by_id.values():
+            in_use, idle, maximum = database.pool_stats()
+            metrics.DB_POOL_CONNECTIONS.labels(database.db_id, "in_use").set(in_use)
+            metrics.DB_POOL_CONNECTIONS.labels(database.db_id, "idle").set(idle)
+            metrics.DB_POOL_CONNECTIONS.labels(database.db_id, "max").set(maximum)

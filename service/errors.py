@@ -1,0 +1,37 @@
+"""Exceptions that become HTTP answers, with AgentOS's body shapes (contract §1.4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tornado.web import HTTPError
+
+
+class ApiError(HTTPError):
+    """An answer of `status` with body `{"detail": detail}` (detail: a string or a 422 list)."""
+
+    def __init__(self, status: int, detail: Any, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status)
+        self.status = status
+        self.detail = detail
+        self.headers = headers or {}
+
+
+def validation_error(errors: list[dict[str, Any]]) -> ApiError:
+    return ApiError(422, errors)
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached (connection refused, lost, restarting)."""
+
+
+class PoolExhausted(Exception):
+    """No pooled connection became free within the configured wait."""
+
+
+class StatementTimeout(Exception):
+    """PostgreSQL cancelled a statement at `statement_timeout`."""
+
+
+class TablesMissing(Exception):
+    """agno's tables do not exist and AGNO_AUTO_PROVISION=false forbids creating them."""

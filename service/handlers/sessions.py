@@ -1,0 +1,233 @@
+"""`/sessions` and `/sessions/{id}`: list, create, bulk delete, get, PATCH, delete, rename."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from service import shaping, store
+from service.errors import ApiError
+from service.handlers.base import BaseHandler
+from service.rows import SESSION_TYPES, CreateSessionBody, ListFilters, SessionType, UpdateSessionBody
+from service.validation import Validator, body_object
+
+SORT_ORDERS = ("asc", "desc")
+MEDIA_NOT_CONFIGURED = "Media storage is not configured on AgentOS"
+
+
+def session_type_param(handler: BaseHandler, v: Validator, default: SessionType | None = None) -> Any:
+    raw = handler.query("type")
+    return default if raw is None else v.enum(["query", "type"], raw, SESSION_TYPES)
+
+
+def bool_param(handler: BaseHandler, v: Validator, name: str) -> bool:
+    raw = handler.query(name)
+    return False if raw is None else bool(v.boolean(["query", name], raw))
+
+
+class SessionsHandler(BaseHandler):
+    async def get(self) -> None:
+        v = Validator()
+        session_type = session_type_param(self, v)
+        component_id = self.text_param(v, "component_id")
+        user_id = self.text_param(v, "user_id")
+        session_name = self.text_param(v, "session_name")
+        raw_limit, raw_page = self.query("limit"), self.query("page")
+        # divergences: page=0 is a 500 in AgentOS and limit has no cap there (docs/compatibility.md)
+        limit = 20 if raw_limit is None else v.integer(["query", "limit"], raw_limit, 1, self.config.max_page_size)
+        page = 1 if raw_page is None else v.integer(["query", "page"], raw_page, 1)
+        sort_by = self.query("sort_by")
+        sort_by = "created_at" if sort_by is None else sort_by
+        raw_order = self.query("sort_order")
+        sort_order = "desc" if raw_order is None else v.enum(["query", "sort_order"], raw_order, SORT_ORDERS)
+        db_id, table = self.text_param(v, "db_id"), self.text_param(v, "table")
+        v.check()
+        assert limit is not None and page is not None
+        database = await self.database(db_id, table)
+        filters = ListFilters(
+            session_type=session_type, component_id=component_id, user_id=user_id, session_name=session_name
+        )
+        total, sessions = await store.list_sessions(database, filters, sort_by, sort_order, limit, page)
+        self.write_json(
+            {
+                "data": [shaping.list_item(s["row"], s["runs"]) for s in sessions],
+                "meta": {
+                    "page": page,
+                    "limit": limit,
+                    "total_pages": math.ceil(total / limit),
+                    "total_count": total,
+                    "search_time_ms": 0.0,
+                },
+            }
+        )
+
+    async def post(self) -> None:
+        v = Validator()
+        session_type: SessionType = session_type_param(self, v, default="agent")
+        db_id = self.text_param(v, "db_id")
+        body = body_object(v, self.json_body(), required=False) or {}
+        create = CreateSessionBody(
+            session_id=v.string_field(body, "session_id"),
+            session_name=v.string_field(body, "session_name"),
+            session_state=v.object_field(body, "session_state"),
+            metadata=v.object_field(body, "metadata"),
+            user_id=v.string_field(body, "user_id"),
+            agent_id=v.string_field(body, "agent_id"),
+            team_id=v.string_field(body, "team_id"),
+            workflow_id=v.string_field(body, "workflow_id"),
+            runs=_import_runs(v, body),
+            summary=_summary_field(v, body),
+        )
+        v.check()
+        database = await self.database(db_id)
+        now = int(time.time())
+        try:
+            created = await store.create_session(database, session_type, create, now)
+        except store.SessionExists as exc:
+            session_id = exc.args[0]
+            raise ApiError(
+                409, f"Session with id '{session_id}' already exists. Use PATCH /sessions/{session_id} to update it."
+            ) from None
+        except store.RunIdConflict:
+            raise ApiError(409, "A run with one of the given run_id values already exists") from None
+        detail = shaping.session_detail(created["row"], created["runs"], session_type, now=now)
+        self.write_json(shaping.exclude_none(detail), 201)
+
+    async def delete(self) -> None:
+        v = Validator()
+        user_id = self.text_param(v, "user_id")
+        db_id, table = self.text_param(v, "db_id"), self.text_param(v, "table")
+        delete_media = bool_param(self, v, "delete_media")
+        body = body_object(v, self.json_body(), required=True)
+        session_ids: list[str] = []
+        session_types: list[Any] = []
+        if body is not None:
+            session_ids = v.list_field(body, "session_ids")
+            session_types = v.list_field(body, "session_types", SESSION_TYPES)
+        v.check()
+        for index, session_id in enumerate(session_ids):
+            v.no_nul(["body", "session_ids", index], session_id)
+        v.check()
+        if len(session_ids) != len(session_types):
+            raise ApiError(400, "Session IDs and session types must have the same length")
+        database = await self.database(db_id, table)
+        if delete_media:
+            raise ApiError(503, MEDIA_NOT_CONFIGURED)
+        await store.delete_sessions(database, session_ids, user_id)
+        self.write_no_content()
+
+
+def _import_runs(v: Validator, body: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """Import extension: `runs` is a list of run objects, each with a unique string `run_id`."""
+    runs = body.get("runs")
+    if runs is None:
+        return None
+    if not isinstance(runs, list):
+        v.add("list_type", ["body", "runs"], "Input should be a valid list", runs)
+        return None
+    seen: set[str] = set()
+    for index, run in enumerate(runs):
+        loc: list[Any] = ["body", "runs", index]
+        if not isinstance(run, dict):
+            v.add("dict_type", loc, "Input should be a valid dictionary", run)
+        elif not isinstance(run.get("run_id"), str) or not run["run_id"]:
+            v.add("missing", [*loc, "run_id"], "Field required: a non-empty string run_id", run.get("run_id"))
+        elif run["run_id"] in seen:
+            v.add("value_error", [*loc, "run_id"], "Value error, duplicate run_id", run["run_id"])
+        else:
+            seen.add(run["run_id"])
+    return runs
+
+
+def _summary_field(v: Validator, body: dict[str, Any]) -> dict[str, Any] | None:
+    value = body.get("summary")
+    if value is None:
+        return None
+    try:
+        return shaping.parse_summary_input(value)
+    except ValueError as exc:
+        v.add("value_error", ["body", "summary"], f"Value error, {exc}", value)
+        return None
+
+
+class SessionHandler(BaseHandler):
+    async def get(self, session_id: str) -> None:
+        v = Validator()
+        session_type = session_type_param(self, v)
+        user_id = self.text_param(v, "user_id")
+        db_id, table = self.text_param(v, "db_id"), self.text_param(v, "table")
+        self.path_param(v, "session_id", session_id)
+        v.check()
+        database = await self.database(db_id, table)
+        found = await store.get_session(database, session_id, user_id)
+        if found is None:
+            prefix = f"{session_type.capitalize()} Session" if session_type else "Session"
+            raise ApiError(404, f"{prefix} with id '{session_id}' not found")
+        as_type = session_type or shaping.detect_session_type(found["row"])
+        detail = shaping.session_detail(found["row"], found["runs"], as_type, now=int(time.time()))
+        self.write_json(shaping.exclude_none(detail))
+
+    async def patch(self, session_id: str) -> None:
+        v = Validator()
+        session_type = session_type_param(self, v)
+        user_id = self.text_param(v, "user_id")
+        db_id, table = self.text_param(v, "db_id"), self.text_param(v, "table")
+        self.path_param(v, "session_id", session_id)
+        body = body_object(v, self.json_body(), required=True)
+        update = UpdateSessionBody()
+        if body is not None:
+            update = UpdateSessionBody(
+                session_name=v.string_field(body, "session_name"),
+                session_state=v.object_field(body, "session_state"),
+                metadata=v.object_field(body, "metadata"),
+                summary=_summary_field(v, body),
+            )
+        v.check()
+        database = await self.database(db_id, table)
+        now = int(time.time())
+        updated = await store.update_session(database, session_id, user_id, session_type, update, now)
+        if updated is None:
+            raise ApiError(404, f"Session with id '{session_id}' not found")
+        session, written_as = updated
+        self.write_json(shaping.session_detail(session["row"], session["runs"], written_as, now=now))
+
+    async def delete(self, session_id: str) -> None:
+        v = Validator()
+        user_id = self.text_param(v, "user_id")
+        db_id, table = self.text_param(v, "db_id"), self.text_param(v, "table")
+        delete_media = bool_param(self, v, "delete_media")
+        self.path_param(v, "session_id", session_id)
+        v.check()
+        database = await self.database(db_id, table)
+        if delete_media:
+            raise ApiError(503, MEDIA_NOT_CONFIGURED)
+        await store.delete_session(database, session_id, user_id)
+        self.write_no_content()
+
+
+class RenameHandler(BaseHandler):
+    async def post(self, session_id: str) -> None:
+        v = Validator()
+        session_type = session_type_param(self, v)
+        user_id = self.text_param(v, "user_id")
+        db_id, table = self.text_param(v, "db_id"), self.text_param(v, "table")
+        self.path_param(v, "session_id", session_id)
+        body = self.json_body()
+        name = v.string_field(body if isinstance(body, dict) else {}, "session_name", required=True)
+        v.check()
+        assert name is not None
+        database = await self.database(db_id, table)
+        renamed = await store.rename_session(database, session_id, name.replace("\x00", ""), session_type, user_id)
+        if renamed is None:
+            raise ApiError(404, f"Session with id '{session_id}' not found")
+        as_type = session_type or shaping.detect_session_type(renamed["row"])
+        self.write_json(shaping.session_detail(renamed["row"], renamed["runs"], as_type, now=int(time.time())))
+
+
+SESSION_ID = r"(?P<session_id>[^/]+)"
+default_handlers = [
+    (r"/sessions/?", SessionsHandler),
+    (rf"/sessions/{SESSION_ID}/?", SessionHandler),
+    (rf"/sessions/{SESSION_ID}/rename/?", RenameHandler),
+]

@@ -1,0 +1,314 @@
+"""The sessions repository: named queries in, plain dicts out.
+
+Also the pure rules for what a write stores (create, PATCH), mirroring agno 3.1.10's
+`upsert_session` column by column (contract §2.3, §6, §7.10), and the legacy 2.x run merge (§2.5).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import psycopg2.errors
+
+from service import shaping
+from service.db import Cursor, Database
+from service.jsonutil import dumps, loads
+from service.rows import (
+    SESSION_COLUMNS,
+    CreateSessionBody,
+    JSONObject,
+    ListFilters,
+    RunDict,
+    SessionRow,
+    SessionType,
+    SessionWithRuns,
+    UpdateSessionBody,
+)
+
+RESERVED_METADATA_KEYS = ("agno_component_version", "agno_dispatch_chain", "agno_dispatch_depth")
+SORT_COLUMNS = frozenset(SESSION_COLUMNS)
+MAX_OFFSET = 2**62
+
+
+class SessionExists(Exception):
+    """A session with the requested id already exists (any type)."""
+
+
+class RunIdConflict(Exception):
+    """An imported run id is already stored (run ids are unique across sessions)."""
+
+
+def order_by_clause(sort_by: str | None, sort_order: str) -> str:
+    """AgentOS's `apply_sorting`: a column of the table, `updated_at` falling back to `created_at`;
+    anything else means no ORDER BY at all. The clause comes from this whitelist only."""
+    if sort_by not in SORT_COLUMNS:
+        return ""
+    direction = "ASC" if sort_order == "asc" else "DESC"
+    column = "coalesce(s.updated_at, s.created_at)" if sort_by == "updated_at" else f"s.{sort_by}"
+    return f"ORDER BY {column} {direction}"
+
+
+def merge_legacy_runs(table_runs: list[RunDict], legacy: Any) -> list[RunDict]:
+    """agno's `merge_runs_table_with_legacy_blob`: legacy order, each entry replaced by the runs-table
+    row of the same run_id, then the runs-table-only rows in table order."""
+    if isinstance(legacy, str):
+        try:
+            legacy = loads(legacy)
+        except ValueError:
+            legacy = None
+    if not isinstance(legacy, list) or not legacy:
+        return table_runs
+    by_id = {run.get("run_id"): run for run in table_runs}
+    merged: list[RunDict] = []
+    seen: set[Any] = set()
+    for entry in legacy:
+        if not isinstance(entry, dict) or not entry.get("run_id"):
+            continue
+        run_id = entry["run_id"]
+        merged.append(by_id.get(run_id, entry))
+        seen.add(run_id)
+    merged.extend(run for run in table_runs if run.get("run_id") not in seen)
+    return merged
+
+
+def _session_row(record: dict[str, Any]) -> SessionRow:
+    row: SessionRow = {column: record[column] for column in SESSION_COLUMNS}  # type: ignore[assignment]
+    return row
+
+
+def _with_runs(record: dict[str, Any]) -> SessionWithRuns:
+    runs = record.get("runs") or []
+    return SessionWithRuns(row=_session_row(record), runs=merge_legacy_runs(runs, record.get("legacy_runs")))
+
+
+def scrub_metadata(metadata: JSONObject | None) -> JSONObject | None:
+    """Drop agno's reserved run keys; an object left empty by that becomes None."""
+    if metadata is None:
+        return None
+    cleaned = {k: v for k, v in metadata.items() if k not in RESERVED_METADATA_KEYS}
+    if not cleaned and len(cleaned) != len(metadata):
+        return None
+    return cleaned
+
+
+def _json(value: Any) -> str:
+    """A JSON column value: Python None is stored as JSON null, like agno does."""
+    return dumps(value)
+
+
+def create_values(session_type: SessionType, body: CreateSessionBody, now: int) -> dict[str, Any]:
+    """Parameters of `insert_<type>_session` for a POST /sessions body (contract §6)."""
+    session_data: JSONObject | None = None
+    if body.get("session_state") is not None:
+        session_data = {"session_state": body["session_state"]}
+    if body.get("session_name") is not None:
+        session_data = {**(session_data or {}), "session_name": body["session_name"]}
+    metadata = scrub_metadata(body.get("metadata"))
+    component_data: JSONObject | None = None
+    if session_type == "workflow":
+        session_data = session_data or {}
+        component_data = {}
+        metadata = metadata if metadata is not None else {}
+    return {
+        "session_id": body.get("session_id") or str(uuid.uuid4()),
+        "component_id": body.get(f"{session_type}_id"),
+        "user_id": body.get("user_id"),
+        "session_data": _json(session_data),
+        "component_data": _json(component_data),
+        "metadata": _json(metadata),
+        "summary": _json(body.get("summary")),
+        "now": now,
+    }
+
+
+def update_values(row: SessionRow, as_type: SessionType, body: UpdateSessionBody, now: int) -> dict[str, Any]:
+    """Parameters of `update_<type>_session` for a PATCH body applied to a loaded row (§7.10)."""
+    session_data = row["session_data"]
+    if body.get("session_name") is not None:
+        session_data = dict(session_data or {})
+        session_data["session_name"] = body["session_name"]
+    if body.get("session_state") is not None:
+        session_data = dict(session_data or {})
+        session_data["session_state"] = body["session_state"]
+    metadata = row["metadata"]
+    if body.get("metadata") is not None:
+        metadata = scrub_metadata(body["metadata"])
+    component_data = row[f"{as_type}_data"]  # type: ignore[literal-required]
+    summary: Any = None
+    if as_type == "workflow":
+        # a workflow session has no summary: agno drops it on every write
+        session_data = session_data if session_data is not None else {}
+        component_data = component_data if component_data is not None else {}
+        metadata = metadata if metadata is not None else {}
+    elif body.get("summary") is not None:
+        summary = body["summary"]
+    else:
+        summary = shaping.summary_for_detail(row["summary"])
+    return {
+        "session_id": row["session_id"],
+        "component_id": row[f"{as_type}_id"],  # type: ignore[literal-required]
+        "user_id": row["user_id"],
+        "session_data": _json(session_data),
+        "component_data": _json(component_data),
+        "metadata": _json(metadata),
+        "summary": _json(summary),
+        "now": now,
+    }
+
+
+def import_run_rows(session_type: SessionType, user_id: str | None, runs: list[RunDict], now: int) -> str:
+    """The import extension's runs as `insert_runs` records (JSON text), in the given order."""
+    records = []
+    for index, run in enumerate(runs):
+        if run.get("workflow_id"):
+            run_type = "workflow"
+        elif run.get("team_id") and not run.get("agent_id"):
+            run_type = "team"
+        elif run.get("agent_id"):
+            run_type = "agent"
+        else:
+            run_type = session_type
+        created_at = run.get("created_at")
+        records.append(
+            {
+                "run_id": run["run_id"],
+                "run_type": run_type,
+                "agent_id": run.get("agent_id"),
+                "team_id": run.get("team_id"),
+                "workflow_id": run.get("workflow_id"),
+                "user_id": run.get("user_id", user_id),
+                "parent_run_id": run.get("parent_run_id"),
+                "status": run.get("status"),
+                "run_index": index,
+                "run_data": run,
+                "created_at": created_at if isinstance(created_at, int) else now,
+            }
+        )
+    return dumps(records)
+
+
+# ---------------------------------------------------------------------- reads
+
+
+async def get_session(db: Database, session_id: str, user_id: str | None) -> SessionWithRuns | None:
+    async def work(cur: Cursor) -> dict[str, Any] | None:
+        return await cur.one("get_session", {"session_id": session_id, "user_id": user_id})
+
+    record = await db.read(work)
+    return None if record is None else _with_runs(record)
+
+
+async def list_sessions(
+    db: Database, filters: ListFilters, sort_by: str | None, sort_order: str, limit: int, page: int
+) -> tuple[int, list[SessionWithRuns]]:
+    """(total_count, the page's sessions with the runs needed to derive their names)."""
+    name = filters["session_name"]
+    params = {
+        "user_id": filters["user_id"],
+        "component_id": filters["component_id"],
+        "session_type": filters["session_type"],
+        "name_pattern": None if name is None else f"%{name}%",
+        "limit": limit,
+        "offset": min((page - 1) * limit, MAX_OFFSET),
+    }
+
+    async def work(cur: Cursor) -> tuple[int, list[dict[str, Any]], dict[str, list[RunDict]]]:
+        records = await cur.all("list_sessions", params, order_by=order_by_clause(sort_by, sort_order))
+        total = int(records[0]["total_count"]) if records else 0
+        page_records = [r for r in records if r["session_id"] is not None]
+        unnamed = [r["session_id"] for r in page_records if not _has_stored_name(r["session_data"])]
+        runs_by_session: dict[str, list[RunDict]] = {}
+        if unnamed:
+            for run in await cur.all("runs_for_naming", {"session_ids": unnamed}):
+                runs_by_session.setdefault(run["session_id"], []).append(run["run_data"])
+        return total, page_records, runs_by_session
+
+    total, records, runs_by_session = await db.read(work)
+    sessions = [
+        SessionWithRuns(
+            row=_session_row(r),
+            runs=merge_legacy_runs(runs_by_session.get(r["session_id"], []), r["legacy_runs"]),
+        )
+        for r in records
+    ]
+    return total, sessions
+
+
+def _has_stored_name(session_data: Any) -> bool:
+    return isinstance(session_data, dict) and session_data.get("session_name") is not None
+
+
+# ---------------------------------------------------------------------- writes
+
+
+async def create_session(db: Database, session_type: SessionType, body: CreateSessionBody, now: int) -> SessionWithRuns:
+    values = create_values(session_type, body, now)
+    runs = body.get("runs") or []
+
+    async def work(cur: Cursor) -> dict[str, Any]:
+        record = await cur.one(f"insert_{session_type}_session", values)
+        if record is None:
+            raise SessionExists(values["session_id"])
+        if runs:
+            run_ids = [run["run_id"] for run in runs]
+            if await cur.all("existing_run_ids", {"run_ids": run_ids}):
+                raise RunIdConflict(values["session_id"])
+            rows = import_run_rows(session_type, body.get("user_id"), runs, now)
+            await cur.run("insert_runs", {"session_id": values["session_id"], "runs": rows})
+        return record
+
+    try:
+        record = await db.write(work)
+    except psycopg2.errors.UniqueViolation:
+        raise RunIdConflict(values["session_id"]) from None
+    return SessionWithRuns(row=_session_row(record), runs=list(runs))
+
+
+async def rename_session(
+    db: Database, session_id: str, name: str, session_type: SessionType | None, user_id: str | None
+) -> SessionWithRuns | None:
+    params = {"session_id": session_id, "session_name": name, "session_type": session_type, "user_id": user_id}
+
+    async def work(cur: Cursor) -> dict[str, Any] | None:
+        return await cur.one("rename_session", params)
+
+    record = await db.write(work)
+    return None if record is None else _with_runs(record)
+
+
+async def update_session(
+    db: Database,
+    session_id: str,
+    user_id: str | None,
+    as_type: SessionType | None,
+    body: UpdateSessionBody,
+    now: int,
+) -> tuple[SessionWithRuns, SessionType] | None:
+    """Read-modify-write under a row lock; returns the new row and the type it was written as."""
+
+    async def work(cur: Cursor) -> tuple[SessionWithRuns, SessionType] | None:
+        record = await cur.one("get_session_for_update", {"session_id": session_id, "user_id": user_id})
+        if record is None:
+            return None
+        loaded = _with_runs(record)
+        write_type = as_type or shaping.detect_session_type(loaded["row"])
+        updated = await cur.one(f"update_{write_type}_session", update_values(loaded["row"], write_type, body, now))
+        assert updated is not None
+        return SessionWithRuns(row=_session_row(updated), runs=loaded["runs"]), write_type
+
+    return await db.write(work)
+
+
+async def delete_session(db: Database, session_id: str, user_id: str | None) -> None:
+    async def work(cur: Cursor) -> int:
+        return await cur.run("delete_session", {"session_id": session_id, "user_id": user_id})
+
+    await db.write(work)
+
+
+async def delete_sessions(db: Database, session_ids: list[str], user_id: str | None) -> None:
+    async def work(cur: Cursor) -> int:
+        return await cur.run("delete_sessions", {"session_ids": session_ids, "user_id": user_id})
+
+    await db.write(work)

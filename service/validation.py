@@ -1,0 +1,225 @@
+"""Request validation with FastAPI/pydantic v2's 422 error shapes (contract §1.4).
+
+Errors are collected in declaration order (query parameters first, then the body) and raised
+together, exactly like FastAPI reports them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from service.errors import ApiError
+from service.jsonutil import loads
+
+_INT = re.compile(r"^[+-]?\d+(?:\.0*)?$")
+_NON_FINITE_HINT = re.compile(r"NaN|Infinity|[eE]\+?\d{3}|\d{300}")
+_BOOL_TRUE = {"1", "true", "t", "yes", "y", "on"}
+_BOOL_FALSE = {"0", "false", "f", "no", "n", "off"}
+MAX_JSON_DEPTH = 256
+MISSING = object()
+
+
+def enum_message(choices: Sequence[str]) -> str:
+    quoted = [f"'{c}'" for c in choices]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+class Validator:
+    """Collects pydantic-shaped errors; `check()` raises them as one 422."""
+
+    def __init__(self) -> None:
+        self.errors: list[dict[str, Any]] = []
+
+    def add(self, type_: str, loc: list[Any], msg: str, value: Any, ctx: dict[str, Any] | None = None) -> None:
+        error: dict[str, Any] = {"type": type_, "loc": loc, "msg": msg, "input": value}
+        if ctx is not None:
+            error["ctx"] = ctx
+        self.errors.append(error)
+
+    def check(self) -> None:
+        if self.errors:
+            raise ApiError(422, self.errors)
+
+    # ------------------------------------------------------------ scalar values
+    def no_nul(self, loc: list[Any], value: str) -> str:
+        # divergence: PostgreSQL text cannot hold NUL; AgentOS answers 500, we answer 422
+        if "\x00" in value:
+            self.add("string_nul", loc, "String should not contain NUL characters", value)
+        return value
+
+    def enum(self, loc: list[Any], value: Any, choices: Sequence[str]) -> Any:
+        if value in choices:
+            return value
+        expected = enum_message(choices)
+        self.add("enum", loc, f"Input should be {expected}", value, {"expected": expected})
+        return None
+
+    def integer(self, loc: list[Any], raw: str, ge: int | None = None, le: int | None = None) -> int | None:
+        text = raw.strip()
+        if not _INT.match(text):
+            self.add("int_parsing", loc, "Input should be a valid integer, unable to parse string as an integer", raw)
+            return None
+        value = int(text.split(".")[0])
+        if ge is not None and value < ge:
+            self.add("greater_than_equal", loc, f"Input should be greater than or equal to {ge}", raw, {"ge": ge})
+            return None
+        if le is not None and value > le:
+            self.add("less_than_equal", loc, f"Input should be less than or equal to {le}", raw, {"le": le})
+            return None
+        return value
+
+    def boolean(self, loc: list[Any], raw: str) -> bool | None:
+        text = raw.strip().lower()
+        if text in _BOOL_TRUE:
+            return True
+        if text in _BOOL_FALSE:
+            return False
+        self.add("bool_parsing", loc, "Input should be a valid boolean, unable to interpret input", raw)
+        return None
+
+    # ------------------------------------------------------------ body fields
+    def string_field(self, body: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+        value = body.get(name, MISSING)
+        if value is MISSING or (value is None and not required):
+            if required:
+                self.add("missing", ["body", name], "Field required", None)
+            return None
+        if not isinstance(value, str):
+            self.add("string_type", ["body", name], "Input should be a valid string", value)
+            return None
+        return value
+
+    def object_field(self, body: dict[str, Any], name: str) -> dict[str, Any] | None:
+        value = body.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            self.add("dict_type", ["body", name], "Input should be a valid dictionary", value)
+            return None
+        return value
+
+    def list_field(self, body: dict[str, Any], name: str, item_choices: Sequence[str] | None = None) -> list[Any]:
+        value = body.get(name, MISSING)
+        loc: list[Any] = ["body", name]
+        if value is MISSING:
+            self.add("missing", loc, "Field required", None)
+            return []
+        if not isinstance(value, list):
+            self.add("list_type", loc, "Input should be a valid list", value)
+            return []
+        before = len(self.errors)
+        for index, item in enumerate(value):
+            if item_choices is not None:
+                self.enum([*loc, index], item, item_choices)
+            elif not isinstance(item, str):
+                self.add("string_type", [*loc, index], "Input should be a valid string", item)
+        if len(self.errors) == before and not value:
+            self.add(
+                "too_short",
+                loc,
+                "List should have at least 1 item after validation, not 0",
+                value,
+                {"field_type": "List", "min_length": 1, "actual_length": 0},
+            )
+        return value
+
+
+def parse_json_body(raw: bytes, content_type: str | None) -> Any:
+    """FastAPI's body reading: JSON when the content type is JSON (or absent), else the raw text.
+
+    Returns MISSING for an empty body. Raises a 422 `json_invalid` like FastAPI for bad JSON.
+    """
+    if not raw:
+        return MISSING
+    if content_type:
+        main = content_type.split(";", 1)[0].strip().lower()
+        if not (main == "application/json" or (main.startswith("application/") and main.endswith("+json"))):
+            return raw.decode("utf-8", "replace")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _json_invalid(0, "Invalid UTF-8 in request body") from None
+    try:
+        value = loads(text)
+    except (ValueError, RecursionError, OverflowError):
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise _json_invalid(exc.pos, exc.msg) from None
+        except RecursionError:
+            raise _json_invalid(0, "JSON nested too deeply") from None
+        raise _json_invalid(0, "Invalid JSON") from None
+    if (text.count("[") + text.count("{")) > MAX_JSON_DEPTH and _depth(value) > MAX_JSON_DEPTH:
+        raise _json_invalid(0, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    if "\\u0000" in text or (_NON_FINITE_HINT.search(text) and _has_non_finite(value)):
+        raise ApiError(
+            422,
+            [
+                {
+                    "type": "value_error",
+                    "loc": ["body"],
+                    "msg": "JSON contains a NUL character or a non-finite number, which PostgreSQL cannot store",
+                    "input": None,
+                }
+            ],
+        )
+    return value
+
+
+def _json_invalid(position: int, message: str) -> ApiError:
+    return ApiError(
+        422,
+        [
+            {
+                "type": "json_invalid",
+                "loc": ["body", position],
+                "msg": "JSON decode error",
+                "input": {},
+                "ctx": {"error": message},
+            }
+        ],
+    )
+
+
+def _depth(value: Any) -> int:
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            deepest = max(deepest, level)
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            deepest = max(deepest, level)
+            stack.extend((v, level + 1) for v in item)
+    return deepest
+
+
+def _has_non_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return value != value or value in (float("inf"), float("-inf"))
+    if isinstance(value, dict):
+        return any(_has_non_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_non_finite(v) for v in value)
+    return False
+
+
+def body_object(v: Validator, body: Any, *, required: bool) -> dict[str, Any] | None:
+    """The body as an object, or a pydantic `missing` / `model_attributes_type` error."""
+    if body is MISSING:
+        if required:
+            v.add("missing", ["body"], "Field required", None)
+        return None
+    if not isinstance(body, dict):
+        v.add(
+            "model_attributes_type",
+            ["body"],
+            "Input should be a valid dictionary or object to extract fields from",
+            body,
+        )
+        return None
+    return body

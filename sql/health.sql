@@ -1,0 +1,4 @@
+-- Health: the readiness ping.
+
+-- name: ping$
+SELECT 1;

@@ -1,0 +1,96 @@
+-- Provisioning and inspection of agno's tables (agno 3.1.10 DDL, constraint and index names exact).
+-- {{...}} placeholders are SQL identifiers from the configuration, quoted at start-up.
+
+-- name: inspect_tables^
+-- Which of agno's tables exist, and whether the sessions table still has the 2.x `runs` column.
+SELECT to_regclass(:sessions_regclass) IS NOT NULL AS sessions_exists,
+       to_regclass(:runs_regclass) IS NOT NULL AS runs_exists,
+       EXISTS (
+           SELECT 1 FROM information_schema.columns
+           WHERE table_schema = :schema_name AND table_name = :sessions_name AND column_name = 'runs'
+       ) AS has_legacy_runs,
+       ARRAY(
+           SELECT column_name::text FROM information_schema.columns
+           WHERE table_schema = :schema_name AND table_name = :sessions_name
+       ) AS session_columns;
+
+-- name: table_exists$
+-- Whether a table of the configured schema exists (the `table` query parameter rule).
+SELECT to_regclass(:table_regclass) IS NOT NULL;
+
+-- name: provision_lock!
+-- Serialises provisioning between replicas and workers.
+SELECT pg_advisory_xact_lock(hashtext('agno-session:provision:' || :schema_name));
+
+-- name: create_schema!
+CREATE SCHEMA IF NOT EXISTS {{schema}};
+
+-- name: create_sessions_table!
+CREATE TABLE IF NOT EXISTS {{sessions}} (
+    session_id character varying NOT NULL,
+    session_type character varying NOT NULL,
+    agent_id character varying,
+    team_id character varying,
+    workflow_id character varying,
+    user_id character varying,
+    session_data jsonb,
+    agent_data jsonb,
+    team_data jsonb,
+    workflow_data jsonb,
+    metadata jsonb,
+    summary jsonb,
+    created_at bigint NOT NULL,
+    updated_at bigint,
+    CONSTRAINT {{sessions_name}}_pkey PRIMARY KEY (session_id)
+);
+
+-- name: create_sessions_indexes!
+CREATE INDEX IF NOT EXISTS idx_{{sessions_name}}_created_at ON {{sessions}} USING btree (created_at);
+CREATE INDEX IF NOT EXISTS idx_{{sessions_name}}_session_type ON {{sessions}} USING btree (session_type);
+
+-- name: create_runs_table!
+CREATE TABLE IF NOT EXISTS {{runs}} (
+    run_id character varying NOT NULL,
+    session_id character varying NOT NULL,
+    run_type character varying NOT NULL,
+    agent_id character varying,
+    team_id character varying,
+    workflow_id character varying,
+    user_id character varying,
+    parent_run_id character varying,
+    status character varying,
+    run_index bigint,
+    run_data jsonb NOT NULL,
+    created_at bigint NOT NULL,
+    updated_at bigint,
+    CONSTRAINT {{runs_name}}_pkey PRIMARY KEY (run_id),
+    CONSTRAINT {{runs_name}}_session_id_fkey FOREIGN KEY (session_id)
+        REFERENCES {{sessions}} (session_id) ON DELETE CASCADE
+);
+
+-- name: create_runs_indexes!
+CREATE INDEX IF NOT EXISTS idx_{{runs_name}}_agent_id ON {{runs}} USING btree (agent_id);
+CREATE INDEX IF NOT EXISTS idx_{{runs_name}}_created_at ON {{runs}} USING btree (created_at);
+CREATE INDEX IF NOT EXISTS idx_{{runs_name}}_run_type ON {{runs}} USING btree (run_type);
+CREATE INDEX IF NOT EXISTS idx_{{runs_name}}_session_id ON {{runs}} USING btree (session_id);
+CREATE INDEX IF NOT EXISTS idx_{{runs_name}}_session_id_run_index ON {{runs}} USING btree (session_id, run_index);
+CREATE INDEX IF NOT EXISTS idx_{{runs_name}}_status ON {{runs}} USING btree (status);
+CREATE INDEX IF NOT EXISTS idx_{{runs_name}}_team_id ON {{runs}} USING btree (team_id);
+CREATE INDEX IF NOT EXISTS idx_{{runs_name}}_user_id ON {{runs}} USING btree (user_id);
+CREATE INDEX IF NOT EXISTS idx_{{runs_name}}_workflow_id ON {{runs}} USING btree (workflow_id);
+
+-- name: create_versions_table!
+CREATE TABLE IF NOT EXISTS {{versions}} (
+    table_name character varying NOT NULL,
+    version character varying NOT NULL,
+    created_at character varying NOT NULL,
+    updated_at character varying,
+    CONSTRAINT agno_schema_versions_pkey PRIMARY KEY (table_name)
+);
+CREATE INDEX IF NOT EXISTS idx_agno_schema_versions_created_at ON {{versions}} USING btree (created_at);
+
+-- name: record_table_version!
+-- agno records the schema version of every table it creates (a naive local ISO timestamp).
+INSERT INTO {{versions}} (table_name, version, created_at, updated_at)
+VALUES (:table_name, '3.0.0', :now_iso, :now_iso)
+ON CONFLICT (table_name) DO NOTHING;

@@ -1,0 +1,45 @@
+"""The real Agno AgentOS (agno==3.1.10) over PostgresDb, for the contract suite.
+
+Runs inside the separate `.venv-agentos` virtualenv (never imported by the project):
+
+    CONTRACT_DBS='[["contract-a", "postgresql+psycopg://postgres@127.0.0.1:5432/a"]]' \
+        .venv-agentos/bin/python -m uvicorn --app-dir tests/contract/agno_side agentos_app:app \
+        --host 127.0.0.1 --port 8000
+
+CONTRACT_DBS is a JSON list of [db_id, SQLAlchemy URL] pairs (use the `postgresql+psycopg://` scheme:
+agno's postgres extra installs psycopg 3, and PostgresDb hands the URL to SQLAlchemy unchanged). The first
+database is the AgentOS `db`; every further one is attached to its own trivial agent, so AgentOS registers
+several db ids and `?db_id=` becomes mandatory on /sessions. OS_SECURITY_KEY, when set in the environment,
+turns on AgentOS's security-key auth. No model is ever called: the agents only exist because AgentOS needs
+components; the `openai` package is required because agno imports it for the default model.
+"""
+
+import json
+import os
+
+os.environ.setdefault("AGNO_TELEMETRY", "false")  # no outbound calls
+
+from agno.agent import Agent  # noqa: E402
+from agno.db.postgres import PostgresDb  # noqa: E402
+from agno.models.openai import OpenAIChat  # noqa: E402
+from agno.os import AgentOS  # noqa: E402
+
+
+def build_app():  # type: ignore[no-untyped-def]
+    pairs = json.loads(os.environ["CONTRACT_DBS"])
+    dbs = [PostgresDb(db_url=url, id=db_id) for db_id, url in pairs]
+    agents = [
+        Agent(
+            id=f"contract-agent-{i}",
+            name=f"Contract Agent {i}",
+            model=OpenAIChat(id="contract-dummy-model", api_key="sk-not-used"),
+            db=db,
+            telemetry=False,
+        )
+        for i, db in enumerate(dbs)
+    ]
+    agent_os = AgentOS(id="contract-os", name="agno-session contract oracle", db=dbs[0], agents=agents, telemetry=False)
+    return agent_os.get_app()
+
+
+app = build_app()
