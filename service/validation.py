@@ -14,7 +14,7 @@ from typing import Any
 from service.errors import ApiError
 from service.jsonutil import loads
 
-_INT = re.compile(r"^[+-]?\d+(?:\.0*)?$")
+_INT = re.compile(r"^[+-]?\d+(?:_\d+)*(?:\.0+)?$")
 _NON_FINITE_HINT = re.compile(r"NaN|Infinity|[eE]\+?\d{3}|\d{300}")
 _BOOL_TRUE = {"1", "true", "t", "yes", "y", "on"}
 _BOOL_FALSE = {"0", "false", "f", "no", "n", "off"}
@@ -127,7 +127,7 @@ class Validator:
         return value
 
 
-def parse_json_body(raw: bytes, content_type: str | None) -> Any:
+def parse_json_body(raw: bytes, content_type: str | None, reject_nul: bool = True) -> Any:
     """FastAPI's body reading: JSON when the content type is JSON (or absent), else the raw text.
 
     Returns MISSING for an empty body. Raises a 422 `json_invalid` like FastAPI for bad JSON.
@@ -154,7 +154,7 @@ def parse_json_body(raw: bytes, content_type: str | None) -> Any:
         raise _json_invalid(0, "Invalid JSON") from None
     if (text.count("[") + text.count("{")) > MAX_JSON_DEPTH and _depth(value) > MAX_JSON_DEPTH:
         raise _json_invalid(0, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
-    if "\\u0000" in text or (_NON_FINITE_HINT.search(text) and _has_non_finite(value)):
+    if (reject_nul and "\\u0000" in text) or (_NON_FINITE_HINT.search(text) and _has_non_finite(value)):
         raise ApiError(
             422,
             [

@@ -145,15 +145,11 @@ def test_golden_list_covers_every_seed_session() -> None:
     assert sorted(item["session_id"] for item in LIST_ITEMS) == sorted(SEED)
 
 
-@pytest.mark.parametrize(
-    "name", ["rename_agent", "rename_team_typed", "rename_workflow", "rename_empty_string"]
-)
+@pytest.mark.parametrize("name", ["rename_agent", "rename_team_typed", "rename_workflow", "rename_empty_string"])
 def test_golden_rename_detail_keeps_nulls(name: str) -> None:
     case = MUTATIONS[name]
     session = SEED[case["path"].split("/")[2]]
-    renamed_data = jsonb_order(
-        {**session["row"]["session_data"], "session_name": case["body"]["session_name"]}
-    )
+    renamed_data = jsonb_order({**session["row"]["session_data"], "session_name": case["body"]["session_name"]})
     renamed = {**session["row"], "session_data": renamed_data}
     as_type = dict(case["query"]).get("type") or detect_session_type(renamed)
     got = session_detail(renamed, session["runs"], as_type, now=0)
@@ -250,9 +246,9 @@ def test_session_name_workflow_rules() -> None:
 
 def test_session_name_list_content_divergence_is_json() -> None:
     content = [{"type": "text", "text": "hé"}]
-    assert session_name(
-        row(), [{"agent_id": "a", "messages": [msg("user", content)]}], "agent"
-    ) == json.dumps(content, ensure_ascii=False)
+    assert session_name(row(), [{"agent_id": "a", "messages": [msg("user", content)]}], "agent") == json.dumps(
+        content, ensure_ascii=False
+    )
 
 
 def test_stringify_input_content() -> None:
@@ -586,9 +582,7 @@ def test_team_run_user_id_default_null_vs_run_schema_empty() -> None:
 
 
 def test_run_schema_defaults_and_lists() -> None:
-    schema = agent_run_schema(
-        {"run_id": "r", "messages": [], "tools": [{"t": 1}], "content_type": "Model"}, None
-    )
+    schema = agent_run_schema({"run_id": "r", "messages": [], "tools": [{"t": 1}], "content_type": "Model"}, None)
     assert (schema["parent_run_id"], schema["content"], schema["reasoning_content"]) == ("", "", "")
     assert (schema["messages"], schema["tools"], schema["events"]) == (None, [{"t": 1}], None)
     assert schema["run_response_format"] == "json"
@@ -604,9 +598,7 @@ def test_classify_runs_by_session_type() -> None:
     team = {"run_id": "t1", "team_id": "t"}
     orphan = {"run_id": "o"}
     workflow = {"run_id": "w1", "workflow_id": "w"}
-    team_kinds = [
-        ("agent_id" in s, "team_id" in s) for s in classify_runs(row(), [member, team, orphan], "team")
-    ]
+    team_kinds = [("agent_id" in s, "team_id" in s) for s in classify_runs(row(), [member, team, orphan], "team")]
     assert team_kinds == [(True, False), (False, True)]  # orphan dropped
     wf = classify_runs(row(), [workflow, team, orphan], "workflow")
     assert ["step_results" in wf[0], "team_id" in wf[1], "agent_id" in wf[2]] == [True, True, True]
@@ -658,7 +650,5 @@ def test_run_preview_truncation_and_json_content() -> None:
 
 
 def test_run_created_at_accepts_iso_strings() -> None:
-    assert (
-        agent_run_schema({"created_at": "2025-01-01T12:00:00Z"}, None)["created_at"] == "2025-01-01T12:00:00Z"
-    )
+    assert agent_run_schema({"created_at": "2025-01-01T12:00:00Z"}, None)["created_at"] == "2025-01-01T12:00:00Z"
     assert agent_run_schema({"created_at": "nonsense"}, None)["created_at"] is None

@@ -164,8 +164,8 @@ class BaseHandler(tornado.web.RequestHandler):
     def path_param(self, v: Validator, name: str, value: str) -> str:
         return v.no_nul(["path", name], value)
 
-    def json_body(self) -> Any:
-        return parse_json_body(self.request.body, self.request.headers.get("Content-Type"))
+    def json_body(self, reject_nul: bool = True) -> Any:
+        return parse_json_body(self.request.body, self.request.headers.get("Content-Type"), reject_nul)
 
     async def database(self, db_id: str | None, table: str | None = None) -> Database:
         database = await self.databases.resolve(db_id, table)
@@ -180,6 +180,11 @@ class BaseHandler(tornado.web.RequestHandler):
     def write_no_content(self) -> None:
         self.set_status(204)
         self.finish()
+
+    def _clear_representation_headers(self) -> None:
+        # AgentOS keeps `content-type: application/json` on its 204 answers (contract §1.2)
+        if self.get_status() != 204:
+            super()._clear_representation_headers()
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]

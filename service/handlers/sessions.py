@@ -213,7 +213,7 @@ class RenameHandler(BaseHandler):
         user_id = self.text_param(v, "user_id")
         db_id, table = self.text_param(v, "db_id"), self.text_param(v, "table")
         self.path_param(v, "session_id", session_id)
-        body = self.json_body()
+        body = self.json_body(reject_nul=False)  # like agno, NUL characters are stripped from the name
         name = v.string_field(body if isinstance(body, dict) else {}, "session_name", required=True)
         v.check()
         assert name is not None

@@ -1,0 +1,218 @@
+"""GET /sessions: filters, name search, sorting, pagination and parameter validation (contract §5)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import SEED, running_api
+
+ROWS = [item["row"] for item in SEED.values()]
+
+
+def ids(reply: Any) -> list[str]:
+    return [item["session_id"] for item in reply.json["data"]]
+
+
+def by_created_desc(rows: list[dict[str, Any]]) -> list[str]:
+    return [r["session_id"] for r in sorted(rows, key=lambda r: r["created_at"], reverse=True)]
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_filters_and_meta(seeded_dsn: str) -> None:
+    async with running_api({"AGNO_PG_DSN": seeded_dsn, "AGNO_MAX_PAGE_SIZE": "100"}) as api:
+        everything = await api.get("/sessions", limit="100")
+        assert ids(everything) == by_created_desc(ROWS)
+        assert everything.json["meta"] == {
+            "page": 1,
+            "limit": 100,
+            "total_pages": 1,
+            "total_count": len(ROWS),
+            "search_time_ms": 0.0,
+        }
+        for session_type in ("agent", "team", "workflow"):
+            reply = await api.get("/sessions", type=session_type, limit="100")
+            assert ids(reply) == by_created_desc([r for r in ROWS if r["session_type"] == session_type])
+        # component_id with a type matches only that column, without a type any of the three
+        typed = await api.get("/sessions", type="agent", component_id="support-agent", limit="100")
+        assert ids(typed) == by_created_desc([r for r in ROWS if r["agent_id"] == "support-agent"])
+        mismatch = await api.get("/sessions", type="team", component_id="support-agent")
+        assert mismatch.json["data"] == [] and mismatch.json["meta"]["total_count"] == 0
+        untyped = await api.get("/sessions", component_id="oracle-team", limit="100")
+        assert ids(untyped) == by_created_desc([r for r in ROWS if r["team_id"] == "oracle-team"])
+        user = await api.get("/sessions", user_id="alice@example.com", limit="100")
+        assert ids(user) == by_created_desc([r for r in ROWS if r["user_id"] == "alice@example.com"])
+        empty_user = await api.get("/sessions", user_id="")
+        assert empty_user.json["meta"]["total_count"] == 0
+        combined = await api.get("/sessions", type="team", component_id="review-team", user_id="alice@example.com")
+        assert ids(combined) == ["team-sess-03"]
+
+
+def stored_name(row: dict[str, Any]) -> str | None:
+    data = row["session_data"]
+    return data.get("session_name") if isinstance(data, dict) else None
+
+
+@pytest.mark.gen_test(timeout=60)
+@pytest.mark.parametrize(
+    ("search", "matches"),
+    [
+        ("conversation", lambda n: "conversation" in n.lower()),
+        ("CONVERSATION 0", lambda n: "conversation 0" in n.lower()),
+        ("café", lambda n: "café" in n.lower()),
+        # AgentOS builds the ILIKE pattern without escaping: % matches anything, _ any one character
+        ("%", lambda n: True),
+        ("Team_session", lambda n: n.lower().startswith("team") and n.lower()[5:12] == "session"),
+        ("n%0", lambda n: "n" in n.lower() and "0" in n.lower().split("n", 1)[1]),
+        ("", lambda n: True),
+        ("Question 0", lambda n: False),  # derived names are never searched
+    ],
+)
+async def test_session_name_search(seeded_dsn: str, search: str, matches: Any) -> None:
+    expected = [r for r in ROWS if matches(stored_name(r) or "")]
+    async with running_api({"AGNO_PG_DSN": seeded_dsn}) as api:
+        reply = await api.get("/sessions", session_name=search, limit="100")
+    assert reply.status == 200
+    assert ids(reply) == by_created_desc(expected)
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_backslash_and_quotes_in_search_are_plain_text(seeded_dsn: str) -> None:
+    async with running_api({"AGNO_PG_DSN": seeded_dsn}) as api:
+        for search in ("\\", "'; DROP TABLE ai.agno_sessions; --", "%%%", "_%_", "\\%"):
+            reply = await api.get("/sessions", session_name=search)
+            assert reply.status == 200, (search, reply.text)
+        assert (await api.get("/sessions", limit="100")).json["meta"]["total_count"] == len(ROWS)
+
+
+SORTABLE = ["created_at", "updated_at", "session_id", "session_type", "user_id", "agent_id"]
+
+
+def sort_key(column: str) -> Any:
+    def key(row: dict[str, Any]) -> Any:
+        value = row["updated_at"] or row["created_at"] if column == "updated_at" else row[column]
+        return value
+
+    return key
+
+
+@pytest.mark.gen_test(timeout=60)
+@pytest.mark.parametrize("column", SORTABLE)
+@pytest.mark.parametrize("order", ["asc", "desc"])
+async def test_sorting(seeded_dsn: str, column: str, order: str) -> None:
+    async with running_api({"AGNO_PG_DSN": seeded_dsn}) as api:
+        reply = await api.get("/sessions", sort_by=column, sort_order=order, limit="100")
+    assert reply.status == 200
+    got = [SEED[i]["row"] for i in ids(reply)]
+    keys = [sort_key(column)(r) for r in got]
+    # NULLs sort last ascending and first descending (PostgreSQL's default); ties in any order
+    rank = [(k is None, k) if k is not None else (True, "") for k in keys]
+    expected = sorted(rank, reverse=order == "desc")
+    assert rank == expected
+    assert sorted(ids(reply)) == sorted(SEED)
+
+
+@pytest.mark.gen_test(timeout=60)
+@pytest.mark.parametrize("sort_by", ["bogus", "session_name", "", "keys", "values", "items", "get", "c"])
+async def test_unknown_sort_column_is_ignored(seeded_dsn: str, sort_by: str) -> None:
+    async with running_api({"AGNO_PG_DSN": seeded_dsn}) as api:
+        reply = await api.get("/sessions", sort_by=sort_by, type="agent", limit="100")
+    assert reply.status == 200
+    assert sorted(ids(reply)) == sorted(r["session_id"] for r in ROWS if r["session_type"] == "agent")
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_pagination(seeded_dsn: str) -> None:
+    ordered = by_created_desc(ROWS)
+    async with running_api({"AGNO_PG_DSN": seeded_dsn}) as api:
+        pages = []
+        for page in range(1, 6):
+            reply = await api.get("/sessions", limit="5", page=str(page))
+            assert reply.json["meta"] == {
+                "page": page,
+                "limit": 5,
+                "total_pages": math.ceil(len(ROWS) / 5),
+                "total_count": len(ROWS),
+                "search_time_ms": 0.0,
+            }
+            pages.extend(ids(reply))
+        assert pages == ordered
+        beyond = await api.get("/sessions", limit="5", page="99")
+        assert beyond.json["data"] == [] and beyond.json["meta"]["page"] == 99
+        huge_page = await api.get("/sessions", limit="5", page=str(10**30))
+        assert huge_page.status == 200 and huge_page.json["data"] == []
+        combined = await api.get(
+            "/sessions",
+            type="agent",
+            user_id="alice@example.com",
+            sort_by="created_at",
+            sort_order="asc",
+            limit="1",
+            page="2",
+        )
+        assert ids(combined) == ["agent-sess-04"]
+
+
+ERRORS = [
+    ({"type": "robot"}, [("enum", ["query", "type"], "robot")]),
+    ({"type": "AGENT"}, [("enum", ["query", "type"], "AGENT")]),
+    ({"sort_order": "ASC"}, [("enum", ["query", "sort_order"], "ASC")]),
+    ({"limit": "0"}, [("greater_than_equal", ["query", "limit"], "0")]),
+    ({"limit": "-1"}, [("greater_than_equal", ["query", "limit"], "-1")]),
+    ({"limit": "abc"}, [("int_parsing", ["query", "limit"], "abc")]),
+    ({"limit": "2.5"}, [("int_parsing", ["query", "limit"], "2.5")]),
+    ({"page": "-1"}, [("greater_than_equal", ["query", "page"], "-1")]),
+    ({"page": "x"}, [("int_parsing", ["query", "page"], "x")]),
+    # divergences (docs/compatibility.md): AgentOS answers 500 for page=0 and has no limit cap
+    ({"page": "0"}, [("greater_than_equal", ["query", "page"], "0")]),
+    ({"limit": "1001"}, [("less_than_equal", ["query", "limit"], "1001")]),
+    (
+        {"type": "", "limit": "", "page": ""},
+        [
+            ("enum", ["query", "type"], ""),
+            ("int_parsing", ["query", "limit"], ""),
+            ("int_parsing", ["query", "page"], ""),
+        ],
+    ),
+]
+
+
+@pytest.mark.gen_test(timeout=60)
+@pytest.mark.parametrize(("query", "expected"), ERRORS)
+async def test_parameter_errors(seeded_dsn: str, query: dict[str, str], expected: list[Any]) -> None:
+    async with running_api({"AGNO_PG_DSN": seeded_dsn}) as api:
+        reply = await api.get("/sessions", **query)
+    assert reply.status == 422
+    assert [(e["type"], e["loc"], e["input"]) for e in reply.json["detail"]] == expected
+    for error in reply.json["detail"]:
+        assert list(error)[:4] == ["type", "loc", "msg", "input"]
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_enum_error_body_is_fastapis(seeded_dsn: str) -> None:
+    async with running_api({"AGNO_PG_DSN": seeded_dsn}) as api:
+        reply = await api.get("/sessions", type="foo")
+    assert reply.json == {
+        "detail": [
+            {
+                "type": "enum",
+                "loc": ["query", "type"],
+                "msg": "Input should be 'agent', 'team' or 'workflow'",
+                "input": "foo",
+                "ctx": {"expected": "'agent', 'team' or 'workflow'"},
+            }
+        ]
+    }
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_last_duplicate_wins_trailing_slash_and_whitespace(seeded_dsn: str) -> None:
+    async with running_api({"AGNO_PG_DSN": seeded_dsn}) as api:
+        dup = await api.call("GET", "/sessions", query=[("type", "agent"), ("type", "team"), ("limit", "100")])
+        assert {item["session_type"] for item in dup.json["data"]} == {"team"}
+        slash = await api.call("GET", "/sessions/", query=[("limit", " 2 ")])
+        assert slash.status == 200 and len(slash.json["data"]) == 2
+        unknown = await api.call("GET", "/sessions", query=[("foo", "bar"), ("limit", "2.0")])
+        assert unknown.status == 200 and unknown.json["meta"]["limit"] == 2

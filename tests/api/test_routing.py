@@ -1,0 +1,197 @@
+"""db_id/table routing, several databases, the legacy 2.x layout, AGNO_AUTO_PROVISION=false,
+custom schema/table names, unknown routes and methods, request ids and NUL bytes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import psycopg2
+import pytest
+
+from tests.api.conftest import SEED, insert_session, load_seed, provision, running_api, sql
+
+
+@pytest.fixture
+def two_databases(pg_cluster: Any) -> tuple[str, str]:
+    first, second = pg_cluster.create_database("a"), pg_cluster.create_database("b")
+    provision(first)
+    provision(second)
+    load_seed(first, {"agent-sess-00": SEED["agent-sess-00"]})
+    load_seed(second, {"team-sess-00": SEED["team-sess-00"]})
+    return first, second
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_db_id_rules(two_databases: tuple[str, str]) -> None:
+    first, second = two_databases
+    dsn_map = json.dumps({"db-a": first, "db-b": second})
+    async with running_api({"AGNO_SESSION_DSN_MAP": dsn_map}) as api:
+        default = await api.get("/sessions")  # unset AGNO_DEFAULT_DB_ID: the first key of the map
+        assert [s["session_id"] for s in default.json["data"]] == ["agent-sess-00"]
+        b = await api.get("/sessions", db_id="db-b")
+        assert [s["session_id"] for s in b.json["data"]] == ["team-sess-00"]
+        assert (await api.get("/sessions/agent-sess-00", db_id="db-b")).status == 404
+        unknown = await api.get("/sessions", db_id="nope")
+        assert unknown.status == 404 and unknown.json == {"detail": "No database found with id 'nope'"}
+        no_db = await api.get("/sessions", table="agno_sessions")
+        assert no_db.status == 400
+        assert no_db.json == {"detail": "The db_id query parameter is required when passing a table"}
+        with_table = await api.get("/sessions", db_id="db-b", table="agno_sessions")
+        assert with_table.status == 200 and with_table.json["meta"]["total_count"] == 1
+        runs_table = await api.get("/sessions", db_id="db-a", table="agno_runs")
+        assert runs_table.json == {"detail": "No database with id 'db-a' has table 'agno_runs'"}
+        absent = await api.get("/sessions", db_id="db-a", table="agno_memories")  # agno's name, table not created
+        assert absent.status == 404
+        injection = await api.get("/sessions", db_id="db-a", table="agno_sessions; DROP TABLE x")
+        assert injection.status == 404
+        create = await api.call("POST", "/sessions", query={"db_id": "db-b"}, body={"session_id": "in-b"})
+        assert create.status == 201
+    assert sql(second, "SELECT count(*) FROM ai.agno_sessions WHERE session_id = 'in-b'") == [(1,)]
+    async with running_api({"AGNO_SESSION_DSN_MAP": dsn_map, "AGNO_DEFAULT_DB_ID": ""}) as api:
+        required = await api.get("/sessions")
+        assert required.status == 400
+        assert required.json == {"detail": "The db_id query parameter is required when using multiple databases"}
+        assert (await api.call("DELETE", "/sessions/x")).status == 400
+    async with running_api({"AGNO_SESSION_DSN_MAP": dsn_map, "AGNO_DEFAULT_DB_ID": "db-b"}) as api:
+        assert (await api.get("/sessions")).json["data"][0]["session_id"] in ("team-sess-00", "in-b")
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_single_dsn_gets_id_default(fresh_dsn: str) -> None:
+    async with running_api({"AGNO_PG_DSN": fresh_dsn}) as api:
+        assert (await api.get("/sessions", db_id="default")).status == 200
+        assert (await api.get("/sessions", db_id="other")).status == 404
+    async with running_api({"DATABASE_URL": fresh_dsn, "AGNO_DEFAULT_DB_ID": "main"}) as api:
+        assert (await api.get("/sessions", db_id="main")).status == 200
+
+
+@pytest.fixture
+def legacy_dsn(pg_cluster: Any) -> str:
+    """A 2.x-layout database: runs kept in a `runs` JSONB column of the sessions table, some of them
+    also (updated) in agno_runs, some only in agno_runs."""
+    dsn = pg_cluster.create_database("legacy")
+    provision(dsn)
+    sql(dsn, "ALTER TABLE ai.agno_sessions ADD COLUMN runs jsonb")
+    source = SEED["agent-sess-00"]
+    runs = source["runs"]
+    conn = psycopg2.connect(dsn)
+    with conn, conn.cursor() as cur:
+        insert_session(cur, source["row"], [])
+        updated = {**runs[1], "content": "updated in agno_runs"}
+        table_only = {**runs[0], "run_id": "table-only-run"}
+        for index, run in enumerate([updated, table_only]):
+            cur.execute(
+                "INSERT INTO ai.agno_runs (run_id, session_id, run_type, run_index, run_data, created_at)"
+                " VALUES (%s, 'agent-sess-00', 'agent', %s, %s, %s)",
+                (run["run_id"], index, json.dumps(run), run["created_at"]),
+            )
+        legacy = [runs[0], runs[1], runs[2], "not-a-dict", {"no": "run_id"}]
+        cur.execute("UPDATE ai.agno_sessions SET runs = %s WHERE session_id = 'agent-sess-00'", (json.dumps(legacy),))
+        # a session whose legacy column is a JSON *string* holding the list
+        named = {**source["row"], "session_id": "legacy-string", "session_data": {"session_state": {}}}
+        insert_session(cur, named, [])
+        cur.execute(
+            "UPDATE ai.agno_sessions SET runs = to_jsonb(%s::text) WHERE session_id = 'legacy-string'",
+            (json.dumps(runs[:1]),),
+        )
+    conn.close()
+    return dsn
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_legacy_runs_column_is_merged(legacy_dsn: str) -> None:
+    runs = SEED["agent-sess-00"]["runs"]
+    async with running_api({"AGNO_PG_DSN": legacy_dsn}) as api:
+        reply = await api.get("/sessions/agent-sess-00/runs")
+        assert [r["run_id"] for r in reply.json] == [
+            runs[0]["run_id"],
+            runs[1]["run_id"],
+            runs[2]["run_id"],
+            "table-only-run",
+        ]
+        assert reply.json[1]["content"] == "updated in agno_runs"
+        assert reply.json[0]["content"] == runs[0]["content"]
+        listed = await api.get("/sessions", session_name="")
+        names = {s["session_id"]: s["session_name"] for s in listed.json["data"]}
+        assert names["legacy-string"] == "Question 0 in agent-sess-00"
+        single = await api.get(f"/sessions/legacy-string/runs/{runs[0]['run_id']}")
+        assert single.status == 200
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_auto_provision_false_reads_missing_tables_as_empty(dsn: str) -> None:
+    env = {"AGNO_PG_DSN": dsn, "AGNO_AUTO_PROVISION": "false"}
+    async with running_api(env) as api:
+        listed = await api.get("/sessions")
+        assert listed.status == 200 and listed.json["meta"]["total_count"] == 0
+        assert (await api.get("/sessions/x")).status == 404
+        create = await api.call("POST", "/sessions", body={})
+        assert create.status == 503
+    assert sql(dsn, "SELECT to_regclass('ai.agno_sessions') IS NULL") == [(True,)]
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_provisioning_matches_agnos_tables(dsn: str) -> None:
+    async with running_api({"AGNO_PG_DSN": dsn}) as api:
+        assert (await api.get("/sessions")).status == 200
+    indexes = {r[0] for r in sql(dsn, "SELECT indexname FROM pg_indexes WHERE schemaname = 'ai'")}
+    assert {
+        "agno_sessions_pkey",
+        "agno_runs_pkey",
+        "idx_agno_sessions_created_at",
+        "idx_agno_sessions_session_type",
+        "idx_agno_runs_session_id_run_index",
+        "idx_agno_runs_status",
+        "idx_agno_schema_versions_created_at",
+    } <= indexes
+    fk = sql(dsn, "SELECT conname, confdeltype FROM pg_constraint WHERE contype = 'f'")
+    assert fk == [("agno_runs_session_id_fkey", "c")]
+    versions = sql(dsn, "SELECT table_name, version FROM ai.agno_schema_versions ORDER BY table_name")
+    assert versions == [("agno_runs", "3.0.0"), ("agno_sessions", "3.0.0")]
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_custom_schema_and_tables(dsn: str) -> None:
+    env = {"AGNO_PG_DSN": dsn, "AGNO_DB_SCHEMA": "custom", "AGNO_SESSION_TABLE": "my_sessions"}
+    async with running_api(env) as api:
+        assert (await api.call("POST", "/sessions", body={"session_id": "x"})).status == 201
+        assert (await api.get("/sessions", db_id="default", table="my_sessions")).json["meta"]["total_count"] == 1
+    assert sql(dsn, "SELECT to_regclass('custom.my_sessions_runs') IS NOT NULL") == [(True,)]
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_unknown_routes_methods_request_id_and_nul(fresh_dsn: str) -> None:
+    async with running_api({"AGNO_PG_DSN": fresh_dsn}) as api:
+        unknown = await api.get("/sessionz")
+        assert unknown.status == 404 and unknown.json == {"detail": "Not Found"}
+        put = await api.call("PUT", "/sessions", body={})
+        assert put.status == 405 and put.json == {"detail": "Method Not Allowed"} and put.headers["Allow"] == "GET"
+        head = await api.call("HEAD", "/health")
+        assert head.status == 405
+        echoed = await api.call("GET", "/sessions", headers={"X-Request-ID": "abc-123"})
+        assert echoed.headers["X-Request-ID"] == "abc-123"
+        generated = await api.call("GET", "/sessions", headers={"X-Request-ID": "bad id\twith spaces"})
+        assert (
+            generated.headers["X-Request-ID"] != "bad id\twith spaces" and len(generated.headers["X-Request-ID"]) == 32
+        )
+        nul_query = await api.get("/sessions", user_id="a\x00b")
+        assert nul_query.status == 422 and nul_query.json["detail"][0]["loc"] == ["query", "user_id"]
+        nul_path = await api.get("/sessions/a%00b")
+        assert nul_path.status == 422 and nul_path.json["detail"][0]["loc"] == ["path", "session_id"]
+        nul_body = await api.call("POST", "/sessions", body={"session_state": {"x": "a\x00"}})
+        assert nul_body.status == 422
+        deep = await api.call(
+            "POST", "/sessions", raw="[" * 10000 + "]" * 10000, headers={"Content-Type": "application/json"}
+        )
+        assert deep.status == 422
+        huge = await api.call(
+            "POST", "/sessions", raw='{"session_state": {"n": 1e400}}', headers={"Content-Type": "application/json"}
+        )
+        assert huge.status == 422
+        big_int = await api.call("POST", "/sessions", body={"session_id": "big", "session_state": {"n": 10**40}})
+        assert big_int.status == 201 and big_int.json["session_state"] == {"n": 10**40}
+        bad_utf8 = await api.call(
+            "POST", "/sessions", raw=b'{"session_id": "\xff"}', headers={"Content-Type": "application/json"}
+        )
+        assert bad_utf8.status == 422

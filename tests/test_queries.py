@@ -1,0 +1,55 @@
+"""The named-query loader (aiosql file format) and the SQL files it loads at start-up."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from service.queries import Queries, QueryError, parse_sql_file, to_pyformat
+
+
+def test_to_pyformat_keeps_casts_quotes_and_escapes_percent() -> None:
+    sql = "SELECT :a::text, ':not_a_param', \"x:y\", '{session_name}', 5 % 2 FROM t WHERE c = :b_2"
+    assert to_pyformat(sql) == (
+        "SELECT %(a)s::text, ':not_a_param', \"x:y\", '{session_name}', 5 %% 2 FROM t WHERE c = %(b_2)s"
+    )
+
+
+def test_parse_blocks_with_docstrings_and_suffixes() -> None:
+    text = "-- header\n-- name: one^\n-- Doc line.\nSELECT 1\nWHERE x = :x;\n\n-- name: two!\nDELETE FROM t;\n"
+    first, second = parse_sql_file(text, "f.sql")
+    assert (first.name, first.kind, first.doc, first.sql) == ("one", "^", "Doc line.", "SELECT 1\nWHERE x = %(x)s;")
+    assert (second.name, second.kind) == ("two", "!")
+
+
+def test_duplicates_unknown_names_and_missing_placeholders_fail(tmp_path: Path) -> None:
+    (tmp_path / "a.sql").write_text("-- name: q\nSELECT {{table}};\n")
+    (tmp_path / "b.sql").write_text("-- name: q\nSELECT 2;\n")
+    with pytest.raises(QueryError, match="duplicate query name 'q'"):
+        Queries.load(tmp_path)
+    (tmp_path / "b.sql").unlink()
+    queries = Queries.load(tmp_path)
+    with pytest.raises(QueryError, match="unknown query"):
+        queries.get("nope")
+    with pytest.raises(QueryError, match="needs placeholders"):
+        queries.render("q", ())
+    assert queries.render("q", (("table", '"ai"."t"'),)) == 'SELECT "ai"."t";'
+    with pytest.raises(QueryError, match="no SQL"):
+        parse_sql_file("-- name: empty\n-- only a comment\n", "c.sql")
+
+
+def test_project_sql_files_load_and_have_no_inline_sql_in_handlers() -> None:
+    queries = Queries.load()
+    queries.require(["get_session", "list_sessions", "rename_session", "delete_sessions", "ping", "inspect_tables"])
+    handlers = Path(__file__).resolve().parent.parent / "service" / "handlers"
+    for path in handlers.glob("*.py"):
+        source = path.read_text().upper()
+        for statement in (
+            r"\bSELECT\b.+\bFROM\b",
+            r"\bINSERT\s+INTO\b",
+            r"\bDELETE\s+FROM\b",
+            r"\bUPDATE\s+\S+\s+SET\b",
+        ):
+            assert not re.search(statement, source), (path.name, statement)
