@@ -27,6 +27,7 @@ setup(
             "types-ujson",
             "types-psycopg2",
             "hypothesis",
+            "pyyaml",
         ],
     },
     entry_points={"console_scripts": ["agno-session=service.__main__:main"]},
