@@ -28,6 +28,7 @@ setup(
             "types-psycopg2",
             "hypothesis",
             "pyyaml",
+            "openapi-spec-validator",
         ],
     },
     entry_points={"console_scripts": ["agno-session=service.__main__:main"]},

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # System packages the project needs on a fresh Debian machine: PostgreSQL server binaries (tests and
-# `make run` start throwaway clusters from them) and python3-venv. Installs with apt-get when root;
+# `make run` start throwaway clusters from them), python3-venv, curl + jq (smoke) and chromium (/docs test). Installs with apt-get when root;
 # otherwise says what is missing.
 set -euo pipefail
 
@@ -9,6 +9,7 @@ compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql
 python3 -c "import venv, ensurepip" 2>/dev/null || missing+=(python3-venv)
 command -v curl >/dev/null || missing+=(curl)
 command -v jq >/dev/null || missing+=(jq)
+command -v chromium >/dev/null || missing+=(chromium)  # the /docs page test renders it headless
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then

@@ -1,10 +1,586 @@
-"""`agno-session compare`: replay requests against AgentOS and this service (built by the rollout work)."""
+"""`agno-session compare`: replay recorded requests against AgentOS and this service, compare the answers.
+
+    agno-session compare --agentos URL [--agentos-key K] --ours URL [--key K]
+                         (--log FILE | --requests FILE)
+                         [--include-writes --staging-db NAME] [--progress-every N] [--recheck N]
+                         [--timeout S] [--max-requests N] [--max-diffs N] [--ignore PATTERN ...]
+
+Every request is sent to AgentOS first, then to this service, and the two answers are compared with
+`service.compare` (status code, JSON values, key order). The report lists, per endpoint (method and
+route template), how many answers were JSON-equal, a short diff for each mismatch, and ends with
+`N/M requests JSON-equal`. Exit status: 0 when every replayed answer matched, 1 when anything
+differed (or nothing could be replayed), 2 on usage errors and refused write replays.
+
+Inputs
+- `--log FILE`: this service's JSON access log (its stdout): the lines whose `logger` is
+  `agno_session.access` (`method`, `path` with query, `db_id`, `status`, ...); other lines are skipped.
+  The log keeps no request bodies, so only its GET lines are replayed, even with --include-writes.
+- `--requests FILE`: JSON lines `{"method": "GET", "path": "/sessions?type=agent", "body": {...}?,
+  "db_id": "..."?}`; blank lines and lines starting with `#` are skipped.
+
+Only GET requests are replayed unless --include-writes is given. Probe, metrics and docs routes
+(/healthz, /readyz, /metrics, /docs, /openapi.json) are not part of AgentOS's API and are skipped.
+
+Writes (--include-writes) change data, so they need --staging-db NAME and are refused unless both
+servers list NAME among their databases (AgentOS: `databases` of GET /config; this service:
+`databases` of GET /readyz). Each write is then replayed only when it targets NAME: its `db_id`
+query parameter (or the entry's `db_id`) equals NAME, or it names no db_id and NAME is the only
+database of both servers; other writes are skipped and reported. Give each server its own copy of
+the staging data under the same db_id: a create replayed on AgentOS and then on this service against
+one shared database would collide (409).
+
+Values that legitimately differ between two answers are compared by kind (see
+`default_compare_options`): top-level `created_at`/`updated_at` that are "now", generated session ids
+of POST /sessions, `instantiated_at` of /health, and rows of GET /sessions that tie on the sort key.
+A GET that differs is asked again (`--recheck`, default once) before it counts as a mismatch, so a
+row changed by live traffic between the two requests is not reported.
+
+Keys can come from the environment instead of the command line (which `ps` shows):
+AGNO_COMPARE_AGENTOS_KEY and AGNO_COMPARE_KEY.
+
+The contract suite calls `replay(entries, agentos_url, ours_url, ...) -> Report` directly.
+"""
 
 from __future__ import annotations
 
+import argparse
+import http.client
+import json
+import os
+import re
 import sys
+import time
+import urllib.parse
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from service.compare import Difference, compare, format_differences, parse_json
+from service.openapi import path_template
+
+ACCESS_LOGGER = "agno_session.access"
+READ_METHODS = frozenset({"GET"})
+NOT_AGENTOS_ROUTES = frozenset({"/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/docs/static/{file}"})
+# GET /sessions sort_by -> the list item's key that carries the sort value (rows tying on it may come
+# back in any order). Columns without such a key make the whole page one tie group.
+SORT_TIE_KEYS = {
+    "created_at": "created_at",
+    "updated_at": "updated_at|created_at",
+    "session_id": "session_id",
+    "session_type": "session_type",
+    "user_id": "user_id",
+    "agent_id": "agent_id",
+    "team_id": "team_id",
+    "workflow_id": "workflow_id",
+    "summary": "session_summary",
+}
+NO_BODY: Any = object()
+
+
+class UsageError(ValueError):
+    """Bad arguments or inputs (exit status 2)."""
+
+
+class StagingCheckError(UsageError):
+    """Writes were asked for, but the servers do not prove they use the named staging database."""
+
+
+# --------------------------------------------------------------------------------------------------------
+# inputs
+# --------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReplayRequest:
+    """One request to replay. `body` is a JSON value, or NO_BODY; `body_known` is False for log lines."""
+
+    method: str
+    path: str
+    body: Any = NO_BODY
+    db_id: str | None = None
+    body_known: bool = True
+    source: str = ""
+
+    @classmethod
+    def from_mapping(cls, entry: Mapping[str, Any], source: str = "") -> ReplayRequest:
+        method, path = entry.get("method"), entry.get("path")
+        if not isinstance(method, str) or not isinstance(path, str) or not path.startswith("/"):
+            raise UsageError(f"{source or 'entry'}: needs string 'method' and 'path' (starting with /)")
+        db_id = entry.get("db_id")
+        return cls(
+            method=method.upper(),
+            path=path,
+            body=entry.get("body", NO_BODY),
+            db_id=db_id if isinstance(db_id, str) else None,
+            source=source,
+        )
+
+    @property
+    def route_path(self) -> str:
+        return urllib.parse.urlsplit(self.path).path
+
+    @property
+    def query(self) -> dict[str, list[str]]:
+        return urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query, keep_blank_values=True)
+
+    def show(self) -> str:
+        return f"{self.method} {self.path}" + (f"  ({self.source})" if self.source else "")
+
+
+def load_access_log(path: Path) -> list[ReplayRequest]:
+    """The access lines of this service's JSON log (other lines, and non-JSON ones, are skipped)."""
+    out: list[ReplayRequest] = []
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for number, line in enumerate(lines, 1):
+            line = line.strip()
+            if not line.startswith("{"):
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(entry, dict) or entry.get("logger") != ACCESS_LOGGER:
+                continue
+            method, target = entry.get("method"), entry.get("path")
+            if not isinstance(method, str) or not isinstance(target, str) or not target.startswith("/"):
+                continue
+            db_id = entry.get("db_id")
+            out.append(
+                ReplayRequest(
+                    method=method.upper(),
+                    path=target,
+                    db_id=db_id if isinstance(db_id, str) else None,
+                    body_known=False,
+                    source=f"{path.name}:{number}",
+                )
+            )
+    return out
+
+
+def load_requests(path: Path) -> list[ReplayRequest]:
+    """A JSON-lines request file: `{"method", "path", "body"?, "db_id"?}` per line."""
+    out: list[ReplayRequest] = []
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            source = f"{path.name}:{number}"
+            try:
+                entry = json.loads(line)
+            except ValueError as exc:
+                raise UsageError(f"{source}: not JSON ({exc})") from None
+            if not isinstance(entry, dict):
+                raise UsageError(f"{source}: expected a JSON object")
+            out.append(ReplayRequest.from_mapping(entry, source))
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------
+# routes and comparison options
+# --------------------------------------------------------------------------------------------------------
+def _route_table() -> list[tuple[re.Pattern[str], str]]:
+    from service.handlers import docs, health, runs, sessions
+    from service.handlers import metrics as metrics_handlers
+
+    table: list[tuple[re.Pattern[str], str]] = []
+    # the order of make_app: the first matching route wins
+    for module in (health, metrics_handlers, docs, runs, sessions):
+        for rule in module.default_handlers:
+            regex = rule[0]
+            template = path_template(regex)
+            if "(" in template:  # unnamed groups: static files
+                template = re.sub(r"\([^)]*\)", "{file}", template)
+            table.append((re.compile(regex + "$"), template))
+    return table
+
+
+_ROUTES: list[tuple[re.Pattern[str], str]] | None = None
+
+
+def route_of(path: str) -> str:
+    """The route template a request path is served by (`/sessions/{session_id}`), else the path itself."""
+    global _ROUTES
+    if _ROUTES is None:
+        _ROUTES = _route_table()
+    bare = urllib.parse.urlsplit(path).path
+    for pattern, template in _ROUTES:
+        if pattern.match(bare):
+            return template
+    return bare
+
+
+def _last(values: list[str] | None) -> str | None:
+    return values[-1] if values else None
+
+
+def default_compare_options(request: ReplayRequest, route: str) -> dict[str, Any]:
+    """Keyword arguments of `service.compare.compare` for one request."""
+    # chat_history messages stored without an id get a random uuid4 from agno (and from us)
+    formats = {"created_at": "now", "updated_at": "now", "chat_history.*.id": "uuid4"}
+    ignore: list[str] = []
+    unordered: dict[str, Sequence[str] | None] = {}
+    if request.method == "POST" and route == "/sessions":
+        formats.update({"session_id": "uuid4", "agent_session_id": "uuid4"})
+    if route == "/health":
+        ignore.append("instantiated_at")  # each process's own start time
+    if request.method == "GET" and route == "/sessions":
+        sort_by = _last(request.query.get("sort_by")) or "created_at"
+        tie = SORT_TIE_KEYS.get(sort_by)
+        unordered["data"] = [tie] if tie else None
+    return {"formats": formats, "ignore_paths": ignore, "unordered": unordered}
+
+
+# --------------------------------------------------------------------------------------------------------
+# HTTP
+# --------------------------------------------------------------------------------------------------------
+@dataclass
+class Answer:
+    status: int | None
+    body: Any  # parsed JSON; the text when not JSON; None when empty
+    error: str | None = None
+
+
+def send(base_url: str, request: ReplayRequest, key: str | None, timeout: float) -> Answer:
+    """One request on a fresh connection (AgentOS closes keep-alive connections after a 500)."""
+    url = urllib.parse.urlsplit(base_url)
+    prefix = url.path.rstrip("/")
+    headers = {"Connection": "close", "Accept": "application/json", "User-Agent": "agno-session-compare"}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    payload: bytes | None = None
+    if request.body is not NO_BODY:
+        payload = json.dumps(request.body, ensure_ascii=False).encode()
+        headers["Content-Type"] = "application/json"
+    connection_class = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+    conn = connection_class(url.hostname or "127.0.0.1", url.port, timeout=timeout)
+    try:
+        conn.request(request.method, prefix + request.path, body=payload, headers=headers)
+        response = conn.getresponse()
+        raw = response.read()
+        status = response.status
+    except (OSError, http.client.HTTPException) as exc:
+        return Answer(None, None, f"{type(exc).__name__}: {exc}")
+    finally:
+        conn.close()
+    try:
+        body = parse_json(raw)
+    except ValueError:
+        body = raw.decode("utf-8", "replace")
+    return Answer(status, body)
+
+
+def server_databases(base_url: str, key: str | None, timeout: float = 10.0) -> list[str] | None:
+    """The db_ids a server reports: AgentOS's GET /config `databases`, or this service's /readyz."""
+    config = send(base_url, ReplayRequest("GET", "/config"), key, timeout)
+    if config.status == 200 and isinstance(config.body, dict) and isinstance(config.body.get("databases"), list):
+        return [str(db_id) for db_id in config.body["databases"]]
+    ready = send(base_url, ReplayRequest("GET", "/readyz"), key, timeout)
+    if isinstance(ready.body, dict) and isinstance(ready.body.get("databases"), dict):
+        return [str(db_id) for db_id in ready.body["databases"]]
+    return None
+
+
+# --------------------------------------------------------------------------------------------------------
+# report
+# --------------------------------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    request: ReplayRequest
+    route: str
+    agentos: Answer
+    ours: Answer
+    differences: list[Difference]
+    rechecked: bool = False
+
+    @property
+    def equal(self) -> bool:
+        return not self.differences
+
+
+@dataclass
+class EndpointTally:
+    endpoint: str  # "GET /sessions/{session_id}"
+    total: int = 0
+    equal: int = 0
+
+
+@dataclass
+class Report:
+    endpoints: dict[str, EndpointTally] = field(default_factory=dict)
+    mismatches: list[Outcome] = field(default_factory=list)
+    skipped: list[tuple[ReplayRequest, str]] = field(default_factory=list)
+    total: int = 0
+    equal: int = 0
+    equal_after_recheck: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """Every replayed answer matched (and at least one was replayed)."""
+        return self.total > 0 and self.equal == self.total
+
+    def summary_line(self) -> str:
+        return f"{self.equal}/{self.total} requests JSON-equal"
+
+    def add(self, outcome: Outcome) -> None:
+        endpoint = f"{outcome.request.method} {outcome.route}"
+        tally = self.endpoints.setdefault(endpoint, EndpointTally(endpoint))
+        tally.total += 1
+        self.total += 1
+        if outcome.equal:
+            tally.equal += 1
+            self.equal += 1
+            self.equal_after_recheck += int(outcome.rechecked)
+        else:
+            self.mismatches.append(outcome)
+
+    def format(self, max_diffs: int = 10, max_mismatches: int = 50) -> str:
+        lines: list[str] = []
+        width = max((len(e) for e in self.endpoints), default=0)
+        for endpoint in sorted(self.endpoints):
+            tally = self.endpoints[endpoint]
+            mark = "ok  " if tally.equal == tally.total else "DIFF"
+            lines.append(f"{mark} {endpoint.ljust(width)}  {tally.equal}/{tally.total} equal")
+        if self.mismatches:
+            lines.append("")
+            lines.append(f"mismatches ({len(self.mismatches)}):")
+            for outcome in self.mismatches[:max_mismatches]:
+                lines.append(
+                    f"* {outcome.request.show()}\n"
+                    f"  AgentOS {_status(outcome.agentos)}, ours {_status(outcome.ours)}\n"
+                    f"{_indent(format_differences(outcome.differences, max_diffs))}"
+                )
+            if len(self.mismatches) > max_mismatches:
+                lines.append(f"... and {len(self.mismatches) - max_mismatches} more mismatches")
+        if self.skipped:
+            reasons: dict[str, int] = {}
+            for _, reason in self.skipped:
+                reasons[reason] = reasons.get(reason, 0) + 1
+            lines.append("")
+            lines.append(f"skipped ({len(self.skipped)}):")
+            lines.extend(f"  {count} x {reason}" for reason, count in sorted(reasons.items()))
+        if self.equal_after_recheck:
+            lines.append("")
+            lines.append(f"{self.equal_after_recheck} request(s) matched only when asked again (live changes)")
+        lines.append("")
+        lines.append(self.summary_line())
+        return "\n".join(lines)
+
+
+def _status(answer: Answer) -> str:
+    return answer.error if answer.error else str(answer.status)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
+
+
+# --------------------------------------------------------------------------------------------------------
+# replay
+# --------------------------------------------------------------------------------------------------------
+def _differences(agentos: Answer, ours: Answer, options: Mapping[str, Any], max_differences: int) -> list[Difference]:
+    if agentos.error or ours.error:
+        return [Difference("request", "error", agentos.error or agentos.status, ours.error or ours.status)]
+    return compare(agentos.status, agentos.body, ours.status, ours.body, max_differences=max_differences, **options)
+
+
+@dataclass(frozen=True)
+class _WriteTarget:
+    staging_db: str
+    agentos_only: str | None
+    ours_only: str | None
+
+    def allows(self, request: ReplayRequest) -> bool:
+        named = _last(request.query.get("db_id")) or request.db_id
+        if named is not None:
+            return named == self.staging_db
+        return self.agentos_only == self.staging_db and self.ours_only == self.staging_db
+
+
+def check_staging(
+    agentos_url: str, ours_url: str, staging_db: str, agentos_key: str | None, ours_key: str | None, timeout: float
+) -> _WriteTarget:
+    """Refuse writes unless both servers report the staging database (raises StagingCheckError)."""
+    if not staging_db:
+        raise StagingCheckError("--include-writes needs --staging-db NAME (the db_id of a staging copy)")
+    found: list[list[str]] = []
+    for name, url, key in (("AgentOS", agentos_url, agentos_key), ("ours", ours_url, ours_key)):
+        databases = server_databases(url, key, timeout)
+        if databases is None:
+            raise StagingCheckError(
+                f"{name} ({url}) did not report its databases (GET /config or /readyz); writes refused"
+            )
+        if staging_db not in databases:
+            raise StagingCheckError(
+                f"{name} ({url}) has no database {staging_db!r} (it has {databases}); writes refused"
+            )
+        found.append(databases)
+    sole = [d[0] if len(d) == 1 else None for d in found]
+    return _WriteTarget(staging_db, sole[0], sole[1])
+
+
+def replay(
+    entries: Iterable[ReplayRequest | Mapping[str, Any]],
+    agentos_url: str,
+    ours_url: str,
+    *,
+    agentos_key: str | None = None,
+    ours_key: str | None = None,
+    include_writes: bool = False,
+    staging_db: str | None = None,
+    timeout: float = 30.0,
+    recheck: int = 1,
+    ignore_paths: Sequence[str] = (),
+    options: Callable[[ReplayRequest, str], Mapping[str, Any]] | None = None,
+    progress: Callable[[int, int, Report], None] | None = None,
+    max_differences: int = 50,
+) -> Report:
+    """Replay `entries` against AgentOS then this service, one at a time, and compare each answer pair.
+
+    `entries`: ReplayRequest objects or mappings `{"method", "path", "body"?, "db_id"?}`.
+    `options(request, route)` returns keyword arguments for `service.compare.compare`
+    (default: `default_compare_options`); `ignore_paths` is added to every comparison.
+    `progress(done, total, report)` is called after every request.
+    Raises StagingCheckError when writes are asked for without a verified staging database.
+    """
+    requests = [e if isinstance(e, ReplayRequest) else ReplayRequest.from_mapping(e) for e in entries]
+    target: _WriteTarget | None = None
+    if include_writes:
+        target = check_staging(agentos_url, ours_url, staging_db or "", agentos_key, ours_key, timeout)
+    choose = options or default_compare_options
+    report = Report()
+    for done, request in enumerate(requests, 1):
+        route = route_of(request.path)
+        reason = _skip_reason(request, route, target)
+        if reason:
+            report.skipped.append((request, reason))
+        else:
+            opts = dict(choose(request, route))
+            opts["ignore_paths"] = [*opts.get("ignore_paths", ()), *ignore_paths]
+            theirs = send(agentos_url, request, agentos_key, timeout)
+            ours = send(ours_url, request, ours_key, timeout)
+            diffs = _differences(theirs, ours, opts, max_differences)
+            rechecked = False
+            attempts = recheck if request.method in READ_METHODS else 0
+            while diffs and attempts > 0:
+                attempts -= 1
+                theirs = send(agentos_url, request, agentos_key, timeout)
+                ours = send(ours_url, request, ours_key, timeout)
+                diffs = _differences(theirs, ours, opts, max_differences)
+                rechecked = not diffs
+            report.add(Outcome(request, route, theirs, ours, diffs, rechecked))
+        if progress is not None:
+            progress(done, len(requests), report)
+    return report
+
+
+def _skip_reason(request: ReplayRequest, route: str, target: _WriteTarget | None) -> str | None:
+    if route in NOT_AGENTOS_ROUTES:
+        return "not an AgentOS route (probes, metrics, docs)"
+    if request.method in READ_METHODS:
+        return None
+    if target is None:
+        return "not a GET (writes need --include-writes --staging-db NAME)"
+    if not request.body_known:
+        return "write from the access log (it keeps no request bodies; use --requests)"
+    if not target.allows(request):
+        return f"write not aimed at the staging database {target.staging_db!r}"
+    return None
+
+
+# --------------------------------------------------------------------------------------------------------
+# command line
+# --------------------------------------------------------------------------------------------------------
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agno-session compare",
+        description="Replay recorded requests against AgentOS and agno-session and compare the JSON answers.",
+    )
+    parser.add_argument("--agentos", required=True, metavar="URL", help="AgentOS base URL")
+    parser.add_argument(
+        "--agentos-key",
+        default=os.environ.get("AGNO_COMPARE_AGENTOS_KEY"),
+        metavar="K",
+        help="AgentOS OS_SECURITY_KEY (default: $AGNO_COMPARE_AGENTOS_KEY)",
+    )
+    parser.add_argument("--ours", required=True, metavar="URL", help="agno-session base URL")
+    parser.add_argument(
+        "--key",
+        default=os.environ.get("AGNO_COMPARE_KEY"),
+        metavar="K",
+        help="agno-session OS_SECURITY_KEY (default: $AGNO_COMPARE_KEY)",
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--log", type=Path, metavar="FILE", help="agno-session JSON access log")
+    source.add_argument("--requests", type=Path, metavar="FILE", help='JSON lines {"method","path","body"?}')
+    parser.add_argument(
+        "--include-writes", action="store_true", help="also replay POST/PATCH/DELETE (needs --staging-db)"
+    )
+    parser.add_argument("--staging-db", metavar="NAME", help="db_id of the staging copy both servers must report")
+    parser.add_argument("--progress-every", type=int, default=100, metavar="N", help="progress on stderr every N")
+    parser.add_argument("--recheck", type=int, default=1, metavar="N", help="ask a differing GET again N times")
+    parser.add_argument("--timeout", type=float, default=30.0, metavar="S", help="per-request timeout (s)")
+    parser.add_argument("--max-requests", type=int, metavar="N", help="replay only the first N entries")
+    parser.add_argument("--max-diffs", type=int, default=10, metavar="N", help="differences shown per mismatch")
+    parser.add_argument(
+        "--ignore", action="append", default=[], metavar="PATTERN", help="JSON path not compared, e.g. '**.metrics'"
+    )
+    return parser
 
 
 def main(argv: list[str]) -> int:
-    print("agno-session compare: not available in this build", file=sys.stderr)
-    return 2
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help exits 0, usage errors 2
+        return int(exc.code or 0)
+    if args.staging_db and not args.include_writes:
+        parser.print_usage(sys.stderr)
+        print("agno-session compare: --staging-db only makes sense with --include-writes", file=sys.stderr)
+        return 2
+    if args.progress_every < 1 or args.recheck < 0 or args.timeout <= 0:
+        print("agno-session compare: --progress-every >= 1, --recheck >= 0, --timeout > 0", file=sys.stderr)
+        return 2
+    try:
+        entries = load_access_log(args.log) if args.log else load_requests(args.requests)
+    except OSError as exc:
+        print(f"agno-session compare: cannot read input: {exc}", file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        print(f"agno-session compare: {exc}", file=sys.stderr)
+        return 2
+    if args.max_requests is not None:
+        entries = entries[: max(args.max_requests, 0)]
+    started = time.monotonic()
+
+    def progress(done: int, total: int, report: Report) -> None:
+        if done % args.progress_every == 0 and done < total:
+            elapsed = time.monotonic() - started
+            print(
+                f"compare: {done}/{total} entries, {report.equal}/{report.total} equal, "
+                f"{len(report.skipped)} skipped, {elapsed:.1f}s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    try:
+        report = replay(
+            entries,
+            args.agentos,
+            args.ours,
+            agentos_key=args.agentos_key,
+            ours_key=args.key,
+            include_writes=args.include_writes,
+            staging_db=args.staging_db,
+            timeout=args.timeout,
+            recheck=args.recheck,
+            ignore_paths=args.ignore,
+            progress=progress,
+            max_differences=max(args.max_diffs, 1) * 5,
+        )
+    except StagingCheckError as exc:
+        print(f"agno-session compare: {exc}", file=sys.stderr)
+        return 2
+    print(report.format(max_diffs=args.max_diffs))
+    if report.total == 0:
+        print("agno-session compare: no request was replayed", file=sys.stderr)
+    return 0 if report.ok else 1

@@ -1,0 +1,1 @@
+"""Static files of the /docs page (served by service.handlers.docs)."""
