@@ -9,7 +9,7 @@ PGDATA_DIR ?= .pgdata
 .PHONY: install run test lint lint-deploy unit contract-test smoke bench system-deps clean
 
 $(STAMP): setup.py pyproject.toml scripts/system-deps.sh
-	bash scripts/system-deps.sh
+	bash scripts/system-deps.sh run
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
@@ -18,7 +18,7 @@ $(STAMP): setup.py pyproject.toml scripts/system-deps.sh
 install: $(STAMP)
 
 system-deps:
-	bash scripts/system-deps.sh
+	bash scripts/system-deps.sh test
 
 # Serve on :8080. Without AGNO_PG_DSN / DATABASE_URL / AGNO_SESSION_DSN_MAP, a local PostgreSQL
 # cluster is started in $(PGDATA_DIR) from the system binaries.
@@ -43,7 +43,7 @@ unit: install
 contract-test: install
 	bash scripts/contract-test.sh
 
-test: lint lint-deploy
+test: system-deps lint lint-deploy
 	$(PY) -m pytest -q -p no:cacheprovider
 
 smoke: install

@@ -29,6 +29,7 @@ setup(
             "hypothesis",
             "pyyaml",
             "openapi-spec-validator",
+            "schemathesis",
         ],
     },
     entry_points={"console_scripts": ["agno-session=service.__main__:main"]},

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# System packages the project needs on a fresh Debian machine: PostgreSQL server binaries (tests and
-# `make run` start throwaway clusters from them), python3-venv, curl + jq (smoke) and chromium (/docs test). Installs with apt-get when root;
-# otherwise says what is missing.
+# System packages the project needs on a fresh Debian machine.
+#   system-deps.sh run    PostgreSQL server binaries (`make run` and the tests start throwaway clusters) + python3-venv
+#   system-deps.sh test   also curl + jq (smoke script) and chromium (the /docs page test renders it headless)
+# As root, missing packages are installed with apt-get; as a user, the script says what to install.
 set -euo pipefail
+mode=${1:-run}
 
 missing=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 python3 -c "import venv, ensurepip" 2>/dev/null || missing+=(python3-venv)
-command -v curl >/dev/null || missing+=(curl)
-command -v jq >/dev/null || missing+=(jq)
-command -v chromium >/dev/null || missing+=(chromium)  # the /docs page test renders it headless
+if [ "$mode" = test ]; then
+  command -v curl >/dev/null || missing+=(curl)
+  command -v jq >/dev/null || missing+=(jq)
+  command -v chromium >/dev/null || missing+=(chromium)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then

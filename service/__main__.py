@@ -97,6 +97,7 @@ def _supervise(config: Config, queries: Any, sockets: list[socket.socket]) -> No
 
 async def serve(config: Config, queries: Any, sockets: list[socket.socket]) -> None:
     from tornado.httpserver import HTTPServer
+    from tornado.ioloop import PeriodicCallback
 
     from service import metrics
     from service.app import Lifecycle, make_app
@@ -119,6 +120,8 @@ async def serve(config: Config, queries: Any, sockets: list[socket.socket]) -> N
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     warmups = [asyncio.create_task(_warm_up(database)) for database in databases]
+    pool_gauges = PeriodicCallback(databases.update_pool_metrics, 5000)
+    pool_gauges.start()
     log.info("listening on %s:%s", config.host, config.port, extra={"db_ids": databases.ids(), "pid": os.getpid()})
     await stop.wait()
 
@@ -126,6 +129,7 @@ async def serve(config: Config, queries: Any, sockets: list[socket.socket]) -> N
     log.info("draining: readiness off, serving for %.1fs more", config.drain_seconds)
     await asyncio.sleep(config.drain_seconds)
     server.stop()
+    pool_gauges.stop()
     deadline = time.monotonic() + config.request_timeout + 1
     while lifecycle.in_flight > 0 and time.monotonic() < deadline:
         await asyncio.sleep(0.05)

@@ -197,8 +197,18 @@ class Database:
 
     @asynccontextmanager
     async def cursor(self) -> AsyncIterator[Cursor]:
-        async with self._connection() as conn, conn.cursor() as cur:
-            yield Cursor(self, cur)
+        """A cursor on a pooled connection. A connection that dies outside a named query (opening
+        the cursor, BEGIN, COMMIT) raises ConnectionLost too, never a bare psycopg2 error (a 500)."""
+        async with self._connection() as conn:
+            try:
+                async with conn.cursor() as cur:
+                    yield Cursor(self, cur)
+            except psycopg2.extensions.QueryCanceledError:
+                metrics.DB_ERRORS.labels(self.db_id, "timeout").inc()
+                raise StatementTimeout("transaction") from None
+            except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+                metrics.DB_ERRORS.labels(self.db_id, "connection").inc()
+                raise ConnectionLost(str(exc)) from exc
 
     async def read(self, work: Callable[[Cursor], Awaitable[T]]) -> T:
         """Run an idempotent read; retried once on a connection that died under it."""
@@ -237,7 +247,11 @@ class Database:
             if self._state is None:
                 try:
                     if self._config.auto_provision:
-                        await self._provision()
+                        try:
+                            await self._provision()
+                        except psycopg2.errors.InsufficientPrivilege as exc:
+                            # e.g. a read-only role on a database AgentOS provisioned: use what exists
+                            log.warning("db %s: cannot provision tables (%s); using them as they are", self.db_id, exc)
                     async with self.cursor() as cur:
                         row = await cur.one("inspect_tables", self._inspect_params())
                 except ConnectionLost as exc:

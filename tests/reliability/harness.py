@@ -1,0 +1,431 @@
+"""Helpers of the reliability tests: a raw HTTP client, bounded polling, PostgreSQL probes.
+
+The client is `http.client` on purpose: it sends exactly the bytes it is given (invalid UTF-8,
+NUL bytes, `..` in paths, wrong content types) and never retries or follows anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import psycopg2
+import psycopg2.extensions
+
+T = TypeVar("T")
+APP_NAME = "agno-session"
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    started: float
+    elapsed: float
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+    def is_json_error(self) -> bool:
+        """A JSON error body of the service's one shape: an object with `detail`."""
+        if not (self.header("content-type") or "").startswith("application/json"):
+            return False
+        try:
+            body = self.json()
+        except ValueError:
+            return False
+        return isinstance(body, dict) and "detail" in body
+
+    def __repr__(self) -> str:
+        return f"Reply({self.status}, {self.body[:300]!r})"
+
+
+def call(
+    base_url: str,
+    method: str,
+    path: str,
+    *,
+    json_body: Any = None,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30.0,
+) -> Reply:
+    """One request on a fresh connection; raises OSError when the server cannot be reached."""
+    parts = urlsplit(base_url)
+    sent_headers = dict(headers or {})
+    if json_body is not None:
+        body = json.dumps(json_body).encode()
+        sent_headers.setdefault("Content-Type", "application/json")
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
+    started = time.monotonic()
+    try:
+        conn.putrequest(method, path, skip_accept_encoding=True)
+        for name, value in sent_headers.items():
+            conn.putheader(name, value)
+        if body is not None and "Content-Length" not in sent_headers:
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        response = conn.getresponse()
+        data = response.read()
+        return Reply(
+            response.status,
+            {k.lower(): v for k, v in response.getheaders()},
+            data,
+            started,
+            time.monotonic() - started,
+        )
+    finally:
+        conn.close()
+
+
+def try_call(base_url: str, method: str, path: str, **kwargs: Any) -> Reply | None:
+    """`call`, with None instead of a connection error (refused, reset, timed out)."""
+    try:
+        return call(base_url, method, path, **kwargs)
+    except (OSError, http.client.HTTPException):
+        return None
+
+
+def wait_until(what: str, probe: Callable[[], T | None], timeout: float, interval: float = 0.05) -> T:
+    """Poll `probe` until it returns something truthy; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {timeout:g}s waiting for: {what}")
+        time.sleep(interval)
+
+
+def refuses_connections(base_url: str) -> bool:
+    parts = urlsplit(base_url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=1):
+            return False
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
+
+
+# ---------------------------------------------------------------- PostgreSQL side
+
+
+def connect(dsn: str, autocommit: bool = True) -> psycopg2.extensions.connection:
+    conn = psycopg2.connect(dsn, application_name="reliability-tests")
+    conn.autocommit = autocommit
+    return conn
+
+
+def dbname(dsn: str) -> str:
+    return str(psycopg2.extensions.parse_dsn(dsn)["dbname"])
+
+
+def service_backends(admin_dsn: str, database: str) -> list[dict[str, Any]]:
+    """The service's backends on one database (pg_stat_activity rows as dicts)."""
+    with contextlib.closing(connect(admin_dsn)) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT pid, state, wait_event_type, wait_event, query FROM pg_stat_activity"
+            " WHERE datname = %s AND application_name = %s",
+            (database, APP_NAME),
+        )
+        columns = [c.name for c in cur.description or ()]
+        return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
+
+
+def lock_waiters(admin_dsn: str, database: str) -> list[dict[str, Any]]:
+    return [b for b in service_backends(admin_dsn, database) if b["wait_event_type"] == "Lock"]
+
+
+@contextlib.contextmanager
+def row_locked(dsn: str, session_id: str) -> Iterator[psycopg2.extensions.connection]:
+    """Hold `SELECT ... FOR UPDATE` on one session row in an open transaction."""
+    conn = connect(dsn, autocommit=False)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT session_id FROM ai.agno_sessions WHERE session_id = %s FOR UPDATE", (session_id,))
+            assert cur.fetchone() is not None, f"no session {session_id} to lock"
+        yield conn
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+@contextlib.contextmanager
+def table_locked(dsn: str, table: str = "ai.agno_sessions") -> Iterator[psycopg2.extensions.connection]:
+    """Hold an ACCESS EXCLUSIVE lock on a table in an open transaction."""
+    conn = connect(dsn, autocommit=False)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        yield conn
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def count_sessions(dsn: str, where: str = "true", params: tuple[Any, ...] = ()) -> int:
+    with contextlib.closing(connect(dsn)) as conn, conn.cursor() as cur:
+        cur.execute(f"SELECT count(*) FROM ai.agno_sessions WHERE {where}", params)
+        row = cur.fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+# ---------------------------------------------------------------- background requests
+
+
+@dataclass
+class Background:
+    """One request run on a thread; `.reply` (or `.error`) once `.done` is set."""
+
+    thread: threading.Thread | None = None
+    reply: Reply | None = None
+    error: BaseException | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def join(self, timeout: float) -> Reply:
+        finished = self.done.wait(timeout)
+        assert finished, f"background request still running after {timeout:g}s"
+        if self.error is not None:
+            raise AssertionError(f"background request failed: {self.error!r}") from self.error
+        assert self.reply is not None
+        return self.reply
+
+
+def in_background(base_url: str, method: str, path: str, **kwargs: Any) -> Background:
+    job = Background()
+
+    def run() -> None:
+        try:
+            job.reply = call(base_url, method, path, **kwargs)
+        except BaseException as exc:
+            job.error = exc
+        finally:
+            job.done.set()
+
+    job.thread = threading.Thread(target=run, daemon=True)
+    job.thread.start()
+    return job
+
+
+def metric_value(text: str, name: str, labels: dict[str, str] | None = None) -> float | None:
+    """The value of one sample in a Prometheus text exposition (None when absent)."""
+    wanted = labels or {}
+    for line in text.splitlines():
+        if not line.startswith(name) or line.startswith("#"):
+            continue
+        head, _, value = line.rpartition(" ")
+        sample, _, label_text = head.partition("{")
+        if sample != name:
+            continue
+        found = dict(part.split("=", 1) for part in label_text.rstrip("}").split(",") if "=" in part)
+        if all(found.get(k, "").strip('"') == v for k, v in wanted.items()):
+            return float(value)
+    return None
+
+
+@dataclass
+class Outcome:
+    """One request of a load loop: when it started and ended, and its status (0: no answer)."""
+
+    worker: int
+    kind: str
+    started: float
+    ended: float
+    status: int
+    reply: Reply | None
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+class LoadLoop:
+    """`workers` threads sending requests from `plan(worker, n) -> (kind, method, path, json)` until
+    stopped or `max_requests` each (the loop is bounded: it ends by itself)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        plan: Callable[[int, int], tuple[str, str, str, Any]],
+        workers: int,
+        max_requests: int = 5000,
+        timeout: float = 20.0,
+    ) -> None:
+        self.base_url = base_url
+        self.plan = plan
+        self.max_requests = max_requests
+        self.timeout = timeout
+        self.outcomes: list[Outcome] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, args=(w,), daemon=True) for w in range(workers)]
+
+    def __enter__(self) -> LoadLoop:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(self.timeout + 5)
+            assert not thread.is_alive(), "a load worker did not stop"
+
+    def _run(self, worker: int) -> None:
+        for n in range(self.max_requests):
+            if self._stop.is_set():
+                return
+            kind, method, path, body = self.plan(worker, n)
+            started = time.monotonic()
+            reply = try_call(self.base_url, method, path, json_body=body, timeout=self.timeout)
+            outcome = Outcome(worker, kind, started, time.monotonic(), reply.status if reply else 0, reply)
+            with self._lock:
+                self.outcomes.append(outcome)
+
+    def snapshot(self) -> list[Outcome]:
+        with self._lock:
+            return list(self.outcomes)
+
+    def successes_after(self, moment: float) -> dict[int, int]:
+        counts = {w: 0 for w in range(len(self._threads))}
+        for outcome in self.snapshot():
+            if outcome.started >= moment and outcome.ok:
+                counts[outcome.worker] += 1
+        return counts
+
+
+class Prober:
+    """A thread polling paths (e.g. /healthz, /readyz) every `interval` s; `.seen[path]` holds
+    (time, status) pairs, status 0 when there was no answer. Bounded by `max_polls`."""
+
+    def __init__(self, base_url: str, paths: list[str], interval: float = 0.05, max_polls: int = 4000) -> None:
+        self.base_url = base_url
+        self.paths = paths
+        self.interval = interval
+        self.max_polls = max_polls
+        self.seen: dict[str, list[tuple[float, int]]] = {p: [] for p in paths}
+        self.paused = threading.Event()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Prober:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        for _ in range(self.max_polls):
+            if self._stop.is_set():
+                return
+            if not self.paused.is_set():
+                for path in self.paths:
+                    reply = try_call(self.base_url, "GET", path, timeout=5)
+                    with self._lock:
+                        self.seen[path].append((time.monotonic(), reply.status if reply else 0))
+            self._stop.wait(self.interval)
+
+    def statuses(self, path: str, after: float = 0.0) -> list[tuple[float, int]]:
+        with self._lock:
+            return [(t, s) for t, s in self.seen[path] if t >= after]
+
+    def first(self, path: str, status: int, after: float) -> float | None:
+        return next((t for t, s in self.statuses(path, after) if s == status), None)
+
+
+def raw_request(base_url: str, data: bytes, timeout: float = 10.0) -> tuple[int, bytes] | None:
+    """Send raw bytes as a request; (status, body) of the answer, or None if the connection closed
+    without one. For request lines http.client refuses to build (raw non-ASCII, NUL bytes)."""
+    parts = urlsplit(base_url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as sock:
+        sock.sendall(data)
+        chunks = []
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.startswith(b"HTTP/1."):
+        return None
+    head, _, body = raw.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+@dataclass
+class ServiceProcess:
+    """`python -m service` on a free loopback port (the module-scoped twin of tests/conftest.py's
+    `live_service`, for test modules that share one service between many cases)."""
+
+    base_url: str
+    proc: Any
+    log_path: Any
+    dsn: str = ""
+
+    def log_text(self) -> str:
+        return str(self.log_path.read_text(errors="replace"))
+
+    def stop(self) -> int:
+        import signal
+        import subprocess
+
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return int(self.proc.returncode)
+
+
+def start_service(env: dict[str, str], log_dir: Any) -> ServiceProcess:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from service.devpg import free_port
+
+    repo = Path(__file__).resolve().parents[2]
+    port = free_port()
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("AGNO_", "OS_SECURITY", "DATABASE_URL"))}
+    full_env.update({"AGNO_SERVICE_PORT": str(port), "AGNO_SERVICE_HOST": "127.0.0.1", "AGNO_DRAIN_SECONDS": "0"})
+    full_env.update(env)
+    log_path = Path(log_dir) / f"service-{port}.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "service"],
+            cwd=repo,
+            env=full_env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    service = ServiceProcess(f"http://127.0.0.1:{port}", proc, log_path, env.get("AGNO_PG_DSN", ""))
+
+    def answers() -> bool:
+        assert proc.poll() is None, f"the service exited with {proc.returncode}:\n{service.log_text()}"
+        return try_call(service.base_url, "GET", "/healthz", timeout=2) is not None
+
+    wait_until("the service answers /healthz", answers, 30, 0.1)
+    return service

@@ -1,0 +1,101 @@
+"""Graceful shutdown: SIGTERM turns /readyz 503 at once, requests are still served during the drain
+window, then new connections are refused, the in-flight request finishes, pools close, exit 0."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from .harness import (
+    call,
+    dbname,
+    in_background,
+    lock_waiters,
+    refuses_connections,
+    row_locked,
+    service_backends,
+    try_call,
+    wait_until,
+)
+
+DRAIN = 3.0
+
+
+@pytest.mark.slow
+def test_sigterm_drains_and_exits_zero(
+    pg_cluster: Any,
+    dsn: str,
+    live_service: Callable[..., Any],
+    session_factory: Callable[..., str],
+    figures: dict[str, Any],
+) -> None:
+    env = {
+        "AGNO_PG_DSN": dsn,
+        "AGNO_DRAIN_SECONDS": str(DRAIN),
+        "AGNO_REQUEST_TIMEOUT": "20",
+        "AGNO_STATEMENT_TIMEOUT": "19",
+    }
+    service = live_service(env=env)
+    admin, database = pg_cluster.admin_dsn, dbname(dsn)
+    session_id = session_factory(service.base_url, session_name="in flight")
+    assert call(service.base_url, "GET", "/readyz").status == 200
+
+    with row_locked(dsn, session_id):
+        in_flight = in_background(
+            service.base_url, "PATCH", f"/sessions/{session_id}", json_body={"metadata": {"finished": True}}
+        )
+        wait_until("the PATCH is in flight (waiting for the row lock)", lambda: lock_waiters(admin, database), 5)
+        term_at = time.monotonic()
+        service.proc.send_signal(signal.SIGTERM)
+
+        def draining() -> bool:
+            reply = try_call(service.base_url, "GET", "/readyz")
+            return reply is not None and reply.status == 503 and reply.json()["draining"] is True
+
+        wait_until("/readyz turns 503 (draining)", draining, DRAIN)
+        unready_after = time.monotonic() - term_at
+        # still serving during the drain window, on new connections
+        served = [call(service.base_url, "GET", path) for path in ("/healthz", "/sessions", f"/sessions/{session_id}")]
+        assert all(r.started < term_at + DRAIN for r in served), "the drain window closed too early for this check"
+        assert [r.status for r in served] == [200, 200, 200], served
+
+        wait_until("new connections are refused", lambda: refuses_connections(service.base_url), DRAIN + 10)
+        refused_after = time.monotonic() - term_at
+        assert refused_after >= DRAIN, f"connections refused {refused_after:.2f}s after SIGTERM, before the drain"
+        assert not in_flight.done.is_set(), "the in-flight PATCH ended while its row was still locked"
+        assert service.proc.poll() is None, "the service exited with a request in flight"
+    # the lock is released: the in-flight request completes and the process exits cleanly
+    reply = in_flight.join(15)
+    assert reply.status == 200 and reply.json()["metadata"] == {"finished": True}, reply
+    try:
+        code = service.proc.wait(15)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the service did not exit after its last request finished")
+    exited_after = time.monotonic() - term_at
+    assert code == 0
+    wait_until("the service's connections are closed", lambda: not service_backends(admin, database), 5)
+
+    lines = [json.loads(line) for line in service.log_text().splitlines() if line.startswith("{")]
+    messages = [line["msg"] for line in lines]
+    assert any(m.startswith("draining") for m in messages)
+    assert messages[-1] == "stopped", messages[-3:]
+    patch_index = next(i for i, m in enumerate(messages) if m.startswith("PATCH /sessions/"))
+    assert patch_index < len(messages) - 1, "the in-flight PATCH must be answered before the pools close"
+    assert "Traceback" not in service.log_text() and "Warning" not in service.log_text()
+    figures.update(
+        {
+            "drain_seconds": DRAIN,
+            "readyz_503_after_sigterm_s": round(unready_after, 3),
+            "requests_served_while_draining": len(served),
+            "connections_refused_after_sigterm_s": round(refused_after, 3),
+            "in_flight_request_status": reply.status,
+            "exit_code": code,
+            "exited_after_sigterm_s": round(exited_after, 3),
+        }
+    )
