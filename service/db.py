@@ -132,6 +132,7 @@ class Database:
         self._config = config
         self._queries = queries
         self._pool: aiopg.Pool | None = None
+        self._ping_conn: aiopg.Connection | None = None
         self._pool_lock = asyncio.Lock()
         self._state: TableState | None = None
         self._state_lock = asyncio.Lock()
@@ -156,11 +157,6 @@ class Database:
             async with self._pool_lock:
                 if self._pool is None:
                     cfg = self._config
-                    options = (
-                        f"-c statement_timeout={int(cfg.statement_timeout * 1000)} "
-                        "-c client_connection_check_interval=100 "
-                        "-c idle_in_transaction_session_timeout=60000"
-                    )
                     self._pool = await aiopg.create_pool(
                         self._dsn,
                         minsize=cfg.pool_min_size,
@@ -168,10 +164,21 @@ class Database:
                         timeout=cfg.request_timeout + 5,
                         enable_hstore=False,
                         pool_recycle=300,
-                        options=options,
-                        application_name="agno-session",
+                        **self._connect_options(),
                     )
         return self._pool
+
+    def _connect_options(self) -> dict[str, Any]:
+        """Server-side limits for every connection: a statement timeout, and a backend that stops
+        soon after its client went away (a cancelled request's query does not run on)."""
+        return {
+            "options": (
+                f"-c statement_timeout={int(self._config.statement_timeout * 1000)} "
+                "-c client_connection_check_interval=100 "
+                "-c idle_in_transaction_session_timeout=60000"
+            ),
+            "application_name": "agno-session",
+        }
 
     def pool_stats(self) -> tuple[int, int, int]:
         """(in_use, idle, max) connections of the pool."""
@@ -323,16 +330,28 @@ class Database:
 
     # ------------------------------------------------------------------ health
     async def ping(self, timeout: float = 1.0) -> bool:
+        """Readiness: `SELECT 1` within `timeout` on a connection of its own, so a pool that is merely
+        busy (overload answers 503 by itself) does not make every replica unready at once."""
         try:
-            async with asyncio.timeout(timeout), self.cursor() as cur:
-                await cur.value("ping", {})
+            async with asyncio.timeout(timeout):
+                if self._ping_conn is None or self._ping_conn.closed:
+                    self._ping_conn = await aiopg.connect(self._dsn, enable_hstore=False, **self._connect_options())
+                async with self._ping_conn.cursor() as cur:
+                    await Cursor(self, cur).value("ping", {})
             ok = True
-        except (TimeoutError, DatabaseUnavailable, PoolExhausted, ConnectionLost, StatementTimeout, psycopg2.Error):
+        except (TimeoutError, ConnectionLost, StatementTimeout, psycopg2.Error, OSError):
             ok = False
+            await self._close_ping_connection()
         metrics.DB_READY.labels(self.db_id).set(1 if ok else 0)
         return ok
 
+    async def _close_ping_connection(self) -> None:
+        if self._ping_conn is not None:
+            await self._ping_conn.close()
+            self._ping_conn = None
+
     async def close(self) -> None:
+        await self._close_ping_connection()
         if self._pool is not None:
             self._pool.close()
             await self._pool.wait_closed()

@@ -62,6 +62,8 @@ def test_pool_exhaustion_waits_then_503(
             # it waited for a connection (up to the limit) and then gave up: never a hang
             assert POOL_WAIT * 0.9 <= reply.elapsed < POOL_WAIT + MARGIN, reply.elapsed
         assert call(base, "GET", "/healthz").status == 200
+        # a busy pool is overload, not an outage: readiness pings on a connection of its own
+        assert call(base, "GET", "/readyz").status == 200
 
         # a request that finds the pool busy gets the first connection freed within the wait
         waiting = in_background(base, "GET", f"/sessions/{free_id}")
