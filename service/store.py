@@ -63,7 +63,7 @@ def merge_legacy_runs(table_runs: list[RunDict], legacy: Any) -> list[RunDict]:
     merged: list[RunDict] = []
     seen: set[Any] = set()
     for entry in legacy:
-        if not isinstance(entry, dict) or not entry.get("run_id"):
+        if not isinstance(entry, dict) or entry.get("run_id") is None:
             continue
         run_id = entry["run_id"]
         merged.append(by_id.get(run_id, entry))
@@ -285,7 +285,7 @@ async def update_session(
     body: UpdateSessionBody,
     now: int,
 ) -> tuple[SessionWithRuns, SessionType] | None:
-    """Read-modify-write under a row lock; returns the new row and the type it was written as."""
+    """Read-modify-write under a row lock; returns the new row and the type to answer it as."""
 
     async def work(cur: Cursor) -> tuple[SessionWithRuns, SessionType] | None:
         record = await cur.one("get_session_for_update", {"session_id": session_id, "user_id": user_id})
@@ -295,7 +295,9 @@ async def update_session(
         write_type = as_type or shaping.detect_session_type(loaded["row"])
         updated = await cur.one(f"update_{write_type}_session", update_values(loaded["row"], write_type, body, now))
         assert updated is not None
-        return SessionWithRuns(row=_session_row(updated), runs=loaded["runs"]), write_type
+        row = _session_row(updated)
+        # like agno: written as the requested type, answered as the type stored in the row
+        return SessionWithRuns(row=row, runs=loaded["runs"]), shaping.detect_session_type(row)
 
     return await db.write(work)
 

@@ -19,6 +19,7 @@ _NON_FINITE_HINT = re.compile(r"NaN|Infinity|[eE]\+?\d{3}|\d{300}")
 _BOOL_TRUE = {"1", "true", "t", "yes", "y", "on"}
 _BOOL_FALSE = {"0", "false", "f", "no", "n", "off"}
 MAX_JSON_DEPTH = 256
+BODY_PARSE_ERROR = "There was an error parsing the body"
 MISSING = object()
 
 
@@ -81,7 +82,11 @@ class Validator:
         return None
 
     # ------------------------------------------------------------ body fields
-    def string_field(self, body: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+    def string_field(
+        self, body: dict[str, Any], name: str, *, required: bool = False, strip_nul: bool = False
+    ) -> str | None:
+        """A string field. NUL characters are stripped where agno strips them (names); elsewhere
+        (ids, user ids) they are a 422 where AgentOS answers 500 (divergence `nul-characters`)."""
         value = body.get(name, MISSING)
         if value is MISSING or (value is None and not required):
             if required:
@@ -90,7 +95,9 @@ class Validator:
         if not isinstance(value, str):
             self.add("string_type", ["body", name], "Input should be a valid string", value)
             return None
-        return value
+        if strip_nul:
+            return value.replace("\x00", "")
+        return self.no_nul(["body", name], value)
 
     def object_field(self, body: dict[str, Any], name: str) -> dict[str, Any] | None:
         value = body.get(name)
@@ -99,13 +106,28 @@ class Validator:
         if not isinstance(value, dict):
             self.add("dict_type", ["body", name], "Input should be a valid dictionary", value)
             return None
+        cleaned: dict[str, Any] = self.storable_json(["body", name], value)
+        return cleaned
+
+    def storable_json(self, loc: list[Any], value: Any) -> Any:
+        """JSON as PostgreSQL can store it: like agno, NUL characters are stripped from string values;
+        a NUL in an object key is a 422 (AgentOS answers 500 there)."""
+        if isinstance(value, str):
+            return value.replace("\x00", "") if "\x00" in value else value
+        if isinstance(value, list):
+            return [self.storable_json(loc, item) for item in value]
+        if isinstance(value, dict):
+            if any("\x00" in key for key in value):
+                self.add("string_nul", loc, "Object keys should not contain NUL characters", None)
+                return value
+            return {key: self.storable_json(loc, item) for key, item in value.items()}
         return value
 
     def list_field(self, body: dict[str, Any], name: str, item_choices: Sequence[str] | None = None) -> list[Any]:
         value = body.get(name, MISSING)
         loc: list[Any] = ["body", name]
         if value is MISSING:
-            self.add("missing", loc, "Field required", None)
+            self.add("missing", loc, "Field required", body)
             return []
         if not isinstance(value, list):
             self.add("list_type", loc, "Input should be a valid list", value)
@@ -127,7 +149,7 @@ class Validator:
         return value
 
 
-def parse_json_body(raw: bytes, content_type: str | None, reject_nul: bool = True) -> Any:
+def parse_json_body(raw: bytes, content_type: str | None) -> Any:
     """FastAPI's body reading: JSON when the content type is JSON (or absent), else the raw text.
 
     Returns MISSING for an empty body. Raises a 422 `json_invalid` like FastAPI for bad JSON.
@@ -141,7 +163,7 @@ def parse_json_body(raw: bytes, content_type: str | None, reject_nul: bool = Tru
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise _json_invalid(0, "Invalid UTF-8 in request body") from None
+        raise ApiError(400, BODY_PARSE_ERROR) from None
     try:
         value = loads(text)
     except (ValueError, RecursionError, OverflowError):
@@ -150,18 +172,19 @@ def parse_json_body(raw: bytes, content_type: str | None, reject_nul: bool = Tru
         except json.JSONDecodeError as exc:
             raise _json_invalid(exc.pos, exc.msg) from None
         except RecursionError:
-            raise _json_invalid(0, "JSON nested too deeply") from None
+            raise ApiError(400, BODY_PARSE_ERROR) from None
         raise _json_invalid(0, "Invalid JSON") from None
     if (text.count("[") + text.count("{")) > MAX_JSON_DEPTH and _depth(value) > MAX_JSON_DEPTH:
-        raise _json_invalid(0, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
-    if (reject_nul and "\\u0000" in text) or (_NON_FINITE_HINT.search(text) and _has_non_finite(value)):
+        # what AgentOS answers for JSON too deep for its parser (divergence `json-too-deep` below that)
+        raise ApiError(400, BODY_PARSE_ERROR)
+    if _NON_FINITE_HINT.search(text) and _has_non_finite(value):
         raise ApiError(
             422,
             [
                 {
                     "type": "value_error",
                     "loc": ["body"],
-                    "msg": "JSON contains a NUL character or a non-finite number, which PostgreSQL cannot store",
+                    "msg": "JSON contains a non-finite number (NaN, Infinity, out of range)",
                     "input": None,
                 }
             ],

@@ -164,8 +164,8 @@ class BaseHandler(tornado.web.RequestHandler):
     def path_param(self, v: Validator, name: str, value: str) -> str:
         return v.no_nul(["path", name], value)
 
-    def json_body(self, reject_nul: bool = True) -> Any:
-        return parse_json_body(self.request.body, self.request.headers.get("Content-Type"), reject_nul)
+    def json_body(self) -> Any:
+        return parse_json_body(self.request.body, self.request.headers.get("Content-Type"))
 
     async def database(self, db_id: str | None, table: str | None = None) -> Database:
         database = await self.databases.resolve(db_id, table)

@@ -36,7 +36,15 @@ class SessionsHandler(BaseHandler):
         raw_limit, raw_page = self.query("limit"), self.query("page")
         # divergences: page=0 is a 500 in AgentOS and limit has no cap there (docs/compatibility.md)
         limit = 20 if raw_limit is None else v.integer(["query", "limit"], raw_limit, 1, self.config.max_page_size)
-        page = 1 if raw_page is None else v.integer(["query", "page"], raw_page, 1)
+        page = 1 if raw_page is None else v.integer(["query", "page"], raw_page, 0)
+        if page == 0:
+            v.add(
+                "greater_than_equal",
+                ["query", "page"],
+                "Input should be greater than or equal to 1",
+                raw_page,
+                {"ge": 1},
+            )
         sort_by = self.query("sort_by")
         sort_by = "created_at" if sort_by is None else sort_by
         raw_order = self.query("sort_order")
@@ -69,7 +77,7 @@ class SessionsHandler(BaseHandler):
         body = body_object(v, self.json_body(), required=False) or {}
         create = CreateSessionBody(
             session_id=v.string_field(body, "session_id"),
-            session_name=v.string_field(body, "session_name"),
+            session_name=v.string_field(body, "session_name", strip_nul=True),
             session_state=v.object_field(body, "session_state"),
             metadata=v.object_field(body, "metadata"),
             user_id=v.string_field(body, "user_id"),
@@ -137,11 +145,12 @@ def _import_runs(v: Validator, body: dict[str, Any]) -> list[dict[str, Any]] | N
             v.add("value_error", [*loc, "run_id"], "Value error, duplicate run_id", run["run_id"])
         else:
             seen.add(run["run_id"])
-    return runs
+    cleaned: list[dict[str, Any]] = v.storable_json(["body", "runs"], runs)
+    return cleaned
 
 
 def _summary_field(v: Validator, body: dict[str, Any]) -> dict[str, Any] | None:
-    value = body.get("summary")
+    value = v.object_field(body, "summary")
     if value is None:
         return None
     try:
@@ -178,7 +187,7 @@ class SessionHandler(BaseHandler):
         update = UpdateSessionBody()
         if body is not None:
             update = UpdateSessionBody(
-                session_name=v.string_field(body, "session_name"),
+                session_name=v.string_field(body, "session_name", strip_nul=True),
                 session_state=v.object_field(body, "session_state"),
                 metadata=v.object_field(body, "metadata"),
                 summary=_summary_field(v, body),
@@ -189,8 +198,8 @@ class SessionHandler(BaseHandler):
         updated = await store.update_session(database, session_id, user_id, session_type, update, now)
         if updated is None:
             raise ApiError(404, f"Session with id '{session_id}' not found")
-        session, written_as = updated
-        self.write_json(shaping.session_detail(session["row"], session["runs"], written_as, now=now))
+        session, answer_as = updated
+        self.write_json(shaping.session_detail(session["row"], session["runs"], answer_as, now=now))
 
     async def delete(self, session_id: str) -> None:
         v = Validator()
@@ -213,12 +222,12 @@ class RenameHandler(BaseHandler):
         user_id = self.text_param(v, "user_id")
         db_id, table = self.text_param(v, "db_id"), self.text_param(v, "table")
         self.path_param(v, "session_id", session_id)
-        body = self.json_body(reject_nul=False)  # like agno, NUL characters are stripped from the name
-        name = v.string_field(body if isinstance(body, dict) else {}, "session_name", required=True)
+        body = self.json_body()
+        name = v.string_field(body if isinstance(body, dict) else {}, "session_name", required=True, strip_nul=True)
         v.check()
         assert name is not None
         database = await self.database(db_id, table)
-        renamed = await store.rename_session(database, session_id, name.replace("\x00", ""), session_type, user_id)
+        renamed = await store.rename_session(database, session_id, name, session_type, user_id)
         if renamed is None:
             raise ApiError(404, f"Session with id '{session_id}' not found")
         as_type = session_type or shaping.detect_session_type(renamed["row"])

@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -54,7 +55,8 @@ def ensure_venv(log=sys.stderr) -> Path:  # type: ignore[no-untyped-def]
     """The path of the venv's python, after building the venv if it is missing or incomplete."""
     venv = venv_dir()
     venv.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = venv.parent / f".{venv.name}.lock"
+    # the lock lives outside the work tree (nothing to git-ignore)
+    lock_path = Path(tempfile.gettempdir()) / f"agentos-venv-{hashlib.sha1(str(venv).encode()).hexdigest()[:12]}.lock"
     with lock_path.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # two suites starting at once build it once
         if is_complete(venv):
@@ -63,14 +65,21 @@ def ensure_venv(log=sys.stderr) -> Path:  # type: ignore[no-untyped-def]
         shutil.rmtree(venv, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         pip = [str(_python(venv)), "-m", "pip", "--disable-pip-version-check"]
-        subprocess.run(
+        install = subprocess.run(
             [*pip, "install", "--quiet", "--no-input", "-r", str(REQUIREMENTS)],
-            check=True,
             stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
         )
+        if install.returncode != 0:  # pip's own output only when it failed (it warns a lot otherwise)
+            raise RuntimeError(f"pip install into {venv} failed:\n{install.stdout}\n{install.stderr}")
         check = subprocess.run(
-            [str(_python(venv)), "-c", IMPORT_CHECK + "; from importlib.metadata import version as v; "
-             "assert v('agno') == '3.1.10', v('agno'); print(v('agno'), v('fastapi'), v('pydantic'))"],
+            [
+                str(_python(venv)),
+                "-c",
+                IMPORT_CHECK + "; from importlib.metadata import version as v; "
+                "assert v('agno') == '3.1.10', v('agno'); print(v('agno'), v('fastapi'), v('pydantic'))",
+            ],
             capture_output=True,
             text=True,
         )

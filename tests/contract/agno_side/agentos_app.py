@@ -10,7 +10,8 @@ CONTRACT_DBS is a JSON list of [db_id, SQLAlchemy URL] pairs (use the `postgresq
 agno's postgres extra installs psycopg 3, and PostgresDb hands the URL to SQLAlchemy unchanged). The first
 database is the AgentOS `db`; every further one is attached to its own trivial agent, so AgentOS registers
 several db ids and `?db_id=` becomes mandatory on /sessions. OS_SECURITY_KEY, when set in the environment,
-turns on AgentOS's security-key auth. No model is ever called: the agents only exist because AgentOS needs
+turns on AgentOS's security-key auth. The OS gets no name, so `GET /` answers `"name": "AgentOS"` (the
+default a deployment without a name shows). No model is ever called: the agents only exist because AgentOS needs
 components; the `openai` package is required because agno imports it for the default model.
 """
 
@@ -19,10 +20,10 @@ import os
 
 os.environ.setdefault("AGNO_TELEMETRY", "false")  # no outbound calls
 
-from agno.agent import Agent  # noqa: E402
-from agno.db.postgres import PostgresDb  # noqa: E402
-from agno.models.openai import OpenAIChat  # noqa: E402
-from agno.os import AgentOS  # noqa: E402
+from agno.agent import Agent
+from agno.db.postgres import PostgresDb
+from agno.models.openai import OpenAIChat
+from agno.os import AgentOS
 
 
 def build_app():  # type: ignore[no-untyped-def]
@@ -38,7 +39,7 @@ def build_app():  # type: ignore[no-untyped-def]
         )
         for i, db in enumerate(dbs)
     ]
-    agent_os = AgentOS(id="contract-os", name="agno-session contract oracle", db=dbs[0], agents=agents, telemetry=False)
+    agent_os = AgentOS(id="contract-os", db=dbs[0], agents=agents, telemetry=False)
     return agent_os.get_app()
 
 

@@ -1,0 +1,613 @@
+"""Contract-suite machinery: servers, HTTP, seeding, and running one case against both services.
+
+Every case is sent to the real AgentOS 3.1.10 ("AgentOS") and to the service under test ("SUT":
+agno-session, or a second AgentOS with CONTRACT_SUT=agentos to check the harness itself), both serving the
+same PostgreSQL databases, and the answers are compared with `service.compare`.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.parse
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import pytest
+
+from service.compare import (
+    Difference,
+    Divergence,
+    check_divergence,
+    compare,
+    format_body,
+    format_differences,
+    parse_divergences,
+    parse_json,
+)
+from service.devpg import free_port
+
+from .cases import DB_IDS, INSTANCES, NO_BODY, SECURITY_KEY, Case
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+AGNO_SIDE = HERE / "agno_side"
+COMPAT_DOC = REPO / "docs" / "compatibility.md"
+TWIN_OS, TWIN_US = "-os", "-us"
+CHECK_CONTENT_TYPE = os.environ.get("CONTRACT_CHECK_CONTENT_TYPE", "1") != "0"
+
+
+# --------------------------------------------------------------------------------------------------------
+# HTTP: stdlib only, a new connection for every request (AgentOS drops keep-alive after a 500)
+# --------------------------------------------------------------------------------------------------------
+@dataclass
+class Answer:
+    status: int
+    content_type: str | None
+    raw: bytes
+    json: Any  # parsed JSON; the text itself when the body is not JSON; None when empty
+
+    def show(self) -> str:
+        return format_body(self.status, self.json)
+
+
+def send(
+    base_url: str,
+    method: str,
+    path: str,
+    query: Sequence[tuple[str, str]] = (),
+    body: Any = NO_BODY,
+    raw_body: str | None = None,
+    content_type: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 60,
+) -> Answer:
+    url = urllib.parse.urlsplit(base_url)
+    target = path + ("?" + urllib.parse.urlencode(list(query), quote_via=urllib.parse.quote) if query else "")
+    hdrs = {"Connection": "close", **(headers or {})}
+    payload: bytes | None = None
+    if raw_body is not None:
+        payload = raw_body.encode()
+    elif body is not NO_BODY:
+        payload = json.dumps(body, ensure_ascii=False).encode()
+    if payload is not None:
+        hdrs.setdefault("Content-Type", content_type or "application/json")
+    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=timeout)
+    try:
+        conn.request(method, target, body=payload, headers=hdrs)
+        resp = conn.getresponse()
+        raw = resp.read()
+        ctype = resp.getheader("content-type")
+        status = resp.status
+    finally:
+        conn.close()
+    parsed: Any
+    try:
+        parsed = parse_json(raw)
+    except ValueError:
+        parsed = raw.decode("utf-8", "replace")
+    return Answer(status, ctype, raw, parsed)
+
+
+def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args} exited with {proc.returncode}:\n{_tail(log)}")
+        try:
+            send(url, "GET", urllib.parse.urlsplit(url).path or "/", timeout=2)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout}s:\n{_tail(log)}")
+
+
+def _tail(log: Path, n: int = 40) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return "<no log>"
+
+
+# --------------------------------------------------------------------------------------------------------
+# servers
+# --------------------------------------------------------------------------------------------------------
+@dataclass
+class Server:
+    name: str
+    base_url: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+    health_path: str
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def _clean_env() -> dict[str, str]:
+    drop = ("AGNO_", "OS_SECURITY_KEY", "CONTRACT_DBS", "JWT_", "DATABASE_URL")
+    return {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+
+
+def start_agentos(name: str, python: Path, dbs: Sequence[tuple[str, str]], logdir: Path, key: str | None) -> Server:
+    port = free_port()
+    env = _clean_env()
+    env.update({"CONTRACT_DBS": json.dumps([list(p) for p in dbs]), "AGNO_TELEMETRY": "false"})
+    if key:
+        env["OS_SECURITY_KEY"] = key
+    log = logdir / f"{name}.log"
+    cmd = [
+        str(python),
+        "-m",
+        "uvicorn",
+        "--app-dir",
+        str(AGNO_SIDE),
+        "agentos_app:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+    return Server(name, f"http://127.0.0.1:{port}", proc, log, "/health")
+
+
+def start_service(
+    name: str, dsn_map: Mapping[str, str], logdir: Path, key: str | None, extra_env: Mapping[str, str]
+) -> Server:
+    port = free_port()
+    env = _clean_env()
+    env.update(
+        {
+            "AGNO_SESSION_DSN_MAP": json.dumps(dict(dsn_map)),
+            "AGNO_SERVICE_PORT": str(port),
+            "AGNO_SERVICE_HOST": "127.0.0.1",
+            **extra_env,
+        }
+    )
+    if key:
+        env["OS_SECURITY_KEY"] = key
+    # CONTRACT_SERVICE_DIR: run the service from another checkout (e.g. a deliberately broken copy)
+    service_dir = Path(os.environ.get("CONTRACT_SERVICE_DIR") or REPO)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(service_dir), env.get("PYTHONPATH", "")) if p)
+    log = logdir / f"{name}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "service"],
+            cwd=service_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return Server(name, f"http://127.0.0.1:{port}", proc, log, "/healthz")
+
+
+# --------------------------------------------------------------------------------------------------------
+# the environment of one suite run
+# --------------------------------------------------------------------------------------------------------
+@dataclass
+class CaseResult:
+    name: str
+    ok: bool
+    divergence: str | None
+    detail: str = ""
+
+
+@dataclass
+class ContractEnv:
+    sut_kind: str  # "service" or "agentos"
+    pairs: dict[str, tuple[Server, Server]]  # instance -> (AgentOS, SUT)
+    libpq_dsns: dict[str, str]  # "a" / "b" / "legacy" -> libpq dsn (for row checks)
+    divergences: dict[str, Divergence] | None
+    divergence_error: str | None
+    ids: dict[str, tuple[str, str]] = field(default_factory=dict)  # case name -> generated (os id, us id)
+    results: list[CaseResult] = field(default_factory=list)
+    servers: list[Server] = field(default_factory=list)
+    record: Any = None  # an open text file (CONTRACT_RECORD) or None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def stop(self) -> None:
+        for s in self.servers:
+            s.stop()
+        if self.record is not None:
+            self.record.close()
+
+
+def load_divergences() -> tuple[dict[str, Divergence] | None, str | None]:
+    if not COMPAT_DOC.exists():
+        return None, f"{COMPAT_DOC.relative_to(REPO)} does not exist"
+    return parse_divergences(COMPAT_DOC.read_text()), None
+
+
+def seed_all(python: Path, urls: Mapping[str, str], logdir: Path) -> dict[str, Any]:
+    """Seed the databases in parallel through agno itself (agno_side/seed_agno.py)."""
+
+    def one(db: str, kind: str) -> Any:
+        log = logdir / f"seed-{kind}.log"
+        with log.open("wb") as err:
+            out = subprocess.run(
+                [
+                    str(python),
+                    str(AGNO_SIDE / "seed_agno.py"),
+                    "--url",
+                    urls[db],
+                    "--kind",
+                    kind,
+                    "--db-id",
+                    DB_IDS[db],
+                ],
+                cwd=REPO,
+                env={**_clean_env(), "AGNO_TELEMETRY": "false"},
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                check=False,
+            )
+        if out.returncode != 0:
+            raise RuntimeError(f"seeding {kind} failed:\n{_tail(log)}")
+        return json.loads(out.stdout.decode().strip().splitlines()[-1])
+
+    kinds = {"a": "main", "b": "second", "legacy": "legacy", "edge": "edge"}
+    with ThreadPoolExecutor(len(kinds)) as pool:
+        futures = {db: pool.submit(one, db, kind) for db, kind in kinds.items()}
+        return {db: f.result() for db, f in futures.items()}
+
+
+def build_env(pg: Any, logdir: Path, agentos_python: Path, sut_kind: str) -> ContractEnv:
+    """Databases, seed, and every server pair (started in parallel, waited for together)."""
+    libpq = {db: pg.create_database(f"contract_{db}") for db in DB_IDS}
+    sqla = {db: pg.url_for(dsn).replace("postgresql://", "postgresql+psycopg://", 1) for db, dsn in libpq.items()}
+    t0 = time.monotonic()
+    seed_all(agentos_python, sqla, logdir)
+    t_seed = time.monotonic() - t0
+    divergences, div_error = load_divergences()
+    env = ContractEnv(sut_kind, {}, libpq, divergences, div_error)
+    if os.environ.get("CONTRACT_RECORD"):
+        env.record = open(os.environ["CONTRACT_RECORD"], "w", encoding="utf-8")  # noqa: SIM115
+    started: list[tuple[str, Server, Server]] = []
+    try:
+        for inst, spec in INSTANCES.items():
+            dbs = [(DB_IDS[db], sqla[db]) for db in spec["dbs"]]
+            key = SECURITY_KEY if spec.get("auth") else None
+            theirs = start_agentos(f"agentos-{inst}", agentos_python, dbs, logdir, key)
+            env.servers.append(theirs)
+            if sut_kind == "agentos":
+                ours = start_agentos(f"sut-agentos-{inst}", agentos_python, dbs, logdir, key)
+            else:
+                dsn_map = {DB_IDS[db]: pg.url_for(libpq[db]) for db in spec["dbs"]}
+                extra = {"AGNO_MAX_PAGE_SIZE": str(spec.get("max_page_size", 10_000_000_000))}
+                if len(dsn_map) > 1:
+                    extra["AGNO_DEFAULT_DB_ID"] = ""  # db_id mandatory, like AgentOS with several dbs
+                ours = start_service(f"sut-{inst}", dsn_map, logdir, key, extra)
+            env.servers.append(ours)
+            started.append((inst, theirs, ours))
+        for inst, theirs, ours in started:
+            for s in (theirs, ours):
+                wait_http(s.base_url + s.health_path, s.proc, s.log)
+            env.pairs[inst] = (theirs, ours)
+        env.timings.update(seed=t_seed, servers=time.monotonic() - t0 - t_seed)
+    except BaseException:
+        env.stop()
+        raise
+    return env
+
+
+# --------------------------------------------------------------------------------------------------------
+# running one case
+# --------------------------------------------------------------------------------------------------------
+def substitute(value: Any, mapping: Mapping[str, str]) -> Any:
+    """Replace `{T}` / `{ID}` placeholders in every string of a request part."""
+    if isinstance(value, str):
+        for k, v in mapping.items():
+            value = value.replace(k, v)
+        return value
+    if isinstance(value, list):
+        return [substitute(v, mapping) for v in value]
+    if isinstance(value, tuple):
+        return tuple(substitute(v, mapping) for v in value)
+    if isinstance(value, dict):
+        return {substitute(k, mapping): substitute(v, mapping) for k, v in value.items()}
+    return value
+
+
+Repl = list[tuple["re.Pattern[str]", str]]
+TWIN_RE = re.compile(r"(?<=\w)-us(?!\w)")  # the `-us` suffix of an id, not the "-us" of "mut-del-user"
+
+
+def twin_repl(twin: bool, generated: tuple[str, str] | None = None) -> Repl:
+    out: Repl = [(TWIN_RE, TWIN_OS)] if twin else []
+    if generated and generated[1]:
+        out.append((re.compile(re.escape(generated[1])), generated[0]))
+    return out
+
+
+def normalize(value: Any, replacements: Repl) -> Any:
+    """The SUT twin's answer with its ids turned into the AgentOS twin's ids (`-us` -> `-os`)."""
+    if not replacements:
+        return value
+    if isinstance(value, str):
+        for pattern, new in replacements:
+            value = pattern.sub(new, value)
+        return value
+    if isinstance(value, list):
+        return [normalize(v, replacements) for v in value]
+    if isinstance(value, dict):
+        return {normalize(k, replacements): normalize(v, replacements) for k, v in value.items()}
+    return value
+
+
+def _request(server: Server, case: Case, mapping: Mapping[str, str]) -> Answer:
+    return send(
+        server.base_url,
+        case.method,
+        substitute(case.path, mapping),
+        substitute(list(case.query), mapping),
+        substitute(case.body, mapping) if case.body is not NO_BODY else NO_BODY,
+        substitute(case.raw_body, mapping) if case.raw_body is not None else None,
+        case.content_type,
+        case.headers,
+    )
+
+
+def describe(case: Case) -> str:
+    q = ("?" + urllib.parse.urlencode(list(case.query))) if case.query else ""
+    body = ""
+    if case.raw_body is not None:
+        body = f" raw body {case.raw_body!r}"
+    elif case.body is not NO_BODY:
+        body = " body " + json.dumps(case.body, ensure_ascii=False)
+    where = f"[{case.instance}]"
+    if case.kind == "readback":
+        paths = ", ".join(p + q for p in case.readback) or "-"
+        return f"{where} read-back after {case.source}: GET {paths} (both twins, both services)"
+    if len(body) > 600:
+        body = body[:600] + "..."
+    return f"{where} {case.method} {case.path}{q}{body}"
+
+
+def _content_type_diff(theirs: Answer, ours: Answer) -> list[Difference]:
+    if not CHECK_CONTENT_TYPE or theirs.content_type == ours.content_type:
+        return []
+    return [Difference("header content-type", "value", theirs.content_type, ours.content_type)]
+
+
+def _compare_answers(case: Case, theirs: Answer, ours: Answer, repl: Repl) -> list[Difference]:
+    diffs = compare(
+        theirs.status,
+        theirs.json,
+        ours.status,
+        normalize(ours.json, repl),
+        ignore_paths=case.ignore,
+        unordered=case.unordered,
+        # twins' own created_at/updated_at differ by a second: only "is it now" must agree
+        formats={**TWIN_TIME, **case.formats} if repl else case.formats,
+    )
+    return diffs + _content_type_diff(theirs, ours)
+
+
+def run_case(env: ContractEnv, case: Case) -> None:
+    theirs_srv, ours_srv = env.pairs[case.instance]
+    started = datetime.now(timezone.utc)
+    if case.kind == "readback":
+        diffs, shown = _run_readback(env, case, theirs_srv, ours_srv)
+        _finish(env, case, diffs, shown, started)
+        return
+    twin = case.is_twin()
+    m_os = {"{T}": TWIN_OS} if twin else {}
+    m_us = {"{T}": TWIN_US} if twin else {}
+    theirs = _request(theirs_srv, case, m_os)
+    ours = _request(ours_srv, case, m_us)
+    repl = twin_repl(twin)
+    if case.generates_id:
+        id_os = theirs.json.get("session_id") if isinstance(theirs.json, dict) else None
+        id_us = ours.json.get("session_id") if isinstance(ours.json, dict) else None
+        if isinstance(id_os, str) and isinstance(id_us, str):
+            env.ids[case.name] = (id_os, id_us)
+            if id_us:
+                repl = twin_repl(twin, (id_os, id_us))
+    shown = [("AgentOS", theirs), ("SUT", ours)]
+    if case.divergence and env.sut_kind == "service":
+        div = (env.divergences or {}).get(case.divergence)
+        if div is None:
+            why = env.divergence_error or f"no row with id {case.divergence!r} in docs/compatibility.md"
+            diffs = [Difference("divergence", "missing", case.divergence, None, why)]
+        else:
+            diffs = check_divergence(div, theirs.status, theirs.json, ours.status, normalize(ours.json, repl))
+        _finish(env, case, diffs, shown, started)
+        return
+    if case.divergence and theirs.status >= 500:
+        # CONTRACT_SUT=agentos: both answers come from AgentOS; some 500 bodies echo values that differ
+        # between two processes (timestamps in "Failed to create session: ..."), so compare statuses only
+        _finish(env, case, compare(theirs.status, None, ours.status, None), shown, started)
+        return
+    diffs = []
+    if theirs.status >= 500 and not case.divergence and theirs.status not in case.allow_5xx:
+        diffs.append(
+            Difference(
+                "AgentOS status",
+                "status",
+                "< 500",
+                theirs.status,
+                "AgentOS answered 5xx in a case without a divergence id: document it in "
+                "docs/compatibility.md and mark the case",
+            )
+        )
+    diffs += _compare_answers(case, theirs, ours, repl)
+    _finish(env, case, diffs, shown, started)
+
+
+def _finish(
+    env: ContractEnv, case: Case, diffs: list[Difference], shown: Iterable[tuple[str, Answer]], started: datetime
+) -> None:
+    shown = list(shown)
+    if env.record is not None:  # CONTRACT_RECORD: every exchange, for debugging and the docs
+        rec = {
+            "name": case.name,
+            "request": describe(case),
+            "divergence": case.divergence,
+            "equal": not diffs,
+            "answers": [{"who": label, "status": a.status, "body": a.json} for label, a in shown],
+            "differences": [str(d) for d in diffs],
+            "at": started.isoformat(),
+        }
+        env.record.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        env.record.flush()
+    if not diffs:
+        env.results.append(CaseResult(case.name, True, case.divergence))
+        return
+    lines = [f"case {case.name}: {describe(case)}"]
+    if case.divergence:
+        lines.append(f"  marked divergence: {case.divergence}")
+    for label, ans in shown:
+        lines.append(f"  {label:<28} {ans.show()}")
+    lines.append("  differences (expected = AgentOS):")
+    lines.append(format_differences(diffs))
+    detail = "\n".join(lines)
+    env.results.append(CaseResult(case.name, False, case.divergence, detail))
+    pytest.fail(detail, pytrace=False)
+
+
+# --------------------------------------------------------------------------------------------------------
+# read-back after a twin mutation: each service reads both twins; the rows are compared too
+# --------------------------------------------------------------------------------------------------------
+ROW_SQL = """
+SELECT session_type, agent_id, team_id, workflow_id, user_id,
+       session_data::text, agent_data::text, team_data::text, workflow_data::text, metadata::text, summary::text,
+       created_at, updated_at,
+       (SELECT count(*) FROM ai.agno_runs r WHERE r.session_id = s.session_id) AS runs
+FROM ai.agno_sessions s WHERE session_id = %s
+"""
+ROW_COLS = [
+    "session_type",
+    "agent_id",
+    "team_id",
+    "workflow_id",
+    "user_id",
+    "session_data",
+    "agent_data",
+    "team_data",
+    "workflow_data",
+    "metadata",
+    "summary",
+    "created_at",
+    "updated_at",
+    "runs",
+]
+
+
+def _row(dsn: str, session_id: str) -> dict[str, Any] | None:
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(ROW_SQL, (session_id,))
+            row = cur.fetchone()
+    finally:
+        conn.close()
+    if row is None:
+        return None
+    out: dict[str, Any] = {}
+    for col, val in zip(ROW_COLS, row, strict=True):
+        if col in ("created_at", "updated_at") and isinstance(val, int):
+            val = datetime.fromtimestamp(val, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+        elif val is not None and col not in ("runs",) and col.endswith(("_data", "metadata", "summary")):
+            val = {"json": parse_json(val)}  # JSON value (possibly JSON null); SQL NULL stays None
+        out[col] = val
+    return out
+
+
+TWIN_TIME = {"created_at": "twin-time", "updated_at": "twin-time"}
+
+
+def _run_readback(
+    env: ContractEnv, case: Case, theirs_srv: Server, ours_srv: Server
+) -> tuple[list[Difference], list[tuple[str, Answer]]]:
+    src = case.source or ""
+    id_os, id_us = env.ids.get(src, ("", ""))
+    m_os = {"{T}": TWIN_OS, "{ID}": id_os}
+    m_us = {"{T}": TWIN_US, "{ID}": id_us}
+    repl = twin_repl(True, (id_os, id_us))
+    diffs: list[Difference] = []
+    shown: list[tuple[str, Answer]] = []
+    for path in case.readback:
+        p_os, p_us = substitute(path, m_os), substitute(path, m_us)
+        q_os, q_us = substitute(list(case.query), m_os), substitute(list(case.query), m_us)
+        a_os = send(theirs_srv.base_url, "GET", p_os, q_os)
+        u_os = send(ours_srv.base_url, "GET", p_os, q_os)
+        a_us = send(theirs_srv.base_url, "GET", p_us, q_us)
+        u_us = send(ours_srv.base_url, "GET", p_us, q_us)
+        shown += [
+            (f"AgentOS  GET {p_os}", a_os),
+            (f"SUT      GET {p_os}", u_os),
+            (f"AgentOS  GET {p_us}", a_us),
+            (f"SUT      GET {p_us}", u_us),
+        ]
+        for label, exp, act, r in (
+            ("AgentOS-written twin read by both", a_os, u_os, []),
+            ("SUT-written twin read by both", a_us, u_us, []),
+        ):
+            for d in _compare_answers(case, exp, act, r):
+                diffs.append(
+                    Difference(
+                        f"[{label}] {p_os if exp is a_os else p_us} {d.path}", d.kind, d.expected, d.actual, d.note
+                    )
+                )
+        if not case.divergence:
+            cross = compare(
+                a_os.status,
+                a_os.json,
+                a_us.status,
+                normalize(a_us.json, repl),
+                ignore_paths=case.ignore,
+                unordered=case.unordered,
+                formats={**TWIN_TIME, **case.formats},
+            )
+            for d in cross:
+                diffs.append(
+                    Difference(
+                        f"[AgentOS reads both twins: SUT wrote differently] {d.path}",
+                        d.kind,
+                        d.expected,
+                        d.actual,
+                        d.note,
+                    )
+                )
+    if not case.divergence and case.db_rows:
+        dsn = env.libpq_dsns[case.db]
+        for sid in case.db_rows:
+            r_os = _row(dsn, substitute(sid, m_os))
+            r_us = _row(dsn, substitute(sid, m_us))
+            for d in compare(None, r_os, None, normalize(r_us, repl), formats=TWIN_TIME):
+                diffs.append(
+                    Difference(
+                        f"[row {substitute(sid, m_os)} vs its SUT twin] {d.path}", d.kind, d.expected, d.actual, d.note
+                    )
+                )
+    return diffs, shown
+
+
+def copy_logs(env: ContractEnv, dest: Path) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    for s in env.servers:
+        shutil.copy(s.log, dest / s.log.name)
