@@ -687,7 +687,7 @@ def bad_input_cases() -> list[Case]:
             "/sessions",
             (("db_id", EDGE),),
             raw_body=deep_300,
-            divergence="invalid-json-values",
+            divergence="json-too-deep",
             **e,
         ),
         Case("far_too_deep_json_in_create", "POST", "/sessions", (("db_id", EDGE),), raw_body=deep_2000, **e),

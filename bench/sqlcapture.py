@@ -1,0 +1,138 @@
+"""Our service's exact SQL: captured with `log_statement=all`, replayed with pgbench, EXPLAINed."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+
+from service.devpg import Cluster, pg_bindir
+
+APP_NAME = "agno-session"  # the service's application_name
+_LINE = re.compile(r"^\S+ \S+ \S+ \[\d+\] app=(\S*) ([A-Z]+):  (.*)$")
+
+
+def _admin(cluster: Cluster, sql: list[str]) -> None:
+    conn = psycopg2.connect(cluster.dsn())
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        for statement in sql:
+            cur.execute(statement)
+    conn.close()
+    time.sleep(0.5)  # backends pick the new settings up at their next command
+
+
+def statement_log(cluster: Cluster, on: bool) -> None:
+    if on:
+        _admin(
+            cluster,
+            [
+                "ALTER SYSTEM SET log_statement = 'all'",
+                "ALTER SYSTEM SET log_line_prefix = '%m [%p] app=%a '",
+                "SELECT pg_reload_conf()",
+            ],
+        )
+    else:
+        _admin(
+            cluster,
+            ["ALTER SYSTEM RESET log_statement", "ALTER SYSTEM RESET log_line_prefix", "SELECT pg_reload_conf()"],
+        )
+
+
+def _statements(log_text: str, app: str) -> list[str]:
+    found: list[str] = []
+    current: list[str] | None = None
+    for line in log_text.splitlines():
+        match = _LINE.match(line)
+        if match:
+            if current is not None:
+                found.append("\n".join(current))
+            current = None
+            if match.group(1) == app and match.group(2) == "LOG" and match.group(3).startswith("statement: "):
+                current = [match.group(3)[len("statement: ") :]]
+        elif current is not None:
+            current.append(line[1:] if line.startswith("\t") else line)
+    if current is not None:
+        found.append("\n".join(current))
+    return [s.strip().rstrip(";").strip() for s in found]
+
+
+def capture(cluster: Cluster, request: Callable[[], Any], app: str = APP_NAME) -> list[str]:
+    """The statements `app` sent while `request()` ran (statement logging must be on)."""
+    before = cluster.log.stat().st_size
+    request()
+    time.sleep(0.3)
+    with cluster.log.open("rb") as log:
+        log.seek(before)
+        text = log.read().decode("utf-8", "replace")
+    return _statements(text, app)
+
+
+def http_get(url: str) -> Callable[[], bytes]:
+    def get() -> bytes:
+        with urllib.request.urlopen(url, timeout=30) as resp:
+            return bytes(resp.read())
+
+    return get
+
+
+def pgbench_script(statements: list[str], path: Path) -> Path:
+    # ping statements of the pool / readiness probe are not part of a request's work
+    body = [s for s in statements if s.strip().upper() not in ("SELECT 1", "")]
+    path.write_text("".join(s + ";\n" for s in body))
+    return path
+
+
+def pgbench(cluster: Cluster, db: str, script: Path, seconds: float, clients: int, out: Path) -> dict[str, float]:
+    cmd = [
+        str(pg_bindir() / "pgbench"),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(cluster.port),
+        "-U",
+        "postgres",
+        "-n",
+        "-M",
+        "simple",  # psycopg2 binds parameters client-side and sends plain text queries
+        "-c",
+        str(clients),
+        "-j",
+        "2",
+        "-T",
+        str(int(seconds)),
+        "-f",
+        str(script),
+        db,
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=seconds + 60)
+    out.write_text(" ".join(cmd) + "\n" + proc.stdout + proc.stderr)
+    tps = re.search(r"^tps = ([\d.]+)", proc.stdout, re.MULTILINE)
+    lat = re.search(r"^latency average = ([\d.]+) ms", proc.stdout, re.MULTILINE)
+    failed = re.search(r"^number of failed transactions: (\d+)", proc.stdout, re.MULTILINE)
+    if proc.returncode != 0 or tps is None:
+        raise RuntimeError(f"pgbench failed: {proc.stderr or proc.stdout}")
+    return {
+        "tps": float(tps.group(1)),
+        "latency_ms": float(lat.group(1)) if lat else float("nan"),
+        "failed": int(failed.group(1)) if failed else 0,
+        "command": " ".join(cmd).replace(str(script), script.name),
+    }
+
+
+def explain(dsn: str, statement: str) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of one statement, run twice (the second, warm, plan is returned)."""
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        for _ in range(2):
+            cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement)  # no parameters: `%` stays literal
+            rows = [r[0] for r in cur.fetchall()]
+    conn.close()
+    return "\n".join(rows)
