@@ -132,6 +132,8 @@ class Database:
         self._config = config
         self._queries = queries
         self._pool: aiopg.Pool | None = None
+        self._gate = asyncio.Semaphore(config.pool_max_size)
+        self._sql_cache: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
         self._ping_conn: aiopg.Connection | None = None
         self._pool_lock = asyncio.Lock()
         self._state: TableState | None = None
@@ -189,10 +191,18 @@ class Database:
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[aiopg.Connection]:
+        """A pooled connection, waited for in arrival order (aiopg's own wait lets a newcomer take a
+        freed connection before an older waiter, which stretches tail latency under load)."""
         pool = await self.pool()
         try:
-            conn = await asyncio.wait_for(pool.acquire(), self._config.pool_timeout)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(self._config.pool_timeout):
+                await self._gate.acquire()
+                try:
+                    conn = await pool.acquire()
+                except BaseException:
+                    self._gate.release()
+                    raise
+        except TimeoutError:
             raise PoolExhausted(self.db_id) from None
         except (psycopg2.OperationalError, OSError) as exc:
             metrics.DB_ERRORS.labels(self.db_id, "connection").inc()
@@ -201,6 +211,7 @@ class Database:
             yield conn
         finally:
             pool.release(conn)
+            self._gate.release()
 
     @asynccontextmanager
     async def cursor(self) -> AsyncIterator[Cursor]:
@@ -245,6 +256,7 @@ class Database:
     # ------------------------------------------------------------------ tables
     def invalidate(self) -> None:
         self._state = None
+        self._sql_cache.clear()
 
     async def tables(self) -> TableState:
         """Provision agno's tables when allowed (once), then inspect them (cached)."""
@@ -302,6 +314,14 @@ class Database:
                 await cur.run("record_table_version", {"table_name": table, "now_iso": now_iso})
         if created:
             log.info("db %s: created tables %s", self.db_id, ", ".join(created))
+        try:
+            async with self.cursor() as cur, cur.transaction():
+                await cur.run("provision_lock", {"schema_name": self._names["schema"]})
+                await cur.run("create_search_extension", {})
+                await cur.run("create_search_index", {})
+        except psycopg2.Error as exc:
+            # optional: without it the name search scans the table, as in AgentOS
+            log.warning("db %s: session_name search index not created: %s", self.db_id, exc)
 
     def fragments(self) -> dict[str, str]:
         """Placeholder values for this database's queries, from the cached table state."""
@@ -315,10 +335,16 @@ class Database:
         return values
 
     def sql(self, name: str, extra: dict[str, str]) -> str:
-        values = self.fragments()
-        values.update(extra)
-        wanted = self._queries.get(name).placeholders
-        return self._queries.render(name, tuple(sorted((k, v) for k, v in values.items() if k in wanted)))
+        key = (name, tuple(extra.items()))
+        cached = self._sql_cache.get(key)
+        if cached is None:
+            values = self.fragments()
+            values.update(extra)
+            wanted = self._queries.get(name).placeholders
+            cached = self._queries.render(name, tuple(sorted((k, v) for k, v in values.items() if k in wanted)))
+            if self._state is not None:
+                self._sql_cache[key] = cached
+        return cached
 
     async def table_exists(self, table: str) -> bool:
         regclass = f"{_quote(self._names['schema'])}.{_quote(table)}"

@@ -6,6 +6,7 @@ value: the Authorization token and DSNs cannot reach the log from here.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import time
@@ -46,17 +47,32 @@ def setup_logging(level: str) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+_METHODS = frozenset(tornado.web.RequestHandler.SUPPORTED_METHODS)
+
+
+@functools.cache
+def _http_series(method: str, handler_name: str, status: int) -> tuple[Any, Any]:
+    """The label children of one (method, handler, status): bound once, not on every request."""
+    return (
+        metrics.HTTP_REQUESTS.labels(method, handler_name, str(status)),
+        metrics.HTTP_DURATION.labels(method, handler_name),
+    )
+
+
 def log_request(handler: tornado.web.RequestHandler) -> None:
     """Tornado's `log_function`: metrics by handler class, then the JSON access line."""
     request = handler.request
     status = handler.get_status()
     duration = request.request_time()
     handler_name = type(handler).__name__
-    method = request.method or ""
-    metrics.HTTP_REQUESTS.labels(method, handler_name, str(status)).inc()
-    metrics.HTTP_DURATION.labels(method, handler_name).observe(duration)
-    client_ip = getattr(handler, "client_ip", None)
+    method = request.method if request.method in _METHODS else "OTHER"
+    counter, histogram = _http_series(method, handler_name, status)
+    counter.inc()
+    histogram.observe(duration)
     level = logging.ERROR if status >= 500 else logging.INFO
+    if not access_log.isEnabledFor(level):
+        return
+    client_ip = getattr(handler, "client_ip", None)
     access_log.log(
         level,
         "%s %s %s",

@@ -92,10 +92,15 @@ def _format_datetime(dt: datetime) -> str:
     return dt.isoformat()
 
 
+_YEAR_10000 = 253402300800
+
+
 def iso_utc(ts: int | float | None) -> str | None:
     """Epoch seconds -> `"2025-01-01T12:00:00Z"` (fraction printed as `.ffffff` when present)."""
     if ts is None:
         return None
+    if type(ts) is int and 0 <= ts < _YEAR_10000:  # the common case, about twice as fast
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
     return _format_datetime(datetime.fromtimestamp(ts, tz=timezone.utc))
 
 

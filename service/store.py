@@ -7,7 +7,7 @@ Also the pure rules for what a write stores (create, PATCH), mirroring agno 3.1.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import psycopg2.errors
 
@@ -73,8 +73,8 @@ def merge_legacy_runs(table_runs: list[RunDict], legacy: Any) -> list[RunDict]:
 
 
 def _session_row(record: dict[str, Any]) -> SessionRow:
-    row: SessionRow = {column: record[column] for column in SESSION_COLUMNS}  # type: ignore[assignment]
-    return row
+    # the record holds the 14 columns (plus query extras such as `runs`, which readers ignore)
+    return cast(SessionRow, record)
 
 
 def _with_runs(record: dict[str, Any]) -> SessionWithRuns:

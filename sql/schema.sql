@@ -94,3 +94,13 @@ CREATE INDEX IF NOT EXISTS idx_agno_schema_versions_created_at ON {{versions}} U
 INSERT INTO {{versions}} (table_name, version, created_at, updated_at)
 VALUES (:table_name, '3.0.0', :now_iso, :now_iso)
 ON CONFLICT (table_name) DO NOTHING;
+
+-- name: create_search_extension!
+-- Trigram matching for the session_name search (a trusted extension: the database owner may create it).
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+
+-- name: create_search_index!
+-- Not one of agno's indexes: it serves `GET /sessions?session_name=` (ILIKE '%…%' on the stored name)
+-- without a full scan. Same expression as the list query's filter; agno ignores extra indexes.
+CREATE INDEX IF NOT EXISTS idx_{{sessions_name}}_session_name_trgm ON {{sessions}}
+    USING gin ((coalesce(session_data ->> 'session_name', '')) gin_trgm_ops);

@@ -60,7 +60,8 @@ def _with_timeout(method: Callable[..., Awaitable[None]]) -> Callable[..., Await
     @functools.wraps(method)
     async def run(self: BaseHandler, *args: str, **kwargs: str) -> None:
         try:
-            await asyncio.wait_for(method(self, *args, **kwargs), self.config.request_timeout)
+            async with asyncio.timeout(self.config.request_timeout):
+                await method(self, *args, **kwargs)
         except TimeoutError:
             metrics.HTTP_TIMEOUTS.labels(type(self).__name__).inc()
             raise ApiError(504, "Request timed out") from None
@@ -100,6 +101,10 @@ class BaseHandler(tornado.web.RequestHandler):
     def databases(self) -> Databases:
         databases: Databases = self.settings["databases"]
         return databases
+
+    def compute_etag(self) -> None:
+        """No ETag (AgentOS sends none), and no hashing of every response body."""
+        return None
 
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", "application/json")
