@@ -6,6 +6,7 @@ Also the pure rules for what a write stores (create, PATCH), mirroring agno 3.1.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any, cast
 
@@ -47,6 +48,15 @@ def order_by_clause(sort_by: str | None, sort_order: str) -> str:
     direction = "ASC" if sort_order == "asc" else "DESC"
     column = "coalesce(s.updated_at, s.created_at)" if sort_by == "updated_at" else f"s.{sort_by}"
     return f"ORDER BY {column} {direction}"
+
+
+_TRIGRAM_RUN = re.compile(r"[^%_]{3}")
+SEARCH_PLANNER_HINT = "SET LOCAL enable_seqscan = off;"
+
+
+def planner_hint(session_name: str | None) -> str:
+    """The hint for a name search the trigram index can serve (three literal characters in a row)."""
+    return SEARCH_PLANNER_HINT if session_name and _TRIGRAM_RUN.search(session_name) else ""
 
 
 def merge_legacy_runs(table_runs: list[RunDict], legacy: Any) -> list[RunDict]:
@@ -214,7 +224,9 @@ async def list_sessions(
     }
 
     async def work(cur: Cursor) -> tuple[int, list[dict[str, Any]], dict[str, list[RunDict]]]:
-        records = await cur.all("list_sessions", params, order_by=order_by_clause(sort_by, sort_order))
+        records = await cur.all(
+            "list_sessions", params, order_by=order_by_clause(sort_by, sort_order), planner_hint=planner_hint(name)
+        )
         total = int(records[0]["total_count"]) if records else 0
         page_records = [r for r in records if r["session_id"] is not None]
         unnamed = [r["session_id"] for r in page_records if not _has_stored_name(r["session_data"])]

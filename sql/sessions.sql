@@ -32,6 +32,10 @@ FOR UPDATE OF s;
 -- name: list_sessions
 -- One page of sessions plus the filtered total (NULL page columns when the page is past the end).
 -- The page subquery has AgentOS's shape (filter, ORDER BY, LIMIT/OFFSET) so ties come back alike.
+-- {{planner_hint}} is empty or, for a selective name search, `SET LOCAL enable_seqscan = off;`: the
+-- planner underrates the trigram index on small tables and scans them twice (count and page) instead.
+-- SET LOCAL ends with the statement string's implicit transaction, so it never leaks to the session.
+{{planner_hint}}
 SELECT c.total_count, p.*
 FROM (
     SELECT count(*) AS total_count

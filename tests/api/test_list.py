@@ -216,3 +216,46 @@ async def test_last_duplicate_wins_trailing_slash_and_whitespace(seeded_dsn: str
         assert slash.status == 200 and len(slash.json["data"]) == 2
         unknown = await api.call("GET", "/sessions", query=[("foo", "bar"), ("limit", "2.0")])
         assert unknown.status == 200 and unknown.json["meta"]["limit"] == 2
+
+
+@pytest.mark.parametrize(
+    ("search", "hinted"),
+    [("agent session", True), ("abc", True), ("%ab%", False), ("a_b_c", False), ("", False), (None, False)],
+)
+def test_planner_hint_only_for_searches_the_trigram_index_serves(search: str | None, hinted: bool) -> None:
+    from service.store import SEARCH_PLANNER_HINT, planner_hint
+
+    assert planner_hint(search) == (SEARCH_PLANNER_HINT if hinted else "")
+
+
+def test_name_search_uses_the_trigram_index(fresh_dsn: str) -> None:
+    from service.config import load_config
+    from service.db import Database
+    from service.store import order_by_clause, planner_hint
+    from tests.api.conftest import QUERIES, sql
+
+    sql(
+        fresh_dsn,
+        "INSERT INTO ai.agno_sessions (session_id, session_type, session_data, created_at)"
+        " SELECT 's' || g, 'agent', jsonb_build_object('session_name', 'agent session ' || g), g"
+        " FROM generate_series(1, 1000) g",
+    )
+    sql(fresh_dsn, "ANALYZE ai.agno_sessions")
+    database = Database("default", fresh_dsn, load_config({"AGNO_PG_DSN": fresh_dsn}), QUERIES)
+    rendered = database.sql(
+        "list_sessions",
+        {"order_by": order_by_clause("created_at", "desc"), "planner_hint": planner_hint("session 500")},
+    )
+    hint, _, query = rendered.partition(";")
+    params = {"user_id": None, "component_id": None, "session_type": None, "name_pattern": "%session 500%",
+              "limit": 20, "offset": 0}  # fmt: skip
+    import psycopg2
+
+    conn = psycopg2.connect(fresh_dsn)
+    with conn, conn.cursor() as cur:
+        cur.execute(hint)
+        cur.execute("EXPLAIN " + query, params)
+        plan = "\n".join(row[0] for row in cur.fetchall())
+    conn.close()
+    assert "idx_agno_sessions_session_name_trgm" in plan
+    assert "Seq Scan" not in plan
