@@ -183,6 +183,7 @@ def start_service(
             "AGNO_SESSION_DSN_MAP": json.dumps(dict(dsn_map)),
             "AGNO_SERVICE_PORT": str(port),
             "AGNO_SERVICE_HOST": "127.0.0.1",
+            "AGNO_DRAIN_SECONDS": "0",  # no load balancer to drain from: stop at once
             **extra_env,
         }
     )
