@@ -85,7 +85,9 @@ def http_get(url: str) -> Callable[[], bytes]:
 def pgbench_script(statements: list[str], path: Path) -> Path:
     # ping statements of the pool / readiness probe are not part of a request's work
     body = [s for s in statements if s.strip().upper() not in ("SELECT 1", "")]
-    path.write_text("".join(s + ";\n" for s in body))
+    # a statement string carrying the service's `SET LOCAL` planner hint runs as one compound
+    # statement (one implicit transaction), written with pgbench's `\;`
+    path.write_text("".join(_compound(s) + ";\n" for s in body))
     return path
 
 
@@ -126,13 +128,30 @@ def pgbench(cluster: Cluster, db: str, script: Path, seconds: float, clients: in
     }
 
 
+def _split_hint(statement: str) -> tuple[str, str]:
+    """(`SET LOCAL ...` planner hint or "", the query) of one captured statement string."""
+    if statement.upper().startswith("SET LOCAL"):
+        hint, _, query = statement.partition(";")
+        return hint, query.strip()
+    return "", statement
+
+
+def _compound(statement: str) -> str:
+    hint, query = _split_hint(statement)
+    return f"{hint}\\;\n{query}" if hint else statement
+
+
 def explain(dsn: str, statement: str) -> str:
-    """EXPLAIN (ANALYZE, BUFFERS) of one statement, run twice (the second, warm, plan is returned)."""
+    """EXPLAIN (ANALYZE, BUFFERS) of one statement (with its planner hint, if any, in the same
+    transaction), run twice (the second, warm, plan is returned)."""
+    hint, query = _split_hint(statement)
     conn = psycopg2.connect(dsn)
-    conn.autocommit = True
     with conn.cursor() as cur:
         for _ in range(2):
-            cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement)  # no parameters: `%` stays literal
+            if hint:
+                cur.execute(hint)
+            cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + query)  # no parameters: `%` stays literal
             rows = [r[0] for r in cur.fetchall()]
+            conn.rollback()
     conn.close()
     return "\n".join(rows)
