@@ -23,27 +23,13 @@ from typing import Any
 
 import psycopg2
 
+from service.rows import SESSION_COLUMNS
+
 HERE = Path(__file__).resolve().parent
 BASE = 1740000000
 CHECK_NUMBERS = (500, 502, 503)  # agent, team, workflow
 CHECK_SCHEMA = "bench_check"
 
-SESSION_COLUMNS = [
-    "session_id",
-    "session_type",
-    "agent_id",
-    "team_id",
-    "workflow_id",
-    "user_id",
-    "session_data",
-    "agent_data",
-    "team_data",
-    "workflow_data",
-    "metadata",
-    "summary",
-    "created_at",
-    "updated_at",
-]
 RUN_COLUMNS = [
     "run_id",
     "session_id",

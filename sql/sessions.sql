@@ -31,27 +31,13 @@ FOR UPDATE OF s;
 
 -- name: list_sessions
 -- One page of sessions plus the filtered total (NULL page columns when the page is past the end).
--- The page subquery has AgentOS's shape (filter, ORDER BY, LIMIT/OFFSET) so ties come back alike.
+-- `matching` is inlined (NOT MATERIALIZED) into both uses, so the page keeps AgentOS's plan shape
+-- (filter, ORDER BY, LIMIT/OFFSET: ties come back alike) and the count can use an index-only scan.
 -- {{planner_hint}} is empty or, for a selective name search, `SET LOCAL enable_seqscan = off;`: the
 -- planner underrates the trigram index on small tables and scans them twice (count and page) instead.
 -- SET LOCAL ends with the statement string's implicit transaction, so it never leaks to the session.
 {{planner_hint}}
-SELECT c.total_count, p.*
-FROM (
-    SELECT count(*) AS total_count
-    FROM {{sessions}} s
-    WHERE (:user_id::text IS NULL OR s.user_id = :user_id)
-      AND (:component_id::text IS NULL OR CASE :session_type::text
-              WHEN 'agent' THEN s.agent_id = :component_id
-              WHEN 'team' THEN s.team_id = :component_id
-              WHEN 'workflow' THEN s.workflow_id = :component_id
-              ELSE (s.agent_id = :component_id OR s.team_id = :component_id
-                    OR s.workflow_id = :component_id) END)
-      AND (:name_pattern::text IS NULL
-           OR coalesce(s.session_data ->> 'session_name', '') ILIKE :name_pattern)
-      AND (:session_type::text IS NULL OR s.session_type = :session_type)
-) c
-LEFT JOIN LATERAL (
+WITH matching AS NOT MATERIALIZED (
     SELECT s.session_id, s.session_type, s.agent_id, s.team_id, s.workflow_id, s.user_id,
            s.session_data, s.agent_data, s.team_data, s.workflow_data, s.metadata, s.summary,
            s.created_at, s.updated_at,
@@ -67,8 +53,11 @@ LEFT JOIN LATERAL (
       AND (:name_pattern::text IS NULL
            OR coalesce(s.session_data ->> 'session_name', '') ILIKE :name_pattern)
       AND (:session_type::text IS NULL OR s.session_type = :session_type)
-    {{order_by}}
-    LIMIT :limit OFFSET :offset
+)
+SELECT c.total_count, p.*
+FROM (SELECT count(*) AS total_count FROM matching) c
+LEFT JOIN LATERAL (
+    SELECT * FROM matching s {{order_by}} LIMIT :limit OFFSET :offset
 ) p ON true;
 
 -- name: runs_for_naming

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from service.rows import SESSION_COLUMNS
 from tests.api.conftest import FIXTURES, SEED, assert_json_equal, insert_session, running_api, sql
 
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -26,21 +27,7 @@ def stored(dsn: str, session_id: str) -> dict[str, Any] | None:
     )
     if not rows:
         return None
-    keys = [
-        "session_type",
-        "agent_id",
-        "team_id",
-        "workflow_id",
-        "user_id",
-        "session_data",
-        "agent_data",
-        "team_data",
-        "workflow_data",
-        "metadata",
-        "summary",
-        "created_at",
-        "updated_at",
-    ]
+    keys = list(SESSION_COLUMNS[1:])
     return dict(zip(keys, rows[0], strict=True))
 
 

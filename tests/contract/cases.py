@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from service.rows import SESSION_COLUMNS
+
 NO_BODY: Any = type("NoBody", (), {"__repr__": lambda self: "NO_BODY"})()
 
 SECURITY_KEY = "contract-secret-key"
@@ -81,22 +83,7 @@ _SORT_TIES = {
     "summary": ["session_summary"],
     "runs": None,
 }
-_COLUMNS = {
-    "session_id",
-    "session_type",
-    "agent_id",
-    "team_id",
-    "workflow_id",
-    "user_id",
-    "session_data",
-    "agent_data",
-    "team_data",
-    "workflow_data",
-    "metadata",
-    "summary",
-    "created_at",
-    "updated_at",
-}
+_COLUMNS = set(SESSION_COLUMNS)
 
 
 def list_ties(query: Q) -> dict[str, list[str] | None]:

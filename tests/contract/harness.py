@@ -37,6 +37,7 @@ from service.compare import (
     parse_json,
 )
 from service.devpg import free_port
+from service.rows import SESSION_COLUMNS
 
 from .cases import DB_IDS, INSTANCES, NO_BODY, SECURITY_KEY, Case
 
@@ -500,22 +501,7 @@ SELECT session_type, agent_id, team_id, workflow_id, user_id,
        (SELECT count(*) FROM ai.agno_runs r WHERE r.session_id = s.session_id) AS runs
 FROM ai.agno_sessions s WHERE session_id = %s
 """
-ROW_COLS = [
-    "session_type",
-    "agent_id",
-    "team_id",
-    "workflow_id",
-    "user_id",
-    "session_data",
-    "agent_data",
-    "team_data",
-    "workflow_data",
-    "metadata",
-    "summary",
-    "created_at",
-    "updated_at",
-    "runs",
-]
+ROW_COLS = [*SESSION_COLUMNS[1:], "runs"]
 
 
 def _row(dsn: str, session_id: str) -> dict[str, Any] | None:
