@@ -135,6 +135,7 @@ class Database:
         self._gate = asyncio.Semaphore(config.pool_max_size)
         self._sql_cache: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
         self._ping_conn: aiopg.Connection | None = None
+        self._ping_lock = asyncio.Lock()
         self._pool_lock = asyncio.Lock()
         self._state: TableState | None = None
         self._state_lock = asyncio.Lock()
@@ -358,16 +359,24 @@ class Database:
     async def ping(self, timeout: float = 1.0) -> bool:
         """Readiness: `SELECT 1` within `timeout` on a connection of its own, so a pool that is merely
         busy (overload answers 503 by itself) does not make every replica unready at once."""
+        ok = False
         try:
             async with asyncio.timeout(timeout):
-                if self._ping_conn is None or self._ping_conn.closed:
-                    self._ping_conn = await aiopg.connect(self._dsn, enable_hstore=False, **self._connect_options())
-                async with self._ping_conn.cursor() as cur:
-                    await Cursor(self, cur).value("ping", {})
-            ok = True
+                # one probe at a time on the shared connection (start-up warm-up and /readyz overlap)
+                async with self._ping_lock:
+                    try:
+                        if self._ping_conn is None or self._ping_conn.closed:
+                            self._ping_conn = await aiopg.connect(
+                                self._dsn, enable_hstore=False, **self._connect_options()
+                            )
+                        async with self._ping_conn.cursor() as cur:
+                            await Cursor(self, cur).value("ping", {})
+                        ok = True
+                    finally:
+                        if not ok:
+                            await self._close_ping_connection()
         except (TimeoutError, ConnectionLost, StatementTimeout, psycopg2.Error, OSError):
             ok = False
-            await self._close_ping_connection()
         metrics.DB_READY.labels(self.db_id).set(1 if ok else 0)
         return ok
 

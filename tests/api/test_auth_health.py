@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any
@@ -63,6 +64,9 @@ async def test_health_endpoints(fresh_dsn: str) -> None:
         ready = await api.get("/readyz")
         assert ready.status == 200 and ready.json == {"status": "ok", "draining": False, "databases": {"default": "ok"}}
         assert (await api.get("/")).json == {"name": "AgentOS", "health": "/health", "info": "/info", "docs": "/docs"}
+        # overlapping probes share one readiness connection without tripping over each other
+        probes = await asyncio.gather(*(api.get("/readyz") for _ in range(8)))
+        assert [p.status for p in probes] == [200] * 8
 
 
 @pytest.mark.gen_test(timeout=60)
