@@ -79,12 +79,8 @@ class Cursor:
                 metrics.DB_ERRORS.labels(self._db.db_id, "timeout").inc()
                 raise StatementTimeout(name) from None
             raise
-        except psycopg2.extensions.QueryCanceledError:
-            metrics.DB_ERRORS.labels(self._db.db_id, "timeout").inc()
-            raise StatementTimeout(name) from None
-        except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
-            metrics.DB_ERRORS.labels(self._db.db_id, "connection").inc()
-            raise ConnectionLost(str(exc)) from exc
+        except (psycopg2.OperationalError, psycopg2.InterfaceError):
+            raise  # connection-level (incl. QueryCanceledError): mapped and counted by Database.cursor()
         except (psycopg2.errors.UndefinedTable, psycopg2.errors.UndefinedColumn):
             metrics.DB_ERRORS.labels(self._db.db_id, "query").inc()
             self._db.invalidate()
@@ -216,15 +212,15 @@ class Database:
 
     @asynccontextmanager
     async def cursor(self) -> AsyncIterator[Cursor]:
-        """A cursor on a pooled connection. A connection that dies outside a named query (opening
-        the cursor, BEGIN, COMMIT) raises ConnectionLost too, never a bare psycopg2 error (a 500)."""
+        """A cursor on a pooled connection. Connection-level errors of anything run on it (statements,
+        BEGIN, COMMIT) become ConnectionLost or StatementTimeout here, never a bare psycopg2 error (a 500)."""
         async with self._connection() as conn:
             try:
                 async with conn.cursor() as cur:
                     yield Cursor(self, cur)
             except psycopg2.extensions.QueryCanceledError:
                 metrics.DB_ERRORS.labels(self.db_id, "timeout").inc()
-                raise StatementTimeout("transaction") from None
+                raise StatementTimeout("statement") from None
             except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
                 metrics.DB_ERRORS.labels(self.db_id, "connection").inc()
                 raise ConnectionLost(str(exc)) from exc

@@ -17,10 +17,6 @@ class ApiError(HTTPError):
         self.headers = headers or {}
 
 
-def validation_error(errors: list[dict[str, Any]]) -> ApiError:
-    return ApiError(422, errors)
-
-
 class DatabaseUnavailable(Exception):
     """The database could not be reached (connection refused, lost, restarting)."""
 

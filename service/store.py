@@ -87,8 +87,10 @@ def _session_row(record: dict[str, Any]) -> SessionRow:
     return cast(SessionRow, record)
 
 
-def _with_runs(record: dict[str, Any]) -> SessionWithRuns:
-    runs = record.get("runs") or []
+def _with_runs(record: dict[str, Any], table_runs: list[RunDict] | None = None) -> SessionWithRuns:
+    """A record with its effective runs: `table_runs` (else the record's own `runs` column), merged
+    with the legacy `runs` column when the table has one."""
+    runs = (record.get("runs") or []) if table_runs is None else table_runs
     return SessionWithRuns(row=_session_row(record), runs=merge_legacy_runs(runs, record.get("legacy_runs")))
 
 
@@ -203,7 +205,7 @@ def import_run_rows(session_type: SessionType, user_id: str | None, runs: list[R
 
 async def get_session(db: Database, session_id: str, user_id: str | None) -> SessionWithRuns | None:
     async def work(cur: Cursor) -> dict[str, Any] | None:
-        return await cur.one("get_session", {"session_id": session_id, "user_id": user_id})
+        return await cur.one("get_session", {"session_id": session_id, "user_id": user_id}, lock="")
 
     record = await db.read(work)
     return None if record is None else _with_runs(record)
@@ -237,14 +239,7 @@ async def list_sessions(
         return total, page_records, runs_by_session
 
     total, records, runs_by_session = await db.read(work)
-    sessions = [
-        SessionWithRuns(
-            row=_session_row(r),
-            runs=merge_legacy_runs(runs_by_session.get(r["session_id"], []), r["legacy_runs"]),
-        )
-        for r in records
-    ]
-    return total, sessions
+    return total, [_with_runs(r, runs_by_session.get(r["session_id"], [])) for r in records]
 
 
 def _has_stored_name(session_data: Any) -> bool:
@@ -263,16 +258,13 @@ async def create_session(db: Database, session_type: SessionType, body: CreateSe
         if record is None:
             raise SessionExists(values["session_id"])
         if runs:
-            run_ids = [run["run_id"] for run in runs]
-            if await cur.all("existing_run_ids", {"run_ids": run_ids}):
-                raise RunIdConflict(values["session_id"])
             rows = import_run_rows(session_type, body.get("user_id"), runs, now)
             await cur.run("insert_runs", {"session_id": values["session_id"], "runs": rows})
         return record
 
     try:
         record = await db.write(work)
-    except psycopg2.errors.UniqueViolation:
+    except psycopg2.errors.UniqueViolation:  # only run ids can clash: the session insert skips conflicts
         raise RunIdConflict(values["session_id"]) from None
     return SessionWithRuns(row=_session_row(record), runs=list(runs))
 
@@ -300,7 +292,8 @@ async def update_session(
     """Read-modify-write under a row lock; returns the new row and the type to answer it as."""
 
     async def work(cur: Cursor) -> tuple[SessionWithRuns, SessionType] | None:
-        record = await cur.one("get_session_for_update", {"session_id": session_id, "user_id": user_id})
+        params = {"session_id": session_id, "user_id": user_id}
+        record = await cur.one("get_session", params, lock="FOR UPDATE OF s")
         if record is None:
             return None
         loaded = _with_runs(record)

@@ -5,19 +5,8 @@
 -- planner sees constants and folds the unused branches away.
 
 -- name: get_session^
--- One session with its runs (agno's read order) in a single round trip.
-SELECT s.session_id, s.session_type, s.agent_id, s.team_id, s.workflow_id, s.user_id,
-       s.session_data, s.agent_data, s.team_data, s.workflow_data, s.metadata, s.summary,
-       s.created_at, s.updated_at,
-       {{legacy_runs}} AS legacy_runs,
-       (SELECT coalesce(jsonb_agg(r.run_data ORDER BY r.run_index, r.created_at, r.run_id), '[]'::jsonb)
-          FROM {{runs}} r WHERE r.session_id = s.session_id) AS runs
-FROM {{sessions}} s
-WHERE s.session_id = :session_id
-  AND (:user_id::text IS NULL OR s.user_id = :user_id);
-
--- name: get_session_for_update^
--- The same row, locked for a read-modify-write (PATCH).
+-- One session with its runs (agno's read order) in a single round trip. {{lock}} is empty, or
+-- `FOR UPDATE OF s` for a read-modify-write (PATCH).
 SELECT s.session_id, s.session_type, s.agent_id, s.team_id, s.workflow_id, s.user_id,
        s.session_data, s.agent_data, s.team_data, s.workflow_data, s.metadata, s.summary,
        s.created_at, s.updated_at,
@@ -27,7 +16,7 @@ SELECT s.session_id, s.session_type, s.agent_id, s.team_id, s.workflow_id, s.use
 FROM {{sessions}} s
 WHERE s.session_id = :session_id
   AND (:user_id::text IS NULL OR s.user_id = :user_id)
-FOR UPDATE OF s;
+{{lock}};
 
 -- name: list_sessions
 -- One page of sessions plus the filtered total (NULL page columns when the page is past the end).
@@ -179,7 +168,3 @@ FROM jsonb_to_recordset(:runs::jsonb) AS x(run_id text, run_type text, agent_id 
                                            workflow_id text, user_id text, parent_run_id text,
                                            status text, run_index bigint, run_data jsonb,
                                            created_at bigint);
-
--- name: existing_run_ids
--- Which of these run ids are already stored (a run id is unique across all sessions).
-SELECT r.run_id FROM {{runs}} r WHERE r.run_id = ANY(:run_ids);

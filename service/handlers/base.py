@@ -48,10 +48,8 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _VERBS = ("get", "post", "put", "patch", "delete")
 STATUS_DETAILS = {
     400: "Bad Request",
-    401: "Unauthorized",
     404: "Not Found",
     405: "Method Not Allowed",
-    413: "Request body too large",
     500: "Internal server error",
 }
 
