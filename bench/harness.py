@@ -25,6 +25,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -32,6 +33,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+import psycopg2
 
 from bench import profile as prof
 from bench import report, seed, sqlcapture, wrk
@@ -43,7 +46,56 @@ REPO = Path(__file__).resolve().parent.parent
 ENDPOINTS = ("list", "get", "runs", "previews", "search")
 SCALE_ENDPOINTS = ("list", "search", "get")
 WORKER_ENDPOINTS = ("list", "get")
+COUNTING_ENDPOINTS = ("list", "search")  # the endpoints whose total count service/counts.py reuses
 ACCESS_LOG_ENDPOINTS = ("get",)
+
+
+COMMITS_PER_SECOND = 20  # the background writer of the count-reuse comparison
+
+
+class CommitTicker:
+    """Commits a one-row insert into a scratch table `per_second` times a second while active: other
+    work on the cluster, which makes the service count list totals again (service/counts.py)."""
+
+    def __init__(self, dsn: str, per_second: float) -> None:
+        self._dsn, self._interval = dsn, 1.0 / per_second
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.commits = 0
+        self.seconds = 0.0
+
+    def _run(self) -> None:
+        conn = psycopg2.connect(self._dsn)
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE IF NOT EXISTS bench_commit_ticks (t double precision)")
+            conn.commit()
+            started = time.monotonic()
+            while not self._stop.wait(self._interval):
+                cur.execute("INSERT INTO bench_commit_ticks VALUES (%s)", (time.time(),))
+                conn.commit()
+                self.commits += 1
+            self.seconds = time.monotonic() - started
+        conn.close()
+
+    def __enter__(self) -> CommitTicker:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def list_count_outcomes(server: Server) -> dict[str, float]:
+    """The service's list_counts_total by outcome (summed over databases)."""
+    with urllib.request.urlopen(server.base_url + "/metrics", timeout=10) as reply:
+        text = reply.read().decode()
+    got: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("list_counts_total{"):
+            outcome = line.split('outcome="', 1)[1].split('"', 1)[0]
+            got[outcome] = got.get(outcome, 0.0) + float(line.rsplit(" ", 1)[1])
+    return got
 
 
 def target_number(n: int) -> int:
@@ -278,8 +330,6 @@ class Bench:
         requests whose clients wrk has already dropped, e.g. after timeouts); returns the seconds waited."""
         if self.cluster is None:
             return 0.0
-        import psycopg2
-
         started = time.monotonic()
         conn = psycopg2.connect(self.cluster.dsn())
         conn.autocommit = True
@@ -351,6 +401,11 @@ class Bench:
                 k: [sqlcapture.explain(dsn, s) for s in res["sql"][k] if s.strip().upper() != "SELECT 1"]
                 for k in (SCALE_ENDPOINTS if large else ENDPOINTS)
             }
+            res["explain_counting"] = {
+                k: [sqlcapture.explain(dsn, sqlcapture.counting(s)) for s in counted]
+                for k in COUNTING_ENDPOINTS
+                if (counted := [s for s in res["sql"][k] if sqlcapture.reuses_count(s)])
+            }
             log(f"{n}: wrk, ours vs AgentOS")
             res["load"] = {}
             for key in ENDPOINTS:
@@ -366,6 +421,7 @@ class Bench:
                 ).to_dict()
                 for k in SCALE_ENDPOINTS
             }
+            res["no_reuse"] = self.without_count_reuse(dsn, urls, n, ours)
             log(f"{n}: pgbench of our SQL")
             res["pgbench"] = {}
             for key in ENDPOINTS if not large else SCALE_ENDPOINTS:
@@ -396,6 +452,43 @@ class Bench:
             self.rss.unwatch("agentos")
             ours.stop()
             agentos.stop()
+
+    def without_count_reuse(self, dsn: str, urls: dict[str, str], n: int, ours: Server) -> dict[str, Any]:
+        """A/B against the running process: AGNO_COUNT_CACHE_SIZE=0 counts on every list request, which is
+        what every request costs when something commits between any two of them."""
+        o = self.o
+        log(f"{n}: ours without count reuse (AGNO_COUNT_CACHE_SIZE=0) vs default, alternately")
+        env = {**o.ours_env, "AGNO_COUNT_CACHE_SIZE": "0"}
+        counting = start_ours(dsn, free_port(), o.out / f"ours-{n}-counting.log", extra_env=env)
+        self.rss.watch(counting, "ours-counting")
+        try:
+            pair = [("ours", ours, o.rounds), ("ours-counting", counting, o.rounds)]
+            load = {k: self.compare_endpoint(pair, k, urls[k], n) for k in COUNTING_ENDPOINTS}
+            c1 = {
+                k: self.load(
+                    counting, urls[k], f"ours-counting-{n}-{k}-c1", duration=min(o.duration, 5.0), connections=1,
+                    threads=1,
+                ).to_dict()
+                for k in COUNTING_ENDPOINTS
+            }  # fmt: skip
+        finally:
+            self.rss.unwatch("ours-counting")
+            counting.stop()
+        log(f"{n}: ours (default) while another client commits {COMMITS_PER_SECOND} times a second")
+        writes: dict[str, Any] = {}
+        for key in COUNTING_ENDPOINTS:
+            before = list_count_outcomes(ours)
+            with CommitTicker(dsn, COMMITS_PER_SECOND) as ticker:
+                got = self.compare_endpoint([("ours-writes", ours, o.rounds)], key, urls[key], n)
+            after = list_count_outcomes(ours)
+            counted = after.get("counted", 0.0) - before.get("counted", 0.0)
+            reused = after.get("reused", 0.0) - before.get("reused", 0.0)
+            writes[key] = {
+                "load": got["ours-writes"],
+                "commits_per_second": ticker.commits / ticker.seconds if ticker.seconds else 0.0,
+                "reused_share": reused / (counted + reused) if counted + reused else 0.0,
+            }
+        return {"load": load, "c1": c1, "command": counting.command, "writes": writes}
 
     def access_log_and_workers(self, dsn: str, urls: dict[str, str], n: int, ours: Server) -> None:
         """A/B against the running single process: the access log on (INFO), then AGNO_WORKERS=2."""

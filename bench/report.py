@@ -117,6 +117,28 @@ def render(res: dict[str, Any], out_dir: Path) -> str:
                 f"{b / a:.2f}x at c{o['connections']} ({_ms(a)} -> {_ms(b)}); {c1b / c1a:.2f}x at c1 "
                 f"({_ms(c1a)} -> {_ms(c1b)}){timeouts} | {_ok(b / a <= SCALE_LIMIT and not errors)} |"
             )
+        if all("no_reuse" in res["sizes"][n] for n in (small, big)):
+            for key in ("list", "search"):
+                a = _med(res["sizes"][small]["no_reuse"]["load"][key]["ours-counting"], "p50_ms")
+                b = _med(res["sizes"][big]["no_reuse"]["load"][key]["ours-counting"], "p50_ms")
+                c1a = res["sizes"][small]["no_reuse"]["c1"][key]["p50_ms"]
+                c1b = res["sizes"][big]["no_reuse"]["c1"][key]["p50_ms"]
+                add(
+                    f"| {key}, counting on every request (`AGNO_COUNT_CACHE_SIZE=0`: a commit between any two "
+                    f"requests): p50 at {_short_n(big)} <= {SCALE_LIMIT}x p50 at {_short_n(small)} | "
+                    f"{b / a:.2f}x at c{o['connections']} ({_ms(a)} -> {_ms(b)}); {c1b / c1a:.2f}x at c1 "
+                    f"({_ms(c1a)} -> {_ms(c1b)}) | {_ok(b / a <= SCALE_LIMIT)} |"
+                )
+            for key in ("list", "search"):
+                wa = res["sizes"][small]["no_reuse"]["writes"][key]
+                wb = res["sizes"][big]["no_reuse"]["writes"][key]
+                a, b = _med(wa["load"], "p50_ms"), _med(wb["load"], "p50_ms")
+                add(
+                    f"| {key}, default, another client committing {wb['commits_per_second']:.0f} times a second: "
+                    f"p50 at {_short_n(big)} <= {SCALE_LIMIT}x p50 at {_short_n(small)} | {b / a:.2f}x at "
+                    f"c{o['connections']} ({_ms(a)} -> {_ms(b)}; totals reused by {100 * wa['reused_share']:.0f} % "
+                    f"-> {100 * wb['reused_share']:.0f} % of requests) | {_ok(b / a <= SCALE_LIMIT)} |"
+                )
     rss_ours = [s for s in res.get("rss", []) if s["server"] == "ours"]
     if rss_ours:
         peak = max(s["rss_kib"] for s in rss_ours) / 1024
@@ -286,6 +308,47 @@ def render(res: dict[str, Any], out_dir: Path) -> str:
                     f"{100 * ours_rps / tps:.0f} % | {_cores(runs)} |"
                 )
             add("")
+    # ------------------------------------------------------------------ count reuse
+    if any("no_reuse" in res["sizes"][n] for n in sizes):
+        add("## Count reuse: every list request counting vs the default")
+        add("")
+        add(
+            "`meta.total_count` is exact. By default the service reuses a total while the database's snapshot "
+            "is unchanged (nothing committed anywhere on the cluster since it was counted, service/counts.py); "
+            "during the runs above nothing commits, so list and search count once. `AGNO_COUNT_CACHE_SIZE=0` "
+            "counts on every request, which is what each request costs when a commit lands between any two of "
+            "them (a busy AgentOS writing runs all the time). Same wrk command, alternating round by round:"
+        )
+        add("")
+        for n in sizes:
+            nr = res["sizes"][n].get("no_reuse")
+            if not nr:
+                continue
+            add(f"{int(n):,} sessions:")
+            add("")
+            _ab_table(add, nr["load"], "ours", "ours-counting", "default (reuse)", "counting every request")
+            add(
+                "Single connection, counting every request: "
+                + ", ".join(f"{k} p50 {_ms(r['p50_ms'])} ({r['rps']:.0f} req/s)" for k, r in nr["c1"].items())
+                + "."
+            )
+            add("")
+            writes = nr.get("writes")
+            if writes:
+                add(
+                    "The default process again, while another client commits a one-row insert into a scratch table "
+                    "of the same database (any commit on the cluster makes the next list request count):"
+                )
+                add("")
+                add("| endpoint | commits/s | req/s per round | **median req/s** | p50 | p99 | totals reused |")
+                add("| --- | ---: | --- | ---: | ---: | ---: | ---: |")
+                for key, w in writes.items():
+                    add(
+                        f"| {key} | {w['commits_per_second']:.1f} | {_per_round(w['load'], 'rps')} | "
+                        f"**{_med(w['load'], 'rps'):.1f}** | {_ms(_med(w['load'], 'p50_ms'))} | "
+                        f"{_ms(_med(w['load'], 'p99_ms'))} | {100 * w['reused_share']:.0f} % |"
+                    )
+                add("")
     # ------------------------------------------------------------------ workers, access log
     w2 = res.get("workers2")
     if w2:
@@ -378,6 +441,11 @@ def render(res: dict[str, Any], out_dir: Path) -> str:
                 add("```sql")
                 add(statement)
                 add("```")
+                add("```")
+                add(plan)
+                add("```")
+            for plan in size.get("explain_counting", {}).get(key, []):
+                add("After a commit the same statement carries no known snapshot (`= NULL::text`) and counts:")
                 add("```")
                 add(plan)
                 add("```")

@@ -155,3 +155,16 @@ def explain(dsn: str, statement: str) -> str:
             conn.rollback()
     conn.close()
     return "\n".join(rows)
+
+
+_KNOWN_SNAPSHOT = re.compile(r"(pg_current_snapshot\(\)::text = )'[0-9:,]*'::text")
+
+
+def reuses_count(statement: str) -> bool:
+    """A list statement that was given the snapshot of an earlier count (service/counts.py)."""
+    return _KNOWN_SNAPSHOT.search(statement) is not None
+
+
+def counting(statement: str) -> str:
+    """The same list statement as sent after a commit: no known snapshot, so the count runs."""
+    return _KNOWN_SNAPSHOT.sub(r"\1NULL::text", statement)

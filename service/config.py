@@ -42,6 +42,8 @@ class Config:
     statement_timeout: float = 55.0
     max_body_bytes: int = 1024 * 1024
     max_page_size: int = 1000
+    count_cache_size: int = 1024
+    """List totals remembered per database (service/counts.py); 0 counts on every request."""
     workers: int = 1
     drain_seconds: float = 10.0
     log_level: str = "INFO"
@@ -181,6 +183,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         statement_timeout=statement_timeout,
         max_body_bytes=int(_number(env, "AGNO_MAX_BODY_BYTES", 1024 * 1024, 1, integer=True)),
         max_page_size=int(_number(env, "AGNO_MAX_PAGE_SIZE", 1000, 1, integer=True)),
+        count_cache_size=int(_number(env, "AGNO_COUNT_CACHE_SIZE", 1024, 0, integer=True)),
         workers=int(_number(env, "AGNO_WORKERS", 1, 1, integer=True)),
         drain_seconds=_number(env, "AGNO_DRAIN_SECONDS", 10.0, 0),
         log_level=log_level,

@@ -25,15 +25,20 @@ import psycopg2.extras
 
 from service import metrics
 from service.config import Config
+from service.counts import CountCache
 from service.errors import ApiError, DatabaseUnavailable, PoolExhausted, StatementTimeout, TablesMissing
 from service.jsonutil import loads
 from service.queries import Queries
+from service.search import NameSample
 
 log = logging.getLogger("agno_session.db")
 T = TypeVar("T")
 
 psycopg2.extras.register_default_jsonb(loads=loads, globally=True)
 psycopg2.extras.register_default_json(loads=loads, globally=True)
+
+NAME_STATS_MAX_AGE = 300.0
+"""Seconds before the search's name statistics are read again (autovacuum refreshes them)."""
 
 # Tables agno lets the `table` query parameter name (besides the sessions table), contract §1.5.
 OTHER_TABLES = ("agno_memories", "agno_metrics", "agno_eval_runs", "agno_knowledge", "agno_learnings")
@@ -135,6 +140,9 @@ class Database:
         self._pool_lock = asyncio.Lock()
         self._state: TableState | None = None
         self._state_lock = asyncio.Lock()
+        self.count_cache = CountCache(db_id, config.count_cache_size)
+        self._name_sample: NameSample | None = None
+        self._name_sample_read_at: float | None = None
         schema, sessions, runs = config.db_schema, config.session_table, config.runs_table
         self._names = {
             "schema": schema,
@@ -149,6 +157,7 @@ class Database:
             "sessions_name": sessions,
             "runs_name": runs,
         }
+        self._search_index = f"idx_{sessions}_session_name_trgm"[:63]  # PostgreSQL truncates names to 63 bytes
 
     # ------------------------------------------------------------------ pool
     async def pool(self) -> aiopg.Pool:
@@ -254,6 +263,8 @@ class Database:
     def invalidate(self) -> None:
         self._state = None
         self._sql_cache.clear()
+        self.count_cache.clear()
+        self._name_sample_read_at = None
 
     async def tables(self) -> TableState:
         """Provision agno's tables when allowed (once), then inspect them (cached)."""
@@ -311,14 +322,29 @@ class Database:
                 await cur.run("record_table_version", {"table_name": table, "now_iso": now_iso})
         if created:
             log.info("db %s: created tables %s", self.db_id, ", ".join(created))
+        index_regclass = f"{self._identifiers['schema']}.{_quote(self._search_index)}"
         try:
             async with self.cursor() as cur, cur.transaction():
                 await cur.run("provision_lock", {"schema_name": self._names["schema"]})
+                existed = await cur.value("search_index_exists", {"index_regclass": index_regclass})
                 await cur.run("create_search_extension", {})
                 await cur.run("create_search_index", {})
+                if not existed:
+                    await cur.run("analyze_sessions", {})
         except psycopg2.Error as exc:
             # optional: without it the name search scans the table, as in AgentOS
             log.warning("db %s: session_name search index not created: %s", self.db_id, exc)
+
+    async def name_sample(self, cur: Cursor) -> NameSample | None:
+        """PostgreSQL's sample of the stored names (search.index_pattern), read again every few minutes."""
+        now = time.monotonic()
+        if self._name_sample_read_at is None or now - self._name_sample_read_at > NAME_STATS_MAX_AGE:
+            row = await cur.one(
+                "search_name_stats", {"schema_name": self._names["schema"], "index_name": self._search_index}
+            )
+            self._name_sample = NameSample.from_stats(row)
+            self._name_sample_read_at = now
+        return self._name_sample
 
     def fragments(self) -> dict[str, str]:
         """Placeholder values for this database's queries, from the cached table state."""

@@ -75,6 +75,12 @@ DB_ERRORS = Counter(
     "Database errors by database id and kind (connection, timeout, query).",
     ["db_id", "kind"],
 )
+LIST_COUNTS = Counter(
+    "list_counts_total",
+    "Totals of list requests by outcome: counted (the count ran) or reused (nothing committed since the"
+    " last count of the same filters, service/counts.py).",
+    ["db_id", "outcome"],
+)
 DB_READY = Gauge(
     "db_ready",
     "1 when the database answered the last readiness ping, else 0.",
@@ -93,6 +99,8 @@ def pre_create(db_ids: list[str]) -> None:
         for kind in ("connection", "timeout", "query"):
             DB_ERRORS.labels(db_id=db_id, kind=kind)
         DB_READY.labels(db_id=db_id)
+        for outcome in ("counted", "reused"):
+            LIST_COUNTS.labels(db_id=db_id, outcome=outcome)
     for reason in ("overload", "body_too_large"):
         HTTP_REJECTED.labels(reason=reason)
 

@@ -12,7 +12,7 @@ from typing import Any, cast
 
 import psycopg2.errors
 
-from service import shaping
+from service import search, shaping
 from service.db import Cursor, Database
 from service.jsonutil import dumps, loads
 from service.rows import (
@@ -216,20 +216,29 @@ async def list_sessions(
 ) -> tuple[int, list[SessionWithRuns]]:
     """(total_count, the page's sessions with the runs needed to derive their names)."""
     name = filters["session_name"]
+    count_key = (filters["user_id"], filters["component_id"], filters["session_type"], name)
     params = {
         "user_id": filters["user_id"],
         "component_id": filters["component_id"],
         "session_type": filters["session_type"],
         "name_pattern": None if name is None else f"%{name}%",
+        "index_pattern": None,
+        "known_snapshot": None,
         "limit": limit,
         "offset": min((page - 1) * limit, MAX_OFFSET),
     }
 
     async def work(cur: Cursor) -> tuple[int, list[dict[str, Any]], dict[str, list[RunDict]]]:
+        if name is not None:
+            params["index_pattern"] = search.index_pattern(name, await db.name_sample(cur))
+        known = db.count_cache.known(count_key)
+        params["known_snapshot"] = None if known is None else known.snapshot
         records = await cur.all(
             "list_sessions", params, order_by=order_by_clause(sort_by, sort_order), planner_hint=planner_hint(name)
         )
-        total = int(records[0]["total_count"]) if records else 0
+        first = records[0]  # the count row is always there; page columns are NULL past the end
+        counted = None if first["total_count"] is None else int(first["total_count"])
+        total = db.count_cache.settle(count_key, known, first["snapshot"], counted)
         page_records = [r for r in records if r["session_id"] is not None]
         unnamed = [r["session_id"] for r in page_records if not _has_stored_name(r["session_data"])]
         runs_by_session: dict[str, list[RunDict]] = {}

@@ -104,3 +104,20 @@ CREATE EXTENSION IF NOT EXISTS pg_trgm;
 -- without a full scan. Same expression as the list query's filter; agno ignores extra indexes.
 CREATE INDEX IF NOT EXISTS idx_{{sessions_name}}_session_name_trgm ON {{sessions}}
     USING gin ((coalesce(session_data ->> 'session_name', '')) gin_trgm_ops);
+
+-- name: search_index_exists$
+SELECT to_regclass(:index_regclass) IS NOT NULL;
+
+-- name: analyze_sessions!
+-- Right after the search index is built: statistics of its expression (the names) for search.py.
+ANALYZE {{sessions}};
+
+-- name: search_name_stats^
+-- PostgreSQL's statistics of the search index expression: the most common names with their shares,
+-- and the histogram's sample of the others (search.NameSample).
+SELECT most_common_vals::text::text[] AS common_values,
+       most_common_freqs AS common_freqs,
+       histogram_bounds::text::text[] AS histogram_values,
+       null_frac
+FROM pg_stats
+WHERE schemaname = :schema_name AND tablename = :index_name;

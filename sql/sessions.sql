@@ -22,6 +22,10 @@ WHERE s.session_id = :session_id
 -- One page of sessions plus the filtered total (NULL page columns when the page is past the end).
 -- `matching` is inlined (NOT MATERIALIZED) into both uses, so the page keeps AgentOS's plan shape
 -- (filter, ORDER BY, LIMIT/OFFSET: ties come back alike) and the count can use an index-only scan.
+-- The count is skipped (total_count NULL) when the snapshot equals :known_snapshot, the one under
+-- which the caller last counted these filters: nothing was committed since (service/counts.py).
+-- A name search looks up :index_pattern (its rare words, service/search.py) in the trigram index and
+-- filters the candidates by the full :name_pattern; `|| ''` keeps that filter out of the index lookup.
 -- {{planner_hint}} is empty or, for a selective name search, `SET LOCAL enable_seqscan = off;`: the
 -- planner underrates the trigram index on small tables and scans them twice (count and page) instead.
 -- SET LOCAL ends with the statement string's implicit transaction, so it never leaks to the session.
@@ -40,11 +44,16 @@ WITH matching AS NOT MATERIALIZED (
               ELSE (s.agent_id = :component_id OR s.team_id = :component_id
                     OR s.workflow_id = :component_id) END)
       AND (:name_pattern::text IS NULL
-           OR coalesce(s.session_data ->> 'session_name', '') ILIKE :name_pattern)
+           OR (coalesce(s.session_data ->> 'session_name', '') ILIKE :index_pattern
+               AND (coalesce(s.session_data ->> 'session_name', '') || '') ILIKE :name_pattern))
       AND (:session_type::text IS NULL OR s.session_type = :session_type)
 )
-SELECT c.total_count, p.*
-FROM (SELECT count(*) AS total_count FROM matching) c
+SELECT c.snapshot, c.total_count, p.*
+FROM (
+    SELECT pg_current_snapshot()::text AS snapshot,
+           CASE WHEN pg_current_snapshot()::text = :known_snapshot::text THEN NULL
+                ELSE (SELECT count(*) FROM matching) END AS total_count
+) c
 LEFT JOIN LATERAL (
     SELECT * FROM matching s {{order_by}} LIMIT :limit OFFSET :offset
 ) p ON true;

@@ -248,7 +248,7 @@ def test_name_search_uses_the_trigram_index(fresh_dsn: str) -> None:
     )
     hint, _, query = rendered.partition(";")
     params = {"user_id": None, "component_id": None, "session_type": None, "name_pattern": "%session 500%",
-              "limit": 20, "offset": 0}  # fmt: skip
+              "index_pattern": "%session 500%", "known_snapshot": None, "limit": 20, "offset": 0}  # fmt: skip
     import psycopg2
 
     conn = psycopg2.connect(fresh_dsn)
@@ -259,3 +259,141 @@ def test_name_search_uses_the_trigram_index(fresh_dsn: str) -> None:
     conn.close()
     assert "idx_agno_sessions_session_name_trgm" in plan
     assert "Seq Scan" not in plan
+
+
+def count_outcomes(text: str) -> dict[str, float]:
+    found: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("list_counts_total{"):
+            outcome = line.split('outcome="', 1)[1].split('"', 1)[0]
+            found[outcome] = float(line.rsplit(" ", 1)[1])
+    return found
+
+
+def agent_row(session_id: str, created_at: int, name: str | None = None) -> dict[str, Any]:
+    data = {"session_name": name} if name is not None else {}
+    return {"session_id": session_id, "session_type": "agent", "agent_id": "a1", "session_data": data,
+            "created_at": created_at, "updated_at": created_at}  # fmt: skip
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_total_count_is_exact_after_every_commit_and_reused_only_without_one(
+    fresh_dsn: str, pg_cluster: Any
+) -> None:
+    import psycopg2
+
+    from tests.api.conftest import insert_session, sql
+
+    conn = psycopg2.connect(fresh_dsn)
+    with conn, conn.cursor() as cur:
+        for n in range(3):
+            insert_session(cur, agent_row(f"c{n}", 100 + n), [])
+    conn.close()
+    async with running_api({"AGNO_PG_DSN": fresh_dsn}) as api:
+
+        async def total(**query: str) -> int:
+            reply = await api.get("/sessions", **query)
+            assert reply.status == 200
+            return int(reply.json["meta"]["total_count"])
+
+        assert await total(type="agent") == 3
+        before = count_outcomes((await api.get("/metrics")).text)
+        # nothing committed in between (background work such as autovacuum may still commit: retry)
+        for _ in range(10):
+            assert await total(type="agent") == 3
+            if count_outcomes((await api.get("/metrics")).text).get("reused", 0) > before.get("reused", 0):
+                break
+        else:
+            pytest.fail("the count was never reused although nothing was written")
+
+        # a commit by another client, an API write, and a commit elsewhere on the cluster
+        sql(fresh_dsn, "INSERT INTO ai.agno_sessions (session_id, session_type, created_at) VALUES ('c9', 'agent', 1)")
+        assert await total(type="agent") == 4
+        assert (await api.call("DELETE", "/sessions/c0")).status == 204
+        assert await total(type="agent") == 3
+        assert await total(type="agent", limit="1", page="2") == 3  # page and limit share the count
+        other = pg_cluster.create_database("other")
+        sql(other, "CREATE TABLE t (x int)")
+        assert await total(type="agent") == 3
+
+        # an open transaction is invisible until it commits, then counted
+        writer = psycopg2.connect(fresh_dsn)
+        with writer.cursor() as cur:
+            cur.execute("INSERT INTO ai.agno_sessions (session_id, session_type, created_at) VALUES ('c8', 'agent', 2)")
+            assert await total(type="agent") == 3
+            writer.commit()
+        writer.close()
+        assert await total(type="agent") == 4
+        assert await total(type="team") == 0
+        assert await total() == 4
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_count_cache_size_zero_counts_every_request(fresh_dsn: str) -> None:
+    async with running_api({"AGNO_PG_DSN": fresh_dsn, "AGNO_COUNT_CACHE_SIZE": "0"}) as api:
+        before = count_outcomes((await api.get("/metrics")).text)
+        for _ in range(3):
+            assert (await api.get("/sessions")).json["meta"]["total_count"] == 0
+        after = count_outcomes((await api.get("/metrics")).text)
+    assert after["counted"] - before.get("counted", 0) == 3
+    assert after.get("reused", 0) == before.get("reused", 0)
+
+
+@pytest.mark.gen_test(timeout=120)
+async def test_search_looks_up_rare_words_and_stays_exact(fresh_dsn: str) -> None:
+    """With statistics saying `chat` and `session` are in nearly every name, the index is asked for
+    the term's rare words only; the answers stay exactly those of the full ILIKE pattern."""
+    import psycopg2
+    import psycopg2.extras
+
+    from service.search import NameSample, index_pattern
+    from tests.api.conftest import QUERIES, sql
+
+    sql(
+        fresh_dsn,
+        "INSERT INTO ai.agno_sessions (session_id, session_type, session_data, created_at)"
+        " SELECT 's' || g, 'agent', jsonb_build_object('session_name',"
+        "   CASE WHEN g % 50 = 0 THEN 'Other ' || g ELSE 'Chat session ' || g END), g"
+        " FROM generate_series(1, 2000) g",
+    )
+    sql(fresh_dsn, "ANALYZE ai.agno_sessions")
+    conn = psycopg2.connect(fresh_dsn)
+    with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+        cur.execute(
+            QUERIES.render("search_name_stats", ()),
+            {"schema_name": "ai", "index_name": "idx_agno_sessions_session_name_trgm"},
+        )
+        sample = NameSample.from_stats(cur.fetchone())
+    conn.close()
+    assert index_pattern("chat session 1234", sample) == "%1234%"
+    terms = ["chat session 1234", "Session 12", "chat%session 77", "other 1", "CHAT SESSION 250", "chat_session 5",
+             "session 1999", "chat session 5 x", "chat session"]  # fmt: skip
+    async with running_api({"AGNO_PG_DSN": fresh_dsn, "AGNO_MAX_PAGE_SIZE": "5000"}) as api:
+        for term in terms:
+            reply = await api.get("/sessions", session_name=term, limit="5000")
+            expected = sql(
+                fresh_dsn,
+                "SELECT session_id FROM ai.agno_sessions"
+                " WHERE coalesce(session_data ->> 'session_name', '') ILIKE %s ORDER BY created_at DESC",
+                (f"%{term}%",),
+            )
+            assert reply.status == 200
+            assert ids(reply) == [row[0] for row in expected], term
+            assert reply.json["meta"]["total_count"] == len(expected)
+
+
+def test_building_the_search_index_gathers_name_statistics(fresh_dsn: str) -> None:
+    from tests.api.conftest import provision, sql
+
+    sql(fresh_dsn, "DROP INDEX ai.idx_agno_sessions_session_name_trgm")
+    sql(
+        fresh_dsn,
+        "INSERT INTO ai.agno_sessions (session_id, session_type, session_data, created_at)"
+        " SELECT 's' || g, 'agent', jsonb_build_object('session_name', 'name ' || g), g FROM generate_series(1, 200) g",
+    )
+    stats = (
+        "SELECT count(*) FROM pg_stats WHERE schemaname = 'ai' AND tablename = 'idx_agno_sessions_session_name_trgm'"
+    )
+    assert sql(fresh_dsn, stats) == [(0,)]
+    provision(fresh_dsn)
+    assert sql(fresh_dsn, stats) == [(1,)]
