@@ -12,11 +12,18 @@ makes the next list request count again.
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
-from collections.abc import Hashable
 from typing import NamedTuple
 
 from service import metrics
+from service.jsonutil import dumps
+
+
+def filters_key(*filters: str | None) -> bytes:
+    """A fixed-size key for a set of list filters (a search term may be kilobytes long; the cache's
+    memory stays bounded by its number of entries)."""
+    return hashlib.blake2b(dumps(filters).encode(), digest_size=16).digest()
 
 
 class KnownCount(NamedTuple):
@@ -30,18 +37,18 @@ class CountCache:
     def __init__(self, db_id: str, max_entries: int) -> None:
         self._db_id = db_id
         self._max_entries = max_entries
-        self._entries: OrderedDict[Hashable, KnownCount] = OrderedDict()
+        self._entries: OrderedDict[bytes, KnownCount] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def known(self, key: Hashable) -> KnownCount | None:
+    def known(self, key: bytes) -> KnownCount | None:
         entry = self._entries.get(key)
         if entry is not None:
             self._entries.move_to_end(key)
         return entry
 
-    def settle(self, key: Hashable, known: KnownCount | None, snapshot: str, counted: int | None) -> int:
+    def settle(self, key: bytes, known: KnownCount | None, snapshot: str, counted: int | None) -> int:
         """The exact total for a statement that ran with `known` and returned (`snapshot`, `counted`):
         `counted` is None when the statement found the snapshot unchanged and skipped the count."""
         if counted is None:

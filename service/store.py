@@ -12,7 +12,7 @@ from typing import Any, cast
 
 import psycopg2.errors
 
-from service import search, shaping
+from service import counts, search, shaping
 from service.db import Cursor, Database
 from service.jsonutil import dumps, loads
 from service.rows import (
@@ -216,7 +216,7 @@ async def list_sessions(
 ) -> tuple[int, list[SessionWithRuns]]:
     """(total_count, the page's sessions with the runs needed to derive their names)."""
     name = filters["session_name"]
-    count_key = (filters["user_id"], filters["component_id"], filters["session_type"], name)
+    count_key = counts.filters_key(filters["user_id"], filters["component_id"], filters["session_type"], name)
     params = {
         "user_id": filters["user_id"],
         "component_id": filters["component_id"],
