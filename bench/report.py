@@ -195,7 +195,7 @@ def render(res: dict[str, Any], out_dir: Path) -> str:
     add("## How it was measured")
     add("")
     add("```")
-    add("bash bench/run.sh            # full run: 1k and 100k sessions, 3 rounds x 15 s (about 20 min)")
+    add("bash bench/run.sh            # full run: 1k and 100k sessions, 3 rounds x 15 s (about 33 min)")
     add("bash bench/run.sh --quick    # 1k only, 1 round x 5 s (about 3 min); report in bench/out/<stamp>/")
     add("bash bench/run.sh --long     # plus the 5-minute memory run; --profile: plus py-spy per endpoint")
     add("```")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make bench: agno-session vs the real Agno AgentOS 3.1.10 on the same PostgreSQL data (issue #5).
 #
-#   bash bench/run.sh             # full run: 1k + 100k sessions, 3 rounds x 15 s; writes bench/RESULTS.md (~20 min)
+#   bash bench/run.sh             # full run: 1k + 100k sessions, 3 rounds x 15 s; writes bench/RESULTS.md (~33 min)
 #   bash bench/run.sh --quick     # 1k only, 1 round x 5 s; report in bench/out/<stamp>/RESULTS.md (~3 min)
 #   bash bench/run.sh --long      # plus a 5-minute mixed-load run sampling VmRSS every 5 s
 #   bash bench/run.sh --profile   # plus a py-spy profile of our service per endpoint (needs py-spy, see below)

@@ -261,10 +261,11 @@ def test_name_search_uses_the_trigram_index(fresh_dsn: str) -> None:
     assert "Seq Scan" not in plan
 
 
-def count_outcomes(text: str) -> dict[str, float]:
+def count_outcomes(text: str, db_id: str = "default") -> dict[str, float]:
+    """list_counts_total of one database by outcome, from /metrics text."""
     found: dict[str, float] = {}
     for line in text.splitlines():
-        if line.startswith("list_counts_total{"):
+        if line.startswith("list_counts_total{") and f'db_id="{db_id}"' in line:
             outcome = line.split('outcome="', 1)[1].split('"', 1)[0]
             found[outcome] = float(line.rsplit(" ", 1)[1])
     return found
