@@ -210,7 +210,9 @@ def machine_facts(cluster: Cluster, agentos_python: Path) -> dict[str, str]:
         settings = {}
         for name in ("server_version", "shared_buffers", "max_connections", "fsync", "synchronous_commit", "work_mem"):
             cur.execute(f"SHOW {name}")
-            settings[name] = cur.fetchone()[0]
+            row = cur.fetchone()
+            assert row is not None
+            settings[name] = row[0]
     conn.close()
     versions = sh(
         [
@@ -340,7 +342,8 @@ class Bench:
                         "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() "
                         "AND datname LIKE 'bench%%'"
                     )
-                    if cur.fetchone()[0] == 0:
+                    row = cur.fetchone()
+                    if row is None or row[0] == 0:
                         break
                     time.sleep(0.1)
         finally:

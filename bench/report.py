@@ -38,13 +38,12 @@ def _per_round(rounds: list[dict[str, Any]], key: str, fmt: str = ".1f") -> str:
 
 
 def _errors(r: dict[str, Any]) -> int:
-    return int(r["non_2xx"]) + sum(r["socket_errors"].values())
+    return int(r["non_2xx"]) + int(sum(r["socket_errors"].values()))
 
 
 def _cores(rounds: list[dict[str, Any]]) -> str:
     """Median CPU (cores) that processes outside the bench used during the rounds."""
-    values = [r.get("foreign_cores") for r in rounds]
-    values = [v for v in values if isinstance(v, (int, float)) and v == v]
+    values = [float(v) for r in rounds if isinstance(v := r.get("foreign_cores"), int | float) and v == v]
     return f"{statistics.median(values):.2f}" if values else "-"
 
 
@@ -269,15 +268,15 @@ def render(res: dict[str, Any], out_dir: Path) -> str:
                 rounds = got.get(name) or []
                 if not rounds:
                     continue
-                ratio = ""
+                ratio_cell = ""
                 if name == "ours" and got.get("agentos"):
-                    ratio = f"**{ours_rps / _med(got['agentos'], 'rps'):.1f}x**"
+                    ratio_cell = f"**{ours_rps / _med(got['agentos'], 'rps'):.1f}x**"
                 errors = sum(_errors(r) for r in rounds)
                 add(
                     f"| {key} | {'agno-session' if name == 'ours' else 'AgentOS'} | "
                     f"{_per_round(rounds, 'rps')} | **{_med(rounds, 'rps'):.1f}** | "
                     f"{_ms(_med(rounds, 'p50_ms'))} | {_ms(_med(rounds, 'p90_ms'))} | {_ms(_med(rounds, 'p99_ms'))} | "
-                    f"{errors} | {ratio} | {_cores(rounds)} |"
+                    f"{errors} | {ratio_cell} | {_cores(rounds)} |"
                 )
         add("")
         c1 = size.get("c1")

@@ -91,7 +91,7 @@ def pgbench_script(statements: list[str], path: Path) -> Path:
     return path
 
 
-def pgbench(cluster: Cluster, db: str, script: Path, seconds: float, clients: int, out: Path) -> dict[str, float]:
+def pgbench(cluster: Cluster, db: str, script: Path, seconds: float, clients: int, out: Path) -> dict[str, Any]:
     cmd = [
         str(pg_bindir() / "pgbench"),
         "-h",
