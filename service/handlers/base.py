@@ -105,13 +105,15 @@ class BaseHandler(tornado.web.RequestHandler):
         return None
 
     def set_default_headers(self) -> None:
+        # also run by `clear()` before every error answer, so errors carry the request id too
         self.set_header("Content-Type", "application/json")
         self.clear_header("Server")
+        if not self.request_id:
+            incoming = self.request.headers.get("X-Request-ID", "")
+            self.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        self.set_header("X-Request-ID", self.request_id)
 
     def prepare(self) -> None:
-        incoming = self.request.headers.get("X-Request-ID", "")
-        self.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        self.set_header("X-Request-ID", self.request_id)
         metrics.HTTP_IN_PROGRESS.inc()
         self.settings["lifecycle"].in_flight += 1
         self._counted_in_progress = True

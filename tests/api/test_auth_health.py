@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from tests.api.conftest import running_api
+from tests.conftest import LiveService
+from tests.reliability.harness import call, scrape
 
 KEY = "secret123"
 
@@ -47,7 +51,8 @@ async def test_auth_precedes_routing_and_validation_and_exempts_probes(fresh_dsn
         assert (await api.call("PUT", "/sessions", body={})).status == 401
         for path in ("/health", "/health/", "/healthz", "/readyz", "/metrics", "/"):
             assert (await api.get(path)).status == 200, path
-        assert (await api.call("OPTIONS", "/sessions")).status != 401
+        options = await api.call("OPTIONS", "/sessions")  # not behind auth: no 401, Tornado's 405
+        assert options.status == 405 and options.json == {"detail": "Method Not Allowed"}
     async with running_api({"AGNO_PG_DSN": fresh_dsn}) as api:
         # without a key, Authorization headers are ignored
         assert (await api.call("GET", "/sessions", headers={"Authorization": "Bearer anything"})).status == 200
@@ -112,3 +117,58 @@ async def test_metrics_and_access_log(fresh_dsn: str, caplog: Any) -> None:
     line = next(r for r in caplog.records if getattr(r, "request_id", None) == "rid-1")
     assert line.path == "/sessions/m1?db_id=default" and line.status == 200 and line.db_id == "default"
     assert line.client_ip == "203.0.113.7" and line.route == "SessionHandler" and line.duration_ms >= 0
+
+
+@pytest.mark.gen_test(timeout=60)
+@pytest.mark.parametrize(
+    ("trust", "headers", "client_ip"),
+    [
+        ("true", {"X-Real-IP": "198.51.100.4"}, "198.51.100.4"),
+        ("true", {"X-Forwarded-For": " 203.0.113.9 ", "X-Real-IP": "198.51.100.4"}, "203.0.113.9"),
+        ("false", {"X-Forwarded-For": "203.0.113.9", "X-Real-IP": "198.51.100.4"}, "127.0.0.1"),
+    ],
+)
+async def test_access_log_client_ip_behind_proxies(
+    fresh_dsn: str, caplog: Any, trust: str, headers: dict[str, str], client_ip: str
+) -> None:
+    caplog.set_level(logging.INFO, logger="agno_session.access")
+    async with running_api({"AGNO_PG_DSN": fresh_dsn, "AGNO_TRUST_PROXY_HEADERS": trust}) as api:
+        await api.call("GET", "/sessions", headers={"X-Request-ID": "rid-ip", **headers})
+    line = next(r for r in caplog.records if getattr(r, "request_id", None) == "rid-ip")
+    assert line.client_ip == client_ip and line.method == "GET"
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_unhandled_error_is_a_json_500_that_names_nothing(
+    fresh_dsn: str, caplog: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service import store
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("boom-marker")
+
+    monkeypatch.setattr(store, "list_sessions", broken)
+    caplog.set_level(logging.ERROR, logger="agno_session.api")
+    async with running_api({"AGNO_PG_DSN": fresh_dsn}) as api:
+        reply = await api.call("GET", "/sessions", headers={"X-Request-ID": "rid-500"})
+        after = await api.call("GET", "/healthz")
+    assert reply.status == 500 and reply.json == {"detail": "Internal server error"}
+    assert "boom-marker" not in reply.text and "RuntimeError" not in reply.text
+    assert reply.headers["X-Request-ID"] == "rid-500"
+    logged = [r for r in caplog.records if r.name == "agno_session.api" and r.exc_info]
+    assert logged and "rid-500" in logged[0].getMessage() and isinstance(logged[0].exc_info[1], RuntimeError)
+    assert after.status == 200
+
+
+def test_two_workers_share_one_port_and_metrics_count_both(
+    fresh_dsn: str, live_service: Callable[..., LiveService]
+) -> None:
+    """AGNO_WORKERS=2: two processes serve the port, and every scrape of /metrics (Prometheus
+    multiprocess mode) counts the requests of both, whichever worker answers the scrape."""
+    service = live_service({"AGNO_PG_DSN": fresh_dsn, "AGNO_WORKERS": "2", "AGNO_DRAIN_SECONDS": "0"}, "/readyz")
+    for _ in range(40):
+        assert call(service.base_url, "GET", "/sessions", headers={"Connection": "close"}).status == 200
+    listening = [json.loads(line) for line in service.log_text().splitlines() if '"listening on' in line]
+    assert len({entry["pid"] for entry in listening}) == 2, listening
+    labels = {"handler": "SessionsHandler", "method": "GET", "status": "200"}
+    assert [scrape(service.base_url, "http_requests_total", labels) for _ in range(8)] == [40.0] * 8

@@ -54,7 +54,7 @@ async def test_db_id_rules(two_databases: tuple[str, str]) -> None:
         assert required.json == {"detail": "The db_id query parameter is required when using multiple databases"}
         assert (await api.call("DELETE", "/sessions/x")).status == 400
     async with running_api({"AGNO_SESSION_DSN_MAP": dsn_map, "AGNO_DEFAULT_DB_ID": "db-b"}) as api:
-        assert (await api.get("/sessions")).json["data"][0]["session_id"] in ("team-sess-00", "in-b")
+        assert {s["session_id"] for s in (await api.get("/sessions")).json["data"]} == {"team-sess-00", "in-b"}
 
 
 @pytest.mark.gen_test(timeout=60)
@@ -161,6 +161,19 @@ async def test_custom_schema_and_tables(dsn: str) -> None:
 
 
 @pytest.mark.gen_test(timeout=60)
+async def test_explicit_runs_table(dsn: str) -> None:
+    env = {"AGNO_PG_DSN": dsn, "AGNO_SESSION_TABLE": "my_sessions", "AGNO_RUNS_TABLE": "my_runs"}
+    run = {"run_id": "r1", "agent_id": "a1", "status": "COMPLETED", "created_at": 100}
+    async with running_api(env) as api:
+        created = await api.call("POST", "/sessions", query={"type": "agent"}, body={"session_id": "x", "runs": [run]})
+        assert created.status == 201
+        runs = await api.get("/sessions/x/runs", type="agent")
+        assert runs.status == 200 and [r["run_id"] for r in runs.json] == ["r1"]
+    assert sql(dsn, "SELECT session_id FROM ai.my_runs") == [("x",)]
+    assert sql(dsn, "SELECT to_regclass('ai.my_sessions_runs') IS NULL") == [(True,)]
+
+
+@pytest.mark.gen_test(timeout=60)
 async def test_unknown_routes_methods_request_id_and_nul(fresh_dsn: str) -> None:
     async with running_api({"AGNO_PG_DSN": fresh_dsn}) as api:
         unknown = await api.get("/sessionz")
@@ -171,6 +184,9 @@ async def test_unknown_routes_methods_request_id_and_nul(fresh_dsn: str) -> None
         assert head.status == 405
         echoed = await api.call("GET", "/sessions", headers={"X-Request-ID": "abc-123"})
         assert echoed.headers["X-Request-ID"] == "abc-123"
+        for method, path in (("GET", "/sessions/missing"), ("GET", "/nowhere"), ("PUT", "/sessions")):
+            error = await api.call(method, path, headers={"X-Request-ID": "err-7"})
+            assert error.status in (404, 405) and error.headers["X-Request-ID"] == "err-7", (method, path)
         generated = await api.call("GET", "/sessions", headers={"X-Request-ID": "bad id\twith spaces"})
         assert (
             generated.headers["X-Request-ID"] != "bad id\twith spaces" and len(generated.headers["X-Request-ID"]) == 32
