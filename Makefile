@@ -30,8 +30,8 @@ run: install
 	else exec $(PY) -m service; fi
 
 lint: install
-	$(VENV)/bin/ruff check service tests bench scripts
-	$(VENV)/bin/ruff format --check service tests bench scripts
+	$(VENV)/bin/ruff check service tests bench k8s/tools
+	$(VENV)/bin/ruff format --check service tests bench k8s/tools
 	$(VENV)/bin/mypy
 
 lint-deploy: install

@@ -29,12 +29,14 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import psycopg2
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench import profile as prof
 from bench import report, seed, sqlcapture, wrk
@@ -91,10 +93,10 @@ def list_count_outcomes(server: Server) -> dict[str, float]:
     with urllib.request.urlopen(server.base_url + "/metrics", timeout=10) as reply:
         text = reply.read().decode()
     got: dict[str, float] = {}
-    for line in text.splitlines():
-        if line.startswith("list_counts_total{"):
-            outcome = line.split('outcome="', 1)[1].split('"', 1)[0]
-            got[outcome] = got.get(outcome, 0.0) + float(line.rsplit(" ", 1)[1])
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "list_counts_total":
+                got[sample.labels["outcome"]] = got.get(sample.labels["outcome"], 0.0) + sample.value
     return got
 
 
@@ -165,7 +167,7 @@ def parse_args(argv: list[str]) -> Options:
         quick=quick,
         long=a.long,
         profile=a.profile,
-        sizes=[int(s) for s in a.sizes.split(",")] if a.sizes else ([1000] if quick else [1000, 100000]),
+        sizes=sorted(int(s) for s in a.sizes.split(",")) if a.sizes else ([1000] if quick else [1000, 100000]),
         rounds=a.rounds or (1 if quick else 3),
         duration=a.duration or (5.0 if quick else 15.0),
         warmup=2.0 if quick else 3.0,
@@ -203,8 +205,6 @@ def machine_facts(cluster: Cluster, agentos_python: Path) -> dict[str, str]:
         info = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines() if ":" in line)
         total, available = (int(info[k].split()[0]) / 2**20 for k in ("MemTotal", "MemAvailable"))
         mem = f"{total:.0f} GiB total, {available:.0f} GiB available"
-    import psycopg2
-
     conn = psycopg2.connect(cluster.dsn())
     with conn.cursor() as cur:
         settings = {}
@@ -340,7 +340,7 @@ class Bench:
                 while time.monotonic() - started < limit:
                     cur.execute(
                         "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() "
-                        "AND datname LIKE 'bench%%'"
+                        "AND datname LIKE 'bench%%' AND backend_type = 'client backend'"
                     )
                     row = cur.fetchone()
                     if row is None or row[0] == 0:
@@ -456,15 +456,40 @@ class Bench:
             ours.stop()
             agentos.stop()
 
+    @contextlib.contextmanager
+    def extra_ours(
+        self,
+        dsn: str,
+        n: int,
+        variant: str,
+        extra_env: dict[str, str] | None = None,
+        workers: int = 1,
+        log_level: str = "WARNING",
+    ) -> Iterator[Server]:
+        """A second agno-session process ("ours-<variant>", log ours-<n>-<variant>.log) on the same database
+        for an A/B against the running one, its VmRSS sampled while it runs; stopped on leaving."""
+        server = start_ours(
+            dsn,
+            free_port(),
+            self.o.out / f"ours-{n}-{variant}.log",
+            workers=workers,
+            log_level=log_level,
+            extra_env=self.o.ours_env if extra_env is None else extra_env,
+        )
+        self.rss.watch(server, f"ours-{variant}")
+        try:
+            yield server
+        finally:
+            self.rss.unwatch(f"ours-{variant}")
+            server.stop()
+
     def without_count_reuse(self, dsn: str, urls: dict[str, str], n: int, ours: Server) -> dict[str, Any]:
         """A/B against the running process: AGNO_COUNT_CACHE_SIZE=0 counts on every list request, which is
         what every request costs when something commits between any two of them."""
         o = self.o
         log(f"{n}: ours without count reuse (AGNO_COUNT_CACHE_SIZE=0) vs default, alternately")
         env = {**o.ours_env, "AGNO_COUNT_CACHE_SIZE": "0"}
-        counting = start_ours(dsn, free_port(), o.out / f"ours-{n}-counting.log", extra_env=env)
-        self.rss.watch(counting, "ours-counting")
-        try:
+        with self.extra_ours(dsn, n, "counting", extra_env=env) as counting:
             pair = [("ours", ours, o.rounds), ("ours-counting", counting, o.rounds)]
             load = {k: self.compare_endpoint(pair, k, urls[k], n) for k in COUNTING_ENDPOINTS}
             c1 = {
@@ -474,9 +499,6 @@ class Bench:
                 ).to_dict()
                 for k in COUNTING_ENDPOINTS
             }  # fmt: skip
-        finally:
-            self.rss.unwatch("ours-counting")
-            counting.stop()
         log(f"{n}: ours (default) while another client commits {COMMITS_PER_SECOND} times a second")
         writes: dict[str, Any] = {}
         for key in COUNTING_ENDPOINTS:
@@ -497,27 +519,17 @@ class Bench:
         """A/B against the running single process: the access log on (INFO), then AGNO_WORKERS=2."""
         o = self.o
         log(f"{n}: ours with the access log on (AGNO_LOG_LEVEL=INFO, stdout to a file) vs off, alternately")
-        info = start_ours(dsn, free_port(), o.out / f"ours-{n}-info.log", log_level="INFO", extra_env=o.ours_env)
-        self.rss.watch(info, "ours-info")
-        try:
+        with self.extra_ours(dsn, n, "info", log_level="INFO") as info:
             pair = [("ours", ours, o.rounds), ("ours-info", info, o.rounds)]
             self.results["access_log"] = {
                 "size": n,
                 "load": {k: self.compare_endpoint(pair, k, urls[k], n) for k in ACCESS_LOG_ENDPOINTS},
             }
-        finally:
-            self.rss.unwatch("ours-info")
-            info.stop()
         log(f"{n}: AGNO_WORKERS=2 vs 1, alternately")
-        w2 = start_ours(dsn, free_port(), o.out / f"ours-{n}-w2.log", workers=2, extra_env=o.ours_env)
-        self.rss.watch(w2, "ours-w2")
-        try:
+        with self.extra_ours(dsn, n, "w2", workers=2) as w2:
             pair = [("ours", ours, o.rounds), ("ours-w2", w2, o.rounds)]
             got = {k: self.compare_endpoint(pair, k, urls[k], n) for k in WORKER_ENDPOINTS}
             self.results["workers2"] = {"size": n, "load": got, "command": w2.command}
-        finally:
-            self.rss.unwatch("ours-w2")
-            w2.stop()
 
     def profile(self, ours: Server, urls: dict[str, str], n: int) -> None:
         seconds = 10

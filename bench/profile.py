@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+_REPO = str(Path(__file__).resolve().parent.parent) + "/"
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
 _AREAS = (
     ("service/", "service"),
@@ -53,7 +54,7 @@ class Frame:
     @property
     def short(self) -> str:
         path = self.file
-        for marker in ("site-packages/", "lib/python3.11/", "/work/main/"):
+        for marker in ("site-packages/", "lib/python3.11/", _REPO):
             if marker in path:
                 path = path.split(marker, 1)[1]
         return f"{self.func} ({path})"
@@ -104,7 +105,7 @@ class ProfileSummary:
         return "\n".join(lines)
 
 
-def summarise(raw: Path, skip_outer: int = 0) -> ProfileSummary:
+def summarise(raw: Path) -> ProfileSummary:
     self_time: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     areas: Counter[str] = Counter()
@@ -121,7 +122,7 @@ def summarise(raw: Path, skip_outer: int = 0) -> ProfileSummary:
         leaf = frames[-1]
         self_time[leaf.short] += count
         areas[leaf.area] += count
-        for name in {f.short for f in frames[skip_outer:]}:
+        for name in {f.short for f in frames}:
             inclusive[name] += count
     return ProfileSummary(total, self_time.most_common(), inclusive.most_common(), areas.most_common())
 

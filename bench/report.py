@@ -41,6 +41,38 @@ def _errors(r: dict[str, Any]) -> int:
     return int(r["non_2xx"]) + int(sum(r["socket_errors"].values()))
 
 
+def _error_note(groups: dict[str, list[dict[str, Any]]], unreliable: str) -> tuple[str, int]:
+    """("; **N errors/timeouts** at 100k, p50 unreliable", N) for the groups of rounds that had errors
+    (non-2xx responses or socket errors, e.g. wrk's 2 s timeouts), ("", 0) when none had any."""
+    counts = {where: sum(_errors(r) for r in rounds) for where, rounds in groups.items()}
+    parts = [f"**{count} errors/timeouts** {where}" for where, count in counts.items() if count]
+    return (f"; {', '.join(parts)}, {unreliable} unreliable" if parts else ""), sum(counts.values())
+
+
+def _scale_row(
+    add: Any,
+    label: str,
+    small: str,
+    big: str,
+    small_rounds: list[dict[str, Any]],
+    big_rounds: list[dict[str, Any]],
+    connections: int,
+    c1: list[float] | None = None,
+    detail: str = "",
+) -> None:
+    """One "p50 at <big> <= SCALE_LIMIT x p50 at <small>" target row; errors in the rounds of either size fail it."""
+    a, b = _med(small_rounds, "p50_ms"), _med(big_rounds, "p50_ms")
+    measured = f"{b / a:.2f}x at c{connections} ({_ms(a)} -> {_ms(b)}{detail})"
+    if c1 is not None:
+        c1a, c1b = c1
+        measured += f"; {c1b / c1a:.2f}x at c1 ({_ms(c1a)} -> {_ms(c1b)})"
+    note, errors = _error_note({f"at {_short_n(small)}": small_rounds, f"at {_short_n(big)}": big_rounds}, "p50")
+    add(
+        f"| {label}: p50 at {_short_n(big)} <= {SCALE_LIMIT}x p50 at {_short_n(small)} | {measured}{note} | "
+        f"{_ok(b / a <= SCALE_LIMIT and not errors)} |"
+    )
+
+
 def _cores(rounds: list[dict[str, Any]]) -> str:
     """Median CPU (cores) that processes outside the bench used during the rounds."""
     values = [float(v) for r in rounds if isinstance(v := r.get("foreign_cores"), int | float) and v == v]
@@ -87,56 +119,61 @@ def render(res: dict[str, Any], out_dir: Path) -> str:
         if not got.get("agentos"):
             continue
         ratio = _med(got["ours"], "rps") / _med(got["agentos"], "rps")
+        note, errors = _error_note({"from agno-session": got["ours"], "from AgentOS": got["agentos"]}, "ratio")
         add(
             f"| {key}: >= {TARGET_RATIO[key]:g}x AgentOS req/s ({_short_n(small)}) | {ratio:.1f}x "
-            f"({_med(got['ours'], 'rps'):.0f} vs {_med(got['agentos'], 'rps'):.0f} req/s) | "
-            f"{_ok(ratio >= TARGET_RATIO[key])} |"
+            f"({_med(got['ours'], 'rps'):.0f} vs {_med(got['agentos'], 'rps'):.0f} req/s){note} | "
+            f"{_ok(ratio >= TARGET_RATIO[key] and not errors)} |"
         )
     for key in ("list", "get", "runs", "previews", "search"):
         got = load.get(key, {})
         if not got.get("agentos"):
             continue
         p99, p50 = _med(got["ours"], "p99_ms"), _med(got["agentos"], "p50_ms")
+        note, errors = _error_note({"from agno-session": got["ours"], "from AgentOS": got["agentos"]}, "percentiles")
         add(
-            f"| {key}: our p99 < AgentOS p50 at {o['connections']} connections | {_ms(p99)} vs {_ms(p50)} | "
-            f"{_ok(p99 < p50)} |"
+            f"| {key}: our p99 < AgentOS p50 at {o['connections']} connections | {_ms(p99)} vs {_ms(p50)}{note} | "
+            f"{_ok(p99 < p50 and not errors)} |"
         )
     if len(sizes) > 1:
         big = sizes[-1]
+        at_small, at_big = res["sizes"][small], res["sizes"][big]
         for key in ("list", "search", "get"):
-            a = _med(res["sizes"][small]["load"][key]["ours"], "p50_ms")
-            b = _med(res["sizes"][big]["load"][key]["ours"], "p50_ms")
-            c1a = res["sizes"][small].get("c1", {}).get(key, {}).get("p50_ms", float("nan"))
-            c1b = res["sizes"][big].get("c1", {}).get(key, {}).get("p50_ms", float("nan"))
-            big_rounds = res["sizes"][big]["load"][key]["ours"]
-            errors = sum(_errors(r) for r in big_rounds)
-            timeouts = f"; **{errors} errors/timeouts** at {_short_n(big)}, p50 unreliable" if errors else ""
-            add(
-                f"| {key}: p50 at {_short_n(big)} <= {SCALE_LIMIT}x p50 at {_short_n(small)} | "
-                f"{b / a:.2f}x at c{o['connections']} ({_ms(a)} -> {_ms(b)}); {c1b / c1a:.2f}x at c1 "
-                f"({_ms(c1a)} -> {_ms(c1b)}){timeouts} | {_ok(b / a <= SCALE_LIMIT and not errors)} |"
+            _scale_row(
+                add,
+                key,
+                small,
+                big,
+                at_small["load"][key]["ours"],
+                at_big["load"][key]["ours"],
+                o["connections"],
+                c1=[size.get("c1", {}).get(key, {}).get("p50_ms", float("nan")) for size in (at_small, at_big)],
             )
-        if all("no_reuse" in res["sizes"][n] for n in (small, big)):
+        if "no_reuse" in at_small and "no_reuse" in at_big:
+            nra, nrb = at_small["no_reuse"], at_big["no_reuse"]
             for key in ("list", "search"):
-                a = _med(res["sizes"][small]["no_reuse"]["load"][key]["ours-counting"], "p50_ms")
-                b = _med(res["sizes"][big]["no_reuse"]["load"][key]["ours-counting"], "p50_ms")
-                c1a = res["sizes"][small]["no_reuse"]["c1"][key]["p50_ms"]
-                c1b = res["sizes"][big]["no_reuse"]["c1"][key]["p50_ms"]
-                add(
-                    f"| {key}, counting on every request (`AGNO_COUNT_CACHE_SIZE=0`: a commit between any two "
-                    f"requests): p50 at {_short_n(big)} <= {SCALE_LIMIT}x p50 at {_short_n(small)} | "
-                    f"{b / a:.2f}x at c{o['connections']} ({_ms(a)} -> {_ms(b)}); {c1b / c1a:.2f}x at c1 "
-                    f"({_ms(c1a)} -> {_ms(c1b)}) | {_ok(b / a <= SCALE_LIMIT)} |"
+                _scale_row(
+                    add,
+                    f"{key}, counting on every request (`AGNO_COUNT_CACHE_SIZE=0`: a commit between any two requests)",
+                    small,
+                    big,
+                    nra["load"][key]["ours-counting"],
+                    nrb["load"][key]["ours-counting"],
+                    o["connections"],
+                    c1=[nra["c1"][key]["p50_ms"], nrb["c1"][key]["p50_ms"]],
                 )
             for key in ("list", "search"):
-                wa = res["sizes"][small]["no_reuse"]["writes"][key]
-                wb = res["sizes"][big]["no_reuse"]["writes"][key]
-                a, b = _med(wa["load"], "p50_ms"), _med(wb["load"], "p50_ms")
-                add(
-                    f"| {key}, default, another client committing {wb['commits_per_second']:.0f} times a second: "
-                    f"p50 at {_short_n(big)} <= {SCALE_LIMIT}x p50 at {_short_n(small)} | {b / a:.2f}x at "
-                    f"c{o['connections']} ({_ms(a)} -> {_ms(b)}; totals reused by {100 * wa['reused_share']:.0f} % "
-                    f"-> {100 * wb['reused_share']:.0f} % of requests) | {_ok(b / a <= SCALE_LIMIT)} |"
+                wa, wb = nra["writes"][key], nrb["writes"][key]
+                _scale_row(
+                    add,
+                    f"{key}, default, another client committing {wb['commits_per_second']:.0f} times a second",
+                    small,
+                    big,
+                    wa["load"],
+                    wb["load"],
+                    o["connections"],
+                    detail=f"; totals reused by {100 * wa['reused_share']:.0f} % -> {100 * wb['reused_share']:.0f} "
+                    "% of requests",
                 )
     rss_ours = [s for s in res.get("rss", []) if s["server"] == "ours"]
     if rss_ours:

@@ -184,9 +184,6 @@ class RssSampler:
         while not self._stop.wait(self.interval):
             self.sample_now()
 
-    def of(self, server: str, phase_prefix: str = "") -> list[Sample]:
-        return [s for s in self.samples if s.server == server and s.phase.startswith(phase_prefix)]
-
 
 class CpuMeter:
     """CPU used during an interval by processes outside the bench (other work sharing the machine).

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import statistics
 import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -86,35 +85,5 @@ def run(
 
 def warm_up(url: str, seconds: float, connections: int = 32, threads: int = 2) -> None:
     if seconds > 0:
-        cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", url]
+        cmd = command(url, seconds, connections, threads)
         subprocess.run(cmd, capture_output=True, stdin=subprocess.DEVNULL, timeout=seconds + 60, check=True)
-
-
-@dataclass
-class Summary:
-    """Medians over rounds (each column on its own, like baseline.md)."""
-
-    rounds: list[WrkResult]
-
-    def _median(self, attr: str) -> float:
-        return float(statistics.median(getattr(r, attr) for r in self.rounds))
-
-    @property
-    def rps(self) -> float:
-        return self._median("rps")
-
-    @property
-    def p50(self) -> float:
-        return self._median("p50_ms")
-
-    @property
-    def p90(self) -> float:
-        return self._median("p90_ms")
-
-    @property
-    def p99(self) -> float:
-        return self._median("p99_ms")
-
-    @property
-    def errors(self) -> int:
-        return sum(r.errors for r in self.rounds)

@@ -3,12 +3,12 @@
 #
 #   Dockerfile        hadolint; deploy_checks dockerfile (build context, user, port, healthcheck, entrypoint)
 #   compose           the real Compose v2 binary: config -q; deploy_checks compose (stack shape)
-#   k8s/manifests     kubernetes-validate --strict -k 1.30.0 on every file; Prometheus Operator CRDs against
-#                     k8s/schemas; cross-object rules; kustomization (and `kubectl kustomize` when present)
+#   k8s/manifests     deploy_checks k8s: kubernetes-validate --strict 1.30.0 on every object; Prometheus Operator
+#                     CRDs against k8s/schemas; cross-object rules; kustomization (and `kubectl kustomize` when present)
 #   Helm chart        helm lint --strict; render with the defaults and with k8s/helm/ci-values-all.yaml,
 #                     each render through the same validation; checksum annotations roll pods
 #   monitoring        promtool check config / check rules / test rules; the dashboard's JSON and PromQL
-#   scripts           shellcheck on the deploy scripts
+#   scripts           shellcheck on scripts/*.sh and bench/run.sh
 #
 # Tools live in their own git-ignored venv, .venv-deploy (created or reused), and promtool comes
 # from Debian's `prometheus` package (installed when missing and running as root).
@@ -18,7 +18,6 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 REPO=$(pwd)
 VENV="${DEPLOY_VENV:-$REPO/.venv-deploy}"
-K8S_VERSION=1.30.0
 CHART=k8s/helm/agno-session
 CI_VALUES=k8s/helm/ci-values-all.yaml
 EXISTING_SECRET_VALUES=k8s/helm/ci-values-existing-secret.yaml
@@ -93,24 +92,9 @@ PY="$VENV/bin/python"
 CHECKS=(k8s/tools/deploy_checks.py)
 COMPOSE=$("$PY" -c 'import compose, os; print(os.path.join(os.path.dirname(compose.__file__), "docker-compose"))')
 
-# kubernetes-validate --strict on files; WARN is only acceptable for the Prometheus Operator
-# CRDs (validated against k8s/schemas by deploy_checks.py k8s).
-kubernetes_validate() {
-  local out rc line bad=0 passed=0
-  out=$("$VENV/bin/kubernetes-validate" --strict -k "$K8S_VERSION" "$@" 2>&1)
-  rc=$?
-  while IFS= read -r line; do
-    case $line in
-      INFO*) passed=$((passed + 1)) ;;
-      WARN*monitoring.coreos.com*) echo "$line (a CRD: validated against k8s/schemas by deploy_checks.py k8s)" ;;
-      WARN*) echo "$line"; bad=$((bad + 1)) ;;
-      *) echo "$line" ;;
-    esac
-  done <<<"$out"
-  echo "   $passed object(s) passed kubernetes-validate --strict -k $K8S_VERSION"
-  [ "$rc" = 0 ] && [ "$bad" = 0 ]
-}
-
+# `deploy_checks.py k8s FILE...` runs kubernetes-validate --strict (Kubernetes 1.30.0, the library
+# the kubernetes-validate CLI calls) on every built-in object of the files, validates the Prometheus
+# Operator CRDs against k8s/schemas and fails unknown kinds, so no separate CLI run is needed.
 manifest_files() {
   find k8s/manifests -maxdepth 1 -name '*.yaml' ! -name kustomization.yaml | sort
 }
@@ -126,13 +110,11 @@ step "compose stack shape" "$PY" "${CHECKS[@]}" compose docker-compose.session.y
 # ---- Kubernetes manifests -----------------------------------------------------------------------
 
 mapfile -t MANIFESTS < <(manifest_files)
-step "kubernetes-validate k8s/manifests" kubernetes_validate "${MANIFESTS[@]}"
-step "k8s/manifests objects, CRDs and cross-object rules" "$PY" "${CHECKS[@]}" k8s "${MANIFESTS[@]}"
+step "k8s/manifests: kubernetes-validate, CRDs and cross-object rules" "$PY" "${CHECKS[@]}" k8s "${MANIFESTS[@]}"
 step "kustomization lists every manifest" "$PY" "${CHECKS[@]}" kustomization k8s/manifests
 if command -v kubectl >/dev/null 2>&1; then
   kustomize_build() {
     kubectl kustomize k8s/manifests >"$WORK/kustomized.yaml" &&
-      kubernetes_validate "$WORK/kustomized.yaml" &&
       "$PY" "${CHECKS[@]}" k8s "$WORK/kustomized.yaml"
   }
   step "kubectl kustomize k8s/manifests" kustomize_build
@@ -150,7 +132,6 @@ render_and_validate() {  # VALUES_FILE|- OUTDIR [--external-secret NAME]
   local values=$1 out=$2
   shift 2
   "$PY" "${CHECKS[@]}" helm-render "$CHART" "$values" "$out" &&
-    kubernetes_validate "$out"/*.yaml &&
     "$PY" "${CHECKS[@]}" k8s "$@" "$out"/*.yaml
 }
 step "helm render (defaults) + kubernetes-validate + CRDs + cross-object rules" \
@@ -165,16 +146,15 @@ step "helm render (ci-values-existing-secret) + kubernetes-validate + cross-obje
 step "promtool check config prometheus.yml" promtool check config monitoring/prometheus/prometheus.yml
 step "promtool check rules alerts.yml" promtool check rules monitoring/prometheus/alerts.yml
 step "promtool test rules alerts_test.yml" bash -c 'cd monitoring/prometheus && promtool test rules alerts_test.yml'
-step "dashboard JSON is valid" "$PY" -m json.tool monitoring/grafana/agno-session.json /dev/null
 dashboard_queries() {
   "$PY" "${CHECKS[@]}" monitoring monitoring/prometheus monitoring/grafana/agno-session.json \
     "$WORK/dashboard-queries.yml" && promtool check rules "$WORK/dashboard-queries.yml"
 }
-step "alerts/tests coverage, Helm copy of alerts.yml, dashboard structure and PromQL" dashboard_queries
+step "alerts/tests coverage, Helm copy of alerts.yml, dashboard JSON, structure and PromQL" dashboard_queries
 
 # ---- scripts ------------------------------------------------------------------------------------
 
-step "shellcheck deploy scripts" "$VENV/bin/shellcheck" scripts/lint-deploy.sh scripts/smoke.sh scripts/smoke-local.sh
+step "shellcheck scripts/*.sh bench/run.sh" "$VENV/bin/shellcheck" scripts/*.sh bench/run.sh
 
 echo
 if [ "${#FAILED[@]}" -gt 0 ]; then

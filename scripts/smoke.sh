@@ -170,15 +170,21 @@ expect_status 404
 expect_json ".detail == \"Session with id '$SID' not found\""
 ok
 
-api POST "/sessions?type=agent" "{\"session_id\":\"$RUN-b\"}"
+api POST "/sessions?type=agent" "{\"session_id\":\"$RUN-b\",\"user_id\":\"$RUN-user\"}"
 expect_status 201
 CREATED+=("$RUN-b")
-api POST "/sessions?type=team" "{\"session_id\":\"$RUN-c\",\"team_id\":\"smoke-team\"}"
+api POST "/sessions?type=team" "{\"session_id\":\"$RUN-c\",\"team_id\":\"smoke-team\",\"user_id\":\"$RUN-user\"}"
 expect_status 201
 CREATED+=("$RUN-c")
 ok
 api DELETE /sessions "{\"session_ids\":[\"$RUN-b\",\"$RUN-c\"],\"session_types\":[\"agent\"]}"
 expect_status 400
+ok
+# b and c belong to $RUN-user (a is gone): the rejected delete removed nothing, and the total must
+# drop to 0 after the bulk delete below (this count is also the one the service may reuse)
+api GET "/sessions?user_id=$RUN-user"
+expect_status 200
+expect_json '.meta.total_count == 2'
 ok
 api DELETE /sessions "{\"session_ids\":[\"$RUN-b\",\"$RUN-c\"],\"session_types\":[\"agent\",\"team\"]}"
 expect_status 204

@@ -24,16 +24,20 @@ class Lifecycle:
     in_flight: int = 0
 
 
-def make_app(config: Config, databases: Databases, lifecycle: Lifecycle | None = None) -> tornado.web.Application:
-    routes: list[Any] = [
+def routes() -> list[Any]:
+    """Every handler route, in matching order (the first matching route wins)."""
+    return [
         *health.default_handlers,
         *metrics_handlers.default_handlers,
         *docs.default_handlers,
         *runs.default_handlers,
         *sessions.default_handlers,
     ]
+
+
+def make_app(config: Config, databases: Databases, lifecycle: Lifecycle | None = None) -> tornado.web.Application:
     return tornado.web.Application(
-        routes,
+        routes(),
         config=config,
         databases=databases,
         lifecycle=lifecycle or Lifecycle(),

@@ -41,7 +41,7 @@ import math
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -342,7 +342,7 @@ def _match_group(ctx: _Ctx, path: PathT, exp: list[Any], act: list[Any], ge: lis
     for i in ge:
         found = None
         for j in remaining:
-            probe = _Ctx(ctx.ignore, ctx.unordered, ctx.formats, ctx.now, ctx.tolerance, [], 1)
+            probe = replace(ctx, diffs=[], limit=1)
             _walk(probe, (*path, j), exp[i], act[j])
             if not probe.diffs:
                 found = j

@@ -44,6 +44,8 @@ The contract suite calls `replay(entries, agentos_url, ours_url, ...) -> Report`
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
 import http.client
 import json
 import os
@@ -115,10 +117,6 @@ class ReplayRequest:
         )
 
     @property
-    def route_path(self) -> str:
-        return urllib.parse.urlsplit(self.path).path
-
-    @property
     def query(self) -> dict[str, list[str]]:
         return urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query, keep_blank_values=True)
 
@@ -140,19 +138,12 @@ def load_access_log(path: Path) -> list[ReplayRequest]:
                 continue
             if not isinstance(entry, dict) or entry.get("logger") != ACCESS_LOGGER:
                 continue
-            method, target = entry.get("method"), entry.get("path")
-            if not isinstance(method, str) or not isinstance(target, str) or not target.startswith("/"):
+            try:
+                request = ReplayRequest.from_mapping(entry, f"{path.name}:{number}")
+            except UsageError:
                 continue
-            db_id = entry.get("db_id")
-            out.append(
-                ReplayRequest(
-                    method=method.upper(),
-                    path=target,
-                    db_id=db_id if isinstance(db_id, str) else None,
-                    body_known=False,
-                    source=f"{path.name}:{number}",
-                )
-            )
+            # the log keeps no request bodies (a `body` key, if any, is not one)
+            out.append(dataclasses.replace(request, body=NO_BODY, body_known=False))
     return out
 
 
@@ -178,32 +169,25 @@ def load_requests(path: Path) -> list[ReplayRequest]:
 # --------------------------------------------------------------------------------------------------------
 # routes and comparison options
 # --------------------------------------------------------------------------------------------------------
-def _route_table() -> list[tuple[re.Pattern[str], str]]:
-    from service.handlers import docs, health, runs, sessions
-    from service.handlers import metrics as metrics_handlers
+@functools.cache
+def _route_table() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """make_app's routes, in its order (the first matching route wins), as (regex, path template)."""
+    from service.app import routes
 
     table: list[tuple[re.Pattern[str], str]] = []
-    # the order of make_app: the first matching route wins
-    for module in (health, metrics_handlers, docs, runs, sessions):
-        for rule in module.default_handlers:
-            regex = rule[0]
-            template = path_template(regex)
-            if "(" in template:  # unnamed groups: static files
-                template = re.sub(r"\([^)]*\)", "{file}", template)
-            table.append((re.compile(regex + "$"), template))
-    return table
-
-
-_ROUTES: list[tuple[re.Pattern[str], str]] | None = None
+    for rule in routes():
+        regex = rule[0]
+        template = path_template(regex)
+        if "(" in template:  # unnamed groups: static files
+            template = re.sub(r"\([^)]*\)", "{file}", template)
+        table.append((re.compile(regex + "$"), template))
+    return tuple(table)
 
 
 def route_of(path: str) -> str:
     """The route template a request path is served by (`/sessions/{session_id}`), else the path itself."""
-    global _ROUTES
-    if _ROUTES is None:
-        _ROUTES = _route_table()
     bare = urllib.parse.urlsplit(path).path
-    for pattern, template in _ROUTES:
+    for pattern, template in _route_table():
         if pattern.match(bare):
             return template
     return bare
@@ -456,17 +440,17 @@ def replay(
         else:
             opts = dict(choose(request, route))
             opts["ignore_paths"] = [*opts.get("ignore_paths", ()), *ignore_paths]
-            theirs = send(agentos_url, request, agentos_key, timeout)
-            ours = send(ours_url, request, ours_key, timeout)
-            diffs = _differences(theirs, ours, opts, max_differences)
-            rechecked = False
+            # a differing GET is asked again, up to `recheck` more times
             attempts = recheck if request.method in READ_METHODS else 0
-            while diffs and attempts > 0:
-                attempts -= 1
+            asked_again = 0
+            while True:
                 theirs = send(agentos_url, request, agentos_key, timeout)
                 ours = send(ours_url, request, ours_key, timeout)
                 diffs = _differences(theirs, ours, opts, max_differences)
-                rechecked = not diffs
+                if not diffs or asked_again >= attempts:
+                    break
+                asked_again += 1
+            rechecked = asked_again > 0 and not diffs
             report.add(Outcome(request, route, theirs, ours, diffs, rechecked))
         if progress is not None:
             progress(done, len(requests), report)

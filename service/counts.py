@@ -35,8 +35,9 @@ class CountCache:
     """Last (snapshot, count) per filter set of one database; least recently used entries go first."""
 
     def __init__(self, db_id: str, max_entries: int) -> None:
-        self._db_id = db_id
         self._max_entries = max_entries
+        self._counted = metrics.LIST_COUNTS.labels(db_id, "counted")
+        self._reused = metrics.LIST_COUNTS.labels(db_id, "reused")
         self._entries: OrderedDict[bytes, KnownCount] = OrderedDict()
 
     def __len__(self) -> int:
@@ -54,9 +55,9 @@ class CountCache:
         if counted is None:
             if known is None or known.snapshot != snapshot:
                 raise RuntimeError("list statement skipped the count without a matching known snapshot")
-            metrics.LIST_COUNTS.labels(self._db_id, "reused").inc()
+            self._reused.inc()
             return known.total
-        metrics.LIST_COUNTS.labels(self._db_id, "counted").inc()
+        self._counted.inc()
         if self._max_entries > 0:
             self._entries[key] = KnownCount(snapshot, counted)
             self._entries.move_to_end(key)

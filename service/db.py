@@ -37,22 +37,13 @@ T = TypeVar("T")
 psycopg2.extras.register_default_jsonb(loads=loads, globally=True)
 psycopg2.extras.register_default_json(loads=loads, globally=True)
 
+APPLICATION_NAME = "agno-session"
+"""The `application_name` of every connection (how operators and tests find its backends)."""
 NAME_STATS_MAX_AGE = 300.0
 """Seconds before the search's name statistics are read again (autovacuum refreshes them)."""
 
 # Tables agno lets the `table` query parameter name (besides the sessions table), contract §1.5.
 OTHER_TABLES = ("agno_memories", "agno_metrics", "agno_eval_runs", "agno_knowledge", "agno_learnings")
-EMPTY_SESSIONS = (
-    "(SELECT NULL::varchar AS session_id, NULL::varchar AS session_type, NULL::varchar AS agent_id,"
-    " NULL::varchar AS team_id, NULL::varchar AS workflow_id, NULL::varchar AS user_id,"
-    " NULL::jsonb AS session_data, NULL::jsonb AS agent_data, NULL::jsonb AS team_data,"
-    " NULL::jsonb AS workflow_data, NULL::jsonb AS metadata, NULL::jsonb AS summary,"
-    " NULL::bigint AS created_at, NULL::bigint AS updated_at WHERE false)"
-)
-EMPTY_RUNS = (
-    "(SELECT NULL::varchar AS run_id, NULL::varchar AS session_id, NULL::bigint AS run_index,"
-    " NULL::jsonb AS run_data, NULL::bigint AS created_at WHERE false)"
-)
 
 
 @dataclass(frozen=True)
@@ -185,7 +176,7 @@ class Database:
                 "-c client_connection_check_interval=100 "
                 "-c idle_in_transaction_session_timeout=60000"
             ),
-            "application_name": "agno-session",
+            "application_name": APPLICATION_NAME,
         }
 
     def pool_stats(self) -> tuple[int, int, int]:
@@ -326,7 +317,7 @@ class Database:
         try:
             async with self.cursor() as cur, cur.transaction():
                 await cur.run("provision_lock", {"schema_name": self._names["schema"]})
-                existed = await cur.value("search_index_exists", {"index_regclass": index_regclass})
+                existed = await cur.value("relation_exists", {"regclass": index_regclass})
                 await cur.run("create_search_extension", {})
                 await cur.run("create_search_index", {})
                 if not existed:
@@ -351,11 +342,15 @@ class Database:
         state = self._state or TableState(True, True, False)
         values = dict(self._identifiers)
         if not state.sessions_exists:
-            values["sessions"] = EMPTY_SESSIONS
+            values["sessions"] = self._queries.fragment("empty_sessions")
         if not state.runs_exists:
-            values["runs"] = EMPTY_RUNS
+            values["runs"] = self._queries.fragment("empty_runs")
         values["legacy_runs"] = "s.runs" if state.has_legacy_runs else "NULL::jsonb"
         return values
+
+    def fragment(self, name: str) -> str:
+        """A named SQL fragment (`Queries.fragment`) for a `{{placeholder}}` of another query."""
+        return self._queries.fragment(name)
 
     def sql(self, name: str, extra: dict[str, str]) -> str:
         key = (name, tuple(extra.items()))
@@ -371,7 +366,7 @@ class Database:
 
     async def table_exists(self, table: str) -> bool:
         regclass = f"{_quote(self._names['schema'])}.{_quote(table)}"
-        return bool(await self.read(lambda cur: cur.value("table_exists", {"table_regclass": regclass})))
+        return bool(await self.read(lambda cur: cur.value("relation_exists", {"regclass": regclass})))
 
     def table_names(self) -> tuple[str, ...]:
         """Table names the `table` query parameter may name for this database."""

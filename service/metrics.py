@@ -75,6 +75,7 @@ DB_ERRORS = Counter(
     "Database errors by database id and kind (connection, timeout, query).",
     ["db_id", "kind"],
 )
+# series created (at 0) by each database's CountCache
 LIST_COUNTS = Counter(
     "list_counts_total",
     "Totals of list requests by outcome: counted (the count ran) or reused (nothing committed since the"
@@ -99,8 +100,6 @@ def pre_create(db_ids: list[str]) -> None:
         for kind in ("connection", "timeout", "query"):
             DB_ERRORS.labels(db_id=db_id, kind=kind)
         DB_READY.labels(db_id=db_id)
-        for outcome in ("counted", "reused"):
-            LIST_COUNTS.labels(db_id=db_id, outcome=outcome)
     for reason in ("overload", "body_too_large"):
         HTTP_REJECTED.labels(reason=reason)
 

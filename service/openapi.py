@@ -18,9 +18,13 @@ passed to `build_openapi` and is cached per process by the docs handler.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from service import AGNO_VERSION, __version__
+from service.rows import SESSION_TYPES, SORT_ORDERS
+from service.shaping import PREVIEW_CHARS, RUN_STATUSES
 
 OPENAPI_VERSION = "3.1.0"
 JSON = "application/json"
@@ -31,6 +35,16 @@ MEDIA_TAG = "Media"
 HEALTH_TAG = "Health"
 MONITORING_TAG = "Monitoring"
 DOCS_TAG = "Docs"
+
+
+def _or_list(words: Iterable[str]) -> str:
+    """`("a", "b", "c")` -> `"a, b or c"`."""
+    *head, last = words
+    return f"{', '.join(head)} or {last}" if head else last
+
+
+_SESSION_TYPES_TEXT = _or_list(SESSION_TYPES)  # "agent, team or workflow"
+_RUN_STATUSES_TEXT = _or_list(RUN_STATUSES)  # "PENDING, ..., ERROR or REGENERATED"
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -118,8 +132,8 @@ def _run_common_tail(kind: str) -> list[tuple[str, str | Schema, str]]:
 
 def component_schemas() -> dict[str, Schema]:
     schemas: dict[str, Schema] = {
-        "SessionType": {"type": "string", "enum": ["agent", "team", "workflow"], "title": "SessionType"},
-        "SortOrder": {"type": "string", "enum": ["asc", "desc"], "title": "SortOrder"},
+        "SessionType": {"type": "string", "enum": list(SESSION_TYPES), "title": "SessionType"},
+        "SortOrder": {"type": "string", "enum": list(SORT_ORDERS), "title": "SortOrder"},
         "BadRequestResponse": _error_model("BadRequestResponse", "Bad request"),
         "UnauthenticatedResponse": _error_model("UnauthenticatedResponse", "Invalid authentication token"),
         "NotFoundResponse": _error_model("NotFoundResponse", "Session with id 'abc' not found"),
@@ -218,7 +232,7 @@ def component_schemas() -> dict[str, Schema]:
                 ("session_state", "obj?", "session_data.session_state."),
                 ("created_at", "datetime?", "Creation time (UTC)."),
                 ("updated_at", "datetime?", "Last update (UTC); absent when never set."),
-                ("session_type", "str?", "agent, team or workflow."),
+                ("session_type", "str?", f"{_SESSION_TYPES_TEXT}."),
                 ("user_id", "str?", "Owner user id."),
                 ("agent_id", "str?", "Agent id (agent sessions)."),
                 ("team_id", "str?", "Team id (team sessions)."),
@@ -302,7 +316,7 @@ def component_schemas() -> dict[str, Schema]:
                 ("parent_run_id", "str?", 'Parent run id (team member or step runs), `""` for top-level runs.'),
                 ("agent_id", "str?", "Agent that ran it."),
                 ("user_id", "str?", "User id of the run."),
-                ("status", "str?", "PENDING, RUNNING, PAUSED, COMPLETED, CANCELLED, ERROR or REGENERATED."),
+                ("status", "str?", f"{_RUN_STATUSES_TEXT}."),
                 ("cancellation_stage", "str?", "For cancelled runs: PENDING, EXECUTING or PAUSED."),
                 ("run_input", "str?", "The run's input as text."),
                 ("content", "str|obj?", "The run's output."),
@@ -336,7 +350,7 @@ def component_schemas() -> dict[str, Schema]:
                 ("parent_run_id", "str?", 'Parent run id, `""` for top-level runs.'),
                 ("team_id", "str?", "Team that ran it."),
                 ("user_id", "str?", "User id of the run."),
-                ("status", "str?", "PENDING, RUNNING, PAUSED, COMPLETED, CANCELLED, ERROR or REGENERATED."),
+                ("status", "str?", f"{_RUN_STATUSES_TEXT}."),
                 ("cancellation_stage", "str?", "For cancelled runs: PENDING, EXECUTING or PAUSED."),
                 ("content", "str|obj?", "The team run's output."),
                 ("reasoning_content", "str?", "Reasoning text, when reasoning was on."),
@@ -405,8 +419,8 @@ def component_schemas() -> dict[str, Schema]:
                 ("workflow_id", "str?", "Workflow id, for workflow runs."),
                 ("user_id", "str?", "User id of the run."),
                 ("status", "str?", "Run status."),
-                ("run_input", "str?", "Input, cut at 280 characters."),
-                ("content_preview", "str?", "Output, cut at 280 characters."),
+                ("run_input", "str?", f"Input, cut at {PREVIEW_CHARS} characters."),
+                ("content_preview", "str?", f"Output, cut at {PREVIEW_CHARS} characters."),
                 ("created_at", "datetime?", "Creation time (UTC)."),
             ],
             required=("run_id",),
@@ -531,11 +545,8 @@ def _db_params(what: str, table: bool = True) -> list[Schema]:
     return out
 
 
-_TYPE_DETECTED = "agent, team or workflow; when absent, taken from the stored session."
-_STATUS_TEXT = (
-    "Run status filter, repeatable, case-insensitive: PENDING, RUNNING, PAUSED, COMPLETED, CANCELLED, ERROR, "
-    "REGENERATED (anything else: 400)."
-)
+_TYPE_DETECTED = f"{_SESSION_TYPES_TEXT}; when absent, taken from the stored session."
+_STATUS_TEXT = f"Run status filter, repeatable, case-insensitive: {', '.join(RUN_STATUSES)} (anything else: 400)."
 
 
 def _delete_media(what: str) -> Schema:
@@ -548,26 +559,47 @@ def _delete_media(what: str) -> Schema:
     )
 
 
-def _run_list_params() -> list[Schema]:
+_SESSION_USER_TEXT = "Only when the session belongs to this user."
+
+
+def _in_session(
+    what: str,
+    type_text: str | None,
+    db_what: str,
+    *,
+    path: Iterable[Schema] = (),
+    query: Iterable[Schema] = (),
+) -> list[Schema]:
+    """The parameters of an operation on one session: session_id, `path` (more path parameters), type
+    (unless `type_text` is None), user_id, `query` (operation-specific filters), db_id and table."""
     return [
-        _session_id("whose runs to list"),
-        _type_param(_TYPE_DETECTED),
-        _string("user_id", "Only when the session belongs to this user."),
-        param("created_after", {"type": "integer"}, "Only runs created at or after this epoch second."),
-        param("created_before", {"type": "integer"}, "Only runs created at or before this epoch second."),
-        param("status", {"type": "array", "items": {"type": "string"}}, _STATUS_TEXT),
-        *_db_params("read from"),
+        _session_id(what),
+        *path,
+        *([] if type_text is None else [_type_param(type_text)]),
+        _string("user_id", _SESSION_USER_TEXT),
+        *query,
+        *_db_params(db_what),
     ]
+
+
+def _run_list_params() -> list[Schema]:
+    return _in_session(
+        "whose runs to list",
+        _TYPE_DETECTED,
+        "read from",
+        query=[
+            param("created_after", {"type": "integer"}, "Only runs created at or after this epoch second."),
+            param("created_before", {"type": "integer"}, "Only runs created at or before this epoch second."),
+            param("status", {"type": "array", "items": {"type": "string"}}, _STATUS_TEXT),
+        ],
+    )
 
 
 # --------------------------------------------------------------------------------------------------------
 # responses
 # --------------------------------------------------------------------------------------------------------
-def _json_response(description: str, schema: Schema, example: Any = None) -> Schema:
-    content: Schema = {"schema": schema}
-    if example is not None:
-        content["example"] = example
-    return {"description": description, "content": {JSON: content}}
+def _json_response(description: str, schema: Schema) -> Schema:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
 
 
 def _error(description: str, schema_name: str) -> Schema:
@@ -616,7 +648,6 @@ def _responses(
     body: bool = False,
     bad_request: str = "db_id/table rules: db_id missing with several databases or with `table`",
     not_found: str = "Unknown db_id, or a table that does not exist",
-    unprocessable: str = "Invalid query parameters or body",
     extra: dict[str, Schema] | None = None,
     database: bool = True,
 ) -> dict[str, Schema]:
@@ -630,7 +661,7 @@ def _responses(
     out.update(extra or {})
     if body:
         out["413"] = _shared("PayloadTooLarge")
-    out["422"] = _error(unprocessable, "ValidationErrorResponse")
+    out["422"] = _error("Invalid query parameters or body", "ValidationErrorResponse")
     if database:
         out["500"] = _error("Unexpected error (`Internal server error`)", "InternalServerErrorResponse")
         out["503"] = _shared("ServiceUnavailable")
@@ -660,20 +691,24 @@ def _operation(
     return op
 
 
-def _body(schema: Schema, *, required: bool) -> Schema:
-    out: Schema = {"content": {JSON: {"schema": schema}}}
-    if required:
-        out["required"] = True
-    return out
+def _body(schema: Schema) -> Schema:
+    """A required JSON request body."""
+    return {"content": {JSON: {"schema": schema}}, "required": True}
 
 
 # --------------------------------------------------------------------------------------------------------
 # paths
 # --------------------------------------------------------------------------------------------------------
+_NOT_FOUND_SESSION = "No such session, unknown db_id, or missing table"
+_BAD_STATUS = "Invalid status value, or the db_id/table rules"
+
+
 def session_paths(max_page_size: int, secured: bool) -> dict[str, Schema]:
+    operation = partial(_operation, secured=secured)
+    responses = partial(_responses, secured=secured)
     no_content = {"description": "Done (also when nothing matched); empty body."}
     list_params = [
-        _type_param("agent, team or workflow; all types when absent."),
+        _type_param(f"{_SESSION_TYPES_TEXT}; all types when absent."),
         _string("component_id", "Only sessions of this agent, team or workflow id."),
         _string("user_id", "Only sessions of this user."),
         _string("session_name", "Case-insensitive substring of the stored session name (`%`/`_` are wildcards)."),
@@ -696,23 +731,19 @@ def session_paths(max_page_size: int, secured: bool) -> dict[str, Schema]:
             "an unknown name means no ordering.",
             default="created_at",
         ),
-        param("sort_order", ref("SortOrder"), "asc or desc.", default="desc"),
+        param("sort_order", ref("SortOrder"), f"{_or_list(SORT_ORDERS)}.", default="desc"),
         *_db_params("read from"),
     ]
     return {
         "/sessions": {
-            "get": _operation(
+            "get": operation(
                 "get_sessions",
                 "List Sessions",
                 "One page of sessions, newest first by default, with paging metadata. Null fields are omitted.",
                 list_params,
-                _responses(
-                    ("200", _json_response("One page of sessions.", ref("PaginatedResponse_SessionSchema_"))),
-                    secured=secured,
-                ),
-                secured=secured,
+                responses(("200", _json_response("One page of sessions.", ref("PaginatedResponse_SessionSchema_")))),
             ),
-            "post": _operation(
+            "post": operation(
                 "create_session",
                 "Create New Session",
                 "Creates an empty session of the given type (default agent), or imports one with its runs "
@@ -727,9 +758,8 @@ def session_paths(max_page_size: int, secured: bool) -> dict[str, Schema]:
                     ),
                     *_db_params("write to", table=False),
                 ],
-                _responses(
+                responses(
                     ("201", _json_response("The created session.", _DETAIL_ANY_OF)),
-                    secured=secured,
                     body=True,
                     extra={
                         "409": _error(
@@ -738,10 +768,9 @@ def session_paths(max_page_size: int, secured: bool) -> dict[str, Schema]:
                         )
                     },
                 ),
-                secured=secured,
                 request_body={"content": {JSON: {"schema": {**ref("CreateSessionRequest"), "default": {}}}}},
             ),
-            "delete": _operation(
+            "delete": operation(
                 "delete_sessions",
                 "Delete Multiple Sessions",
                 "Deletes the listed sessions and their runs. Always 204, whether or not they existed.",
@@ -750,156 +779,118 @@ def session_paths(max_page_size: int, secured: bool) -> dict[str, Schema]:
                     *_db_params("delete from"),
                     _delete_media("the sessions'"),
                 ],
-                _responses(
+                responses(
                     ("204", no_content),
-                    secured=secured,
                     body=True,
                     bad_request="session_ids and session_types differ in length, or the db_id/table rules",
                 ),
-                secured=secured,
-                request_body=_body(ref("DeleteSessionRequest"), required=True),
+                request_body=_body(ref("DeleteSessionRequest")),
             ),
         },
         "/sessions/{session_id}": {
-            "get": _operation(
+            "get": operation(
                 "get_session_by_id",
                 "Get Session by ID",
                 "The session's detail, shaped by `type` (or the stored type). Null fields are omitted.",
-                [
-                    _session_id("to read"),
-                    _type_param(_TYPE_DETECTED + " A different type re-interprets the row."),
-                    _string("user_id", "Only when the session belongs to this user."),
-                    *_db_params("read from"),
-                ],
-                _responses(
-                    ("200", _json_response("The session.", _DETAIL_ANY_OF)),
-                    secured=secured,
-                    not_found="No such session, unknown db_id, or missing table",
-                ),
-                secured=secured,
+                _in_session("to read", _TYPE_DETECTED + " A different type re-interprets the row.", "read from"),
+                responses(("200", _json_response("The session.", _DETAIL_ANY_OF)), not_found=_NOT_FOUND_SESSION),
             ),
-            "delete": _operation(
+            "delete": operation(
                 "delete_session",
                 "Delete Session",
                 "Deletes the session and its runs. Always 204, whether or not it existed.",
-                [
-                    _session_id("to delete"),
-                    _string("user_id", "Only when the session belongs to this user."),
-                    *_db_params("delete from"),
-                    _delete_media("the session's"),
-                ],
-                _responses(("204", no_content), secured=secured),
-                secured=secured,
+                [*_in_session("to delete", None, "delete from"), _delete_media("the session's")],
+                responses(("204", no_content)),
             ),
-            "patch": _operation(
+            "patch": operation(
                 "update_session",
                 "Update Session",
                 "Replaces the given fields and sets updated_at to now (also for `{}`). Answers the detail with "
                 "every field present (nulls included).",
-                [
-                    _session_id("to update"),
-                    _type_param(_TYPE_DETECTED),
-                    _string("user_id", "Only when the session belongs to this user."),
-                    *_db_params("write to"),
-                ],
-                _responses(
+                _in_session("to update", _TYPE_DETECTED, "write to"),
+                responses(
                     ("200", _json_response("The updated session.", _DETAIL_ANY_OF)),
-                    secured=secured,
                     body=True,
-                    not_found="No such session, unknown db_id, or missing table",
+                    not_found=_NOT_FOUND_SESSION,
                 ),
-                secured=secured,
-                request_body=_body(ref("UpdateSessionRequest"), required=True),
+                request_body=_body(ref("UpdateSessionRequest")),
             ),
         },
         "/sessions/{session_id}/runs": {
-            "get": _operation(
+            "get": operation(
                 "get_session_runs",
                 "Get Session Runs",
                 "The session's runs in run order, each shaped as an agent, team or workflow run. Null fields "
                 "are omitted.",
                 _run_list_params(),
-                _responses(
+                responses(
                     ("200", _json_response("The runs (possibly none).", {"type": "array", "items": _RUN_ANY_OF})),
-                    secured=secured,
-                    bad_request="Invalid status value, or the db_id/table rules",
-                    not_found="No such session, unknown db_id, or missing table",
+                    bad_request=_BAD_STATUS,
+                    not_found=_NOT_FOUND_SESSION,
                 ),
-                secured=secured,
             ),
         },
         "/sessions/{session_id}/run-previews": {
-            "get": _operation(
+            "get": operation(
                 "get_session_run_previews",
                 "Get Session Run Previews",
-                "Like the runs list, with a light entry per run (input and output cut at 280 characters).",
+                f"Like the runs list, with a light entry per run (input and output cut at {PREVIEW_CHARS} characters).",
                 _run_list_params(),
-                _responses(
+                responses(
                     (
                         "200",
                         _json_response("The run previews.", {"type": "array", "items": ref("SessionRunPreviewSchema")}),
                     ),
-                    secured=secured,
-                    bad_request="Invalid status value, or the db_id/table rules",
-                    not_found="No such session, unknown db_id, or missing table",
+                    bad_request=_BAD_STATUS,
+                    not_found=_NOT_FOUND_SESSION,
                 ),
-                secured=secured,
             ),
         },
         "/sessions/{session_id}/runs/{run_id}": {
-            "get": _operation(
+            "get": operation(
                 "get_session_run",
                 "Get Run by ID",
                 "One run of the session, shaped by its own fields, with every field present (nulls included).",
-                [
-                    _session_id("holding the run"),
-                    param("run_id", {"type": "string"}, "Id of the run.", location="path"),
-                    _type_param("Accepted and validated; the run's own fields decide its shape."),
-                    _string("user_id", "Only when the session belongs to this user."),
-                    *_db_params("read from"),
-                ],
-                _responses(
+                _in_session(
+                    "holding the run",
+                    "Accepted and validated; the run's own fields decide its shape.",
+                    "read from",
+                    path=[param("run_id", {"type": "string"}, "Id of the run.", location="path")],
+                ),
+                responses(
                     ("200", _json_response("The run.", _RUN_ANY_OF)),
-                    secured=secured,
                     not_found="No such session, session without runs, no such run, unknown db_id, or missing table",
                 ),
-                secured=secured,
             ),
         },
         "/sessions/{session_id}/rename": {
-            "post": _operation(
+            "post": operation(
                 "rename_session",
                 "Rename Session",
                 "Sets the stored session name (updated_at unchanged). The type, when given, must match the "
                 "stored one. Answers the detail with every field present (nulls included).",
-                [
-                    _session_id("to rename"),
-                    _type_param("When given, only a session of this type is renamed."),
-                    _string("user_id", "Only when the session belongs to this user."),
-                    *_db_params("write to"),
-                ],
-                _responses(
+                _in_session("to rename", "When given, only a session of this type is renamed.", "write to"),
+                responses(
                     ("200", _json_response("The renamed session.", _DETAIL_ANY_OF)),
-                    secured=secured,
                     body=True,
                     not_found="No such session (of that type), unknown db_id, or missing table",
                 ),
-                secured=secured,
-                request_body=_body(ref("Body_rename_session"), required=True),
+                request_body=_body(ref("Body_rename_session")),
             ),
         },
         "/sessions/{session_id}/media/{storage_key}": {
-            "get": _operation(
+            "get": operation(
                 "get_session_media",
                 "Fetch stored media for a session",
                 "AgentOS streams offloaded media from its media storage. This service has no media storage: "
                 "after validating the parameters it always answers 503.",
                 [
-                    param("session_id", {"type": "string"}, "Id of the session the media belongs to.", location="path"),
-                    param("storage_key", {"type": "string"}, "Storage key of the media.", location="path"),
-                    _type_param(_TYPE_DETECTED),
-                    _string("user_id", "Only when the session belongs to this user."),
-                    *_db_params("read from"),
+                    *_in_session(
+                        "the media belongs to",
+                        _TYPE_DETECTED,
+                        "read from",
+                        path=[param("storage_key", {"type": "string"}, "Storage key of the media.", location="path")],
+                    ),
                     param(
                         "redirect",
                         {"type": "boolean"},
@@ -908,13 +899,8 @@ def session_paths(max_page_size: int, secured: bool) -> dict[str, Schema]:
                         optional_null=False,
                     ),
                 ],
-                _responses(
-                    ("503", _error("Media storage is not configured", "ErrorResponse")),
-                    secured=secured,
-                    database=False,
-                ),
+                responses(("503", _error("Media storage is not configured", "ErrorResponse")), database=False),
                 tag=MEDIA_TAG,
-                secured=secured,
             ),
         },
     }
@@ -922,77 +908,82 @@ def session_paths(max_page_size: int, secured: bool) -> dict[str, Schema]:
 
 def service_paths() -> dict[str, Schema]:
     """Paths served without authentication: health, probes, metrics, docs."""
-
-    def simple(operation_id: str, summary: str, description: str, tag: str, responses: dict[str, Schema]) -> Schema:
-        return {
-            "get": {
-                "tags": [tag],
-                "summary": summary,
-                "description": description,
-                "operationId": operation_id,
-                "responses": responses,
-            }
-        }
-
+    get = partial(_operation, parameters=[], secured=False)
     return {
-        "/": simple(
-            "home",
-            "Home",
-            "AgentOS's home answer: where health and docs are.",
-            DOCS_TAG,
-            {"200": _json_response("Links.", ref("HomeResponse"))},
-        ),
-        "/health": simple(
-            "health_check",
-            "Health Check",
-            "AgentOS's health check: no I/O, always 200 while the process serves.",
-            HEALTH_TAG,
-            {"200": _json_response("Healthy.", ref("HealthResponse"))},
-        ),
-        "/healthz": simple(
-            "liveness_check",
-            "Liveness",
-            "Kubernetes liveness probe: no I/O and no database, so a database outage never restarts pods.",
-            HEALTH_TAG,
-            {"200": _json_response("Alive.", ref("LivenessResponse"))},
-        ),
-        "/readyz": simple(
-            "readiness_check",
-            "Readiness",
-            "Kubernetes readiness probe: pings every configured database (1 s each); 503 while any is down "
-            "or while draining after SIGTERM.",
-            HEALTH_TAG,
-            {
-                "200": _json_response("Ready.", ref("ReadinessResponse")),
-                "503": _json_response("Not ready.", ref("ReadinessResponse")),
-            },
-        ),
-        "/metrics": simple(
-            "prometheus_metrics",
-            "Prometheus metrics",
-            "Prometheus text exposition (not AgentOS's JSON /metrics endpoint): HTTP, pool and query metrics.",
-            MONITORING_TAG,
-            {
-                "200": {
-                    "description": "Metrics in the Prometheus text format.",
-                    "content": {"text/plain; version=0.0.4; charset=utf-8": {"schema": {"type": "string"}}},
-                }
-            },
-        ),
-        "/openapi.json": simple(
-            "openapi_document",
-            "OpenAPI document",
-            "This document.",
-            DOCS_TAG,
-            {"200": _json_response("The OpenAPI 3.1 document.", {"type": "object"})},
-        ),
-        "/docs": simple(
-            "api_docs_page",
-            "API docs page",
-            "Interactive API page (Swagger UI, served from this service) over /openapi.json.",
-            DOCS_TAG,
-            {"200": {"description": "HTML page.", "content": {"text/html": {"schema": {"type": "string"}}}}},
-        ),
+        "/": {
+            "get": get(
+                "home",
+                "Home",
+                "AgentOS's home answer: where health and docs are.",
+                responses={"200": _json_response("Links.", ref("HomeResponse"))},
+                tag=DOCS_TAG,
+            )
+        },
+        "/health": {
+            "get": get(
+                "health_check",
+                "Health Check",
+                "AgentOS's health check: no I/O, always 200 while the process serves.",
+                responses={"200": _json_response("Healthy.", ref("HealthResponse"))},
+                tag=HEALTH_TAG,
+            )
+        },
+        "/healthz": {
+            "get": get(
+                "liveness_check",
+                "Liveness",
+                "Kubernetes liveness probe: no I/O and no database, so a database outage never restarts pods.",
+                responses={"200": _json_response("Alive.", ref("LivenessResponse"))},
+                tag=HEALTH_TAG,
+            )
+        },
+        "/readyz": {
+            "get": get(
+                "readiness_check",
+                "Readiness",
+                "Kubernetes readiness probe: pings every configured database (1 s each); 503 while any is down "
+                "or while draining after SIGTERM.",
+                responses={
+                    "200": _json_response("Ready.", ref("ReadinessResponse")),
+                    "503": _json_response("Not ready.", ref("ReadinessResponse")),
+                },
+                tag=HEALTH_TAG,
+            )
+        },
+        "/metrics": {
+            "get": get(
+                "prometheus_metrics",
+                "Prometheus metrics",
+                "Prometheus text exposition (not AgentOS's JSON /metrics endpoint): HTTP, pool and query metrics.",
+                responses={
+                    "200": {
+                        "description": "Metrics in the Prometheus text format.",
+                        "content": {"text/plain; version=0.0.4; charset=utf-8": {"schema": {"type": "string"}}},
+                    }
+                },
+                tag=MONITORING_TAG,
+            )
+        },
+        "/openapi.json": {
+            "get": get(
+                "openapi_document",
+                "OpenAPI document",
+                "This document.",
+                responses={"200": _json_response("The OpenAPI 3.1 document.", {"type": "object"})},
+                tag=DOCS_TAG,
+            )
+        },
+        "/docs": {
+            "get": get(
+                "api_docs_page",
+                "API docs page",
+                "Interactive API page (Swagger UI, served from this service) over /openapi.json.",
+                responses={
+                    "200": {"description": "HTML page.", "content": {"text/html": {"schema": {"type": "string"}}}}
+                },
+                tag=DOCS_TAG,
+            )
+        },
     }
 
 

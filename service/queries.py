@@ -130,6 +130,14 @@ class Queries:
         except KeyError:
             raise QueryError(f"unknown query {name!r}") from None
 
+    def fragment(self, name: str) -> str:
+        """A named block that is not run on its own but put into another query's `{{placeholder}}`
+        (it has neither parameters nor placeholders of its own)."""
+        query = self.get(name)
+        if query.placeholders or "%(" in query.sql:
+            raise QueryError(f"query {name!r} is not a plain fragment")
+        return query.sql.replace("%%", "%")  # `render` doubles `%` in fragment values again
+
     def require(self, names: list[str]) -> None:
         missing = [n for n in names if n not in self._by_name]
         if missing:

@@ -11,6 +11,7 @@ from typing import Any, Literal, TypedDict
 
 SessionType = Literal["agent", "team", "workflow"]
 SESSION_TYPES: tuple[SessionType, ...] = ("agent", "team", "workflow")
+SORT_ORDERS: tuple[str, ...] = ("asc", "desc")
 
 JSONObject = dict[str, Any]
 RunDict = dict[str, Any]

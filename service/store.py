@@ -51,12 +51,12 @@ def order_by_clause(sort_by: str | None, sort_order: str) -> str:
 
 
 _TRIGRAM_RUN = re.compile(r"[^%_]{3}")
-SEARCH_PLANNER_HINT = "SET LOCAL enable_seqscan = off;"
 
 
-def planner_hint(session_name: str | None) -> str:
-    """The hint for a name search the trigram index can serve (three literal characters in a row)."""
-    return SEARCH_PLANNER_HINT if session_name and _TRIGRAM_RUN.search(session_name) else ""
+def index_serves_search(session_name: str | None) -> bool:
+    """Whether the trigram index can serve a name search (three literal characters in a row); such a
+    search runs with `search_planner_hint`."""
+    return bool(session_name and _TRIGRAM_RUN.search(session_name))
 
 
 def merge_legacy_runs(table_runs: list[RunDict], legacy: Any) -> list[RunDict]:
@@ -228,13 +228,15 @@ async def list_sessions(
         "offset": min((page - 1) * limit, MAX_OFFSET),
     }
 
+    hint = db.fragment("search_planner_hint") if index_serves_search(name) else ""
+
     async def work(cur: Cursor) -> tuple[int, list[dict[str, Any]], dict[str, list[RunDict]]]:
         if name is not None:
             params["index_pattern"] = search.index_pattern(name, await db.name_sample(cur))
         known = db.count_cache.known(count_key)
         params["known_snapshot"] = None if known is None else known.snapshot
         records = await cur.all(
-            "list_sessions", params, order_by=order_by_clause(sort_by, sort_order), planner_hint=planner_hint(name)
+            "list_sessions", params, order_by=order_by_clause(sort_by, sort_order), planner_hint=hint
         )
         first = records[0]  # the count row is always there; page columns are NULL past the end
         counted = None if first["total_count"] is None else int(first["total_count"])

@@ -14,9 +14,9 @@ SELECT to_regclass(:sessions_regclass) IS NOT NULL AS sessions_exists,
            WHERE table_schema = :schema_name AND table_name = :sessions_name
        ) AS session_columns;
 
--- name: table_exists$
--- Whether a table of the configured schema exists (the `table` query parameter rule).
-SELECT to_regclass(:table_regclass) IS NOT NULL;
+-- name: relation_exists$
+-- Whether a table or index exists (the `table` query parameter rule; the search index).
+SELECT to_regclass(:regclass) IS NOT NULL;
 
 -- name: provision_lock!
 -- Serialises provisioning between replicas and workers.
@@ -105,9 +105,6 @@ CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX IF NOT EXISTS idx_{{sessions_name}}_session_name_trgm ON {{sessions}}
     USING gin ((coalesce(session_data ->> 'session_name', '')) gin_trgm_ops);
 
--- name: search_index_exists$
-SELECT to_regclass(:index_regclass) IS NOT NULL;
-
 -- name: analyze_sessions!
 -- Right after the search index is built: statistics of its expression (the names) for search.py.
 ANALYZE {{sessions}};
@@ -121,3 +118,16 @@ SELECT most_common_vals::text::text[] AS common_values,
        null_frac
 FROM pg_stats
 WHERE schemaname = :schema_name AND tablename = :index_name;
+
+-- name: empty_sessions
+-- A fragment standing in for {{sessions}} while the table does not exist: no rows, agno's columns.
+(SELECT NULL::varchar AS session_id, NULL::varchar AS session_type, NULL::varchar AS agent_id,
+        NULL::varchar AS team_id, NULL::varchar AS workflow_id, NULL::varchar AS user_id,
+        NULL::jsonb AS session_data, NULL::jsonb AS agent_data, NULL::jsonb AS team_data,
+        NULL::jsonb AS workflow_data, NULL::jsonb AS metadata, NULL::jsonb AS summary,
+        NULL::bigint AS created_at, NULL::bigint AS updated_at WHERE false)
+
+-- name: empty_runs
+-- A fragment standing in for {{runs}} while the table does not exist.
+(SELECT NULL::varchar AS run_id, NULL::varchar AS session_id, NULL::bigint AS run_index,
+        NULL::jsonb AS run_data, NULL::bigint AS created_at WHERE false)

@@ -18,6 +18,12 @@ WHERE s.session_id = :session_id
   AND (:user_id::text IS NULL OR s.user_id = :user_id)
 {{lock}};
 
+-- name: search_planner_hint
+-- A fragment put before list_sessions: the planner underrates the trigram index on small tables and
+-- scans them twice (count and page) instead. SET LOCAL ends with the statement string's implicit
+-- transaction, so it never leaks to the session.
+SET LOCAL enable_seqscan = off;
+
 -- name: list_sessions
 -- One page of sessions plus the filtered total (NULL page columns when the page is past the end).
 -- `matching` is inlined (NOT MATERIALIZED) into both uses, so the page keeps AgentOS's plan shape
@@ -26,9 +32,7 @@ WHERE s.session_id = :session_id
 -- which the caller last counted these filters: nothing was committed since (service/counts.py).
 -- A name search looks up :index_pattern (its rare words, service/search.py) in the trigram index and
 -- filters the candidates by the full :name_pattern; `|| ''` keeps that filter out of the index lookup.
--- {{planner_hint}} is empty or, for a selective name search, `SET LOCAL enable_seqscan = off;`: the
--- planner underrates the trigram index on small tables and scans them twice (count and page) instead.
--- SET LOCAL ends with the statement string's implicit transaction, so it never leaks to the session.
+-- {{planner_hint}} is empty or, for a name search the trigram index serves, `search_planner_hint`.
 {{planner_hint}}
 WITH matching AS NOT MATERIALIZED (
     SELECT s.session_id, s.session_type, s.agent_id, s.team_id, s.workflow_id, s.user_id,

@@ -7,6 +7,11 @@ Fixtures
 - `dsn` (function): one fresh empty database for the test.
 - `live_service` (function): a factory starting `python -m service` as a subprocess with the given
   environment (`live_service(env={...}) -> LiveService(base_url, proc, log_path)`); stopped at teardown.
+  It runs `spawn_service`, which tests/reliability's module-scoped `module_service` runs too.
+
+Helpers (import them as `from tests.conftest import ...`)
+- `clean_env(*also)`: os.environ without the variables that configure the service (and `also`).
+- `spawn_service(env, log_dir)`: start `python -m service` on a free port; return once it answers.
 - `app` / `http_server` / `http_client` / `base_url`: pytest-tornado's fixtures, with `app` built
   by `make_app` over pools created on the test's io_loop (see tests/api/conftest.py).
 """
@@ -33,6 +38,13 @@ import pytest
 from service.devpg import Cluster, free_port, init_cluster
 
 REPO = Path(__file__).resolve().parent.parent
+SERVICE_ENV_PREFIXES = ("AGNO_", "OS_SECURITY", "DATABASE_URL")
+
+
+def clean_env(*also: str) -> dict[str, str]:
+    """os.environ without the variables that configure the service (AGNO_*, OS_SECURITY*, DATABASE_URL)
+    and those starting with a prefix in `also`: a started process gets only what its test gives it."""
+    return {k: v for k, v in os.environ.items() if not k.startswith((*SERVICE_ENV_PREFIXES, *also))}
 
 
 @dataclass
@@ -100,6 +112,7 @@ class LiveService:
     base_url: str
     proc: subprocess.Popen[bytes]
     log_path: Path
+    dsn: str = ""  # the AGNO_PG_DSN it was started with ("" without one)
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -130,18 +143,15 @@ def wait_http(url: str, timeout: float = 30, proc: subprocess.Popen[bytes] | Non
     raise TimeoutError(f"{url} did not answer within {timeout}s")
 
 
-@pytest.fixture
-def live_service(tmp_path: Path) -> Iterator[Callable[..., LiveService]]:
-    started: list[LiveService] = []
-
-    def start(env: dict[str, str], wait_path: str = "/healthz", timeout: float = 30) -> LiveService:
-        port = free_port()
-        log_path = tmp_path / f"service-{port}.log"
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith(("AGNO_", "OS_SECURITY"))}
-        full_env.pop("DATABASE_URL", None)
-        full_env.update({"AGNO_SERVICE_PORT": str(port), "AGNO_SERVICE_HOST": "127.0.0.1"})
-        full_env.update(env)
-        log = log_path.open("wb")
+def spawn_service(env: dict[str, str], log_dir: Path, wait_path: str = "/healthz", timeout: float = 30) -> LiveService:
+    """`python -m service` on a free loopback port, with a clean environment plus `env`, logging to
+    `log_dir/service-<port>.log`; returns once `wait_path` answers (killed if it never does)."""
+    port = free_port()
+    log_path = Path(log_dir) / f"service-{port}.log"
+    full_env = clean_env()
+    full_env.update({"AGNO_SERVICE_PORT": str(port), "AGNO_SERVICE_HOST": "127.0.0.1"})
+    full_env.update(env)
+    with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "service"],
             cwd=REPO,
@@ -150,9 +160,22 @@ def live_service(tmp_path: Path) -> Iterator[Callable[..., LiveService]]:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        service = LiveService(f"http://127.0.0.1:{port}", proc, log_path)
-        started.append(service)
+    service = LiveService(f"http://127.0.0.1:{port}", proc, log_path, env.get("AGNO_PG_DSN", ""))
+    try:
         wait_http(service.base_url + wait_path, timeout, proc)
+    except (RuntimeError, TimeoutError) as exc:
+        service.stop(signal.SIGKILL, timeout=10)
+        raise type(exc)(f"{exc}; the service's log:\n{service.log_text()}") from exc
+    return service
+
+
+@pytest.fixture
+def live_service(tmp_path: Path) -> Iterator[Callable[..., LiveService]]:
+    started: list[LiveService] = []
+
+    def start(env: dict[str, str], wait_path: str = "/healthz", timeout: float = 30) -> LiveService:
+        service = spawn_service(env, tmp_path, wait_path, timeout)
+        started.append(service)
         return service
 
     yield start

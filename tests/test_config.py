@@ -41,6 +41,8 @@ def test_dsn_map_order_and_default() -> None:
         ({"AGNO_SESSION_DSN_MAP": '{"a": 1}'}, "AGNO_SESSION_DSN_MAP"),
         ({"AGNO_SESSION_DSN_MAP": '{"a": "postgresql://x/y"}', "AGNO_DEFAULT_DB_ID": "b"}, "AGNO_DEFAULT_DB_ID"),
         ({"AGNO_PG_DSN": "mysql://x/y"}, "AGNO_PG_DSN"),
+        ({"AGNO_PG_DSN": "mysql://u:pw@x/y"}, "AGNO_PG_DSN"),  # the rejected DSN's password is not echoed
+        ({"AGNO_SESSION_DSN_MAP": '{"a": "mysql://u:pw@x/y"}'}, "AGNO_SESSION_DSN_MAP"),
         ({"AGNO_PG_DSN": "just-a-word"}, "AGNO_PG_DSN"),
         ({"AGNO_PG_DSN": DSN, "AGNO_SERVICE_PORT": "http"}, "AGNO_SERVICE_PORT"),
         ({"AGNO_PG_DSN": DSN, "AGNO_REQUEST_TIMEOUT": "0"}, "AGNO_REQUEST_TIMEOUT"),
@@ -54,7 +56,7 @@ def test_dsn_map_order_and_default() -> None:
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:
     with pytest.raises(ConfigError) as error:
         load_config(env)
-    assert str(error.value).startswith(variable) or variable in str(error.value)
+    assert variable in str(error.value)
     assert "pw" not in str(error.value)
 
 

@@ -193,6 +193,7 @@ def test_monitoring_assets_use_only_exposed_metrics(exposition: Exposition) -> N
 
 def test_alert_label_matchers_name_real_labels(exposition: Exposition) -> None:
     problems = []
+    checked = set()
     for expr in alert_exprs():
         for metric, label, op, value in promql_matchers(expr):
             if metric in PROMETHEUS_BUILTINS or label in TARGET_LABELS:
@@ -200,8 +201,10 @@ def test_alert_label_matchers_name_real_labels(exposition: Exposition) -> None:
             series = exposition.labels.get(metric)
             if not series:
                 continue  # no child observed yet (e.g. no timeout happened): the name check covers it
+            checked.add((exposition.family(metric), label))
             if label not in series:
                 problems.append(f"{metric} has no label {label!r} (labels: {sorted(series)})")
             elif op == "=" and value not in series[label]:
                 problems.append(f"{metric}{{{label}={value!r}}} never appears (values: {sorted(series[label])})")
     assert not problems, "\n".join(problems)
+    assert ("db_pool_connections", "state") in checked, f"matchers checked: {sorted(checked)}"

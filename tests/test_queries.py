@@ -40,16 +40,29 @@ def test_duplicates_unknown_names_and_missing_placeholders_fail(tmp_path: Path) 
         parse_sql_file("-- name: empty\n-- only a comment\n", "c.sql")
 
 
-def test_project_sql_files_load_and_have_no_inline_sql_in_handlers() -> None:
+def test_project_sql_files_load_and_no_sql_lives_in_python() -> None:
     queries = Queries.load()
     queries.require(["get_session", "list_sessions", "rename_session", "delete_sessions", "ping", "inspect_tables"])
-    handlers = Path(__file__).resolve().parent.parent / "service" / "handlers"
-    for path in handlers.glob("*.py"):
-        source = path.read_text().upper()
+    package = Path(__file__).resolve().parent.parent / "service"
+    for path in package.rglob("*.py"):
+        if path.name == "devpg.py":  # the throwaway-cluster tool's admin SQL, not the service's
+            continue
+        # handlers: no SQL in any case; elsewhere SQL keywords are upper case, prose ("delete from") is not
+        source = path.read_text().upper() if path.parent.name == "handlers" else path.read_text()
         for statement in (
             r"\bSELECT\b.+\bFROM\b",
+            r"\bSELECT\s+NULL\b",
             r"\bINSERT\s+INTO\b",
             r"\bDELETE\s+FROM\b",
             r"\bUPDATE\s+\S+\s+SET\b",
+            r"\bSET\s+LOCAL\b",
         ):
             assert not re.search(statement, source), (path.name, statement)
+
+
+def test_fragments_are_plain_sql_for_placeholders() -> None:
+    queries = Queries.load()
+    assert queries.fragment("search_planner_hint") == "SET LOCAL enable_seqscan = off;"
+    assert queries.fragment("empty_runs").startswith("(SELECT NULL::varchar AS run_id")
+    with pytest.raises(QueryError):
+        queries.fragment("get_session")  # has parameters

@@ -194,6 +194,9 @@ def test_detect_session_type() -> None:
     assert detect_session_type(row(session_type="", agent_id=None, workflow_id="w")) == "workflow"
     assert detect_session_type(row(session_type=None, agent_id="a", team_id="t")) == "agent"
     assert detect_session_type(row(session_type=None, agent_id=None)) == "agent"
+    # a stored value outside the three (agno: 500) is inferred from the ids (divergence)
+    assert detect_session_type(row(session_type="chat", agent_id=None, team_id="t")) == "team"
+    assert detect_session_type(row(session_type="chat", agent_id=None)) == "agent"
 
 
 def test_exclude_none_is_top_level_only() -> None:

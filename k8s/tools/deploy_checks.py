@@ -239,6 +239,8 @@ def _validate_docs(f: Findings, docs: list[tuple[str, dict[str, Any]]]) -> None:
             continue
         key = (doc["apiVersion"], doc["kind"])
         name = f"{where} {doc['kind']}/{doc.get('metadata', {}).get('name')}"
+        if not f.check(isinstance(doc.get("metadata"), dict) and doc["metadata"].get("name"), name, "no metadata.name"):
+            continue
         if key in CRD_SCHEMAS:
             schema = json.loads(CRD_SCHEMAS[key].read_text())
             validator = jsonschema.Draft202012Validator(schema)

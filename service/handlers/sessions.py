@@ -9,10 +9,9 @@ from typing import Any
 from service import shaping, store
 from service.errors import ApiError
 from service.handlers.base import BaseHandler
-from service.rows import SESSION_TYPES, CreateSessionBody, ListFilters, SessionType, UpdateSessionBody
+from service.rows import SESSION_TYPES, SORT_ORDERS, CreateSessionBody, ListFilters, SessionType, UpdateSessionBody
 from service.validation import Validator, body_object
 
-SORT_ORDERS = ("asc", "desc")
 MEDIA_NOT_CONFIGURED = "Media storage is not configured on AgentOS"
 
 

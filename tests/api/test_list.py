@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import SEED, running_api
+from tests.reliability.harness import metric_value
 
 ROWS = [item["row"] for item in SEED.values()]
 
@@ -79,11 +80,21 @@ async def test_session_name_search(seeded_dsn: str, search: str, matches: Any) -
 
 
 @pytest.mark.gen_test(timeout=60)
-async def test_backslash_and_quotes_in_search_are_plain_text(seeded_dsn: str) -> None:
+async def test_search_with_wildcards_escapes_and_quotes_is_agentos_ilike(seeded_dsn: str) -> None:
+    """`%`, `_` and `\\` keep their ILIKE meaning (as in AgentOS); quotes are data, never SQL."""
+    from tests.api.conftest import sql
+
     async with running_api({"AGNO_PG_DSN": seeded_dsn}) as api:
         for search in ("\\", "'; DROP TABLE ai.agno_sessions; --", "%%%", "_%_", "\\%"):
-            reply = await api.get("/sessions", session_name=search)
+            reply = await api.get("/sessions", session_name=search, limit="100")
+            expected = sql(
+                seeded_dsn,
+                "SELECT session_id FROM ai.agno_sessions"
+                " WHERE coalesce(session_data ->> 'session_name', '') ILIKE %s ORDER BY created_at DESC",
+                (f"%{search}%",),
+            )
             assert reply.status == 200, (search, reply.text)
+            assert ids(reply) == [row[0] for row in expected], search
         assert (await api.get("/sessions", limit="100")).json["meta"]["total_count"] == len(ROWS)
 
 
@@ -112,6 +123,22 @@ async def test_sorting(seeded_dsn: str, column: str, order: str) -> None:
     expected = sorted(rank, reverse=order == "desc")
     assert rank == expected
     assert sorted(ids(reply)) == sorted(SEED)
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_updated_at_sort_falls_back_to_created_at(fresh_dsn: str) -> None:
+    from tests.api.conftest import sql
+
+    sql(
+        fresh_dsn,
+        "INSERT INTO ai.agno_sessions (session_id, session_type, created_at, updated_at) VALUES"
+        " ('old-touched', 'agent', 100, 400), ('never-updated', 'agent', 300, NULL), ('recent', 'agent', 200, 250)",
+    )
+    async with running_api({"AGNO_PG_DSN": fresh_dsn}) as api:
+        desc = await api.get("/sessions", sort_by="updated_at", sort_order="desc")
+        asc = await api.get("/sessions", sort_by="updated_at", sort_order="asc")
+    assert ids(desc) == ["old-touched", "never-updated", "recent"]
+    assert ids(asc) == ["recent", "never-updated", "old-touched"]
 
 
 @pytest.mark.gen_test(timeout=60)
@@ -223,15 +250,15 @@ async def test_last_duplicate_wins_trailing_slash_and_whitespace(seeded_dsn: str
     [("agent session", True), ("abc", True), ("%ab%", False), ("a_b_c", False), ("", False), (None, False)],
 )
 def test_planner_hint_only_for_searches_the_trigram_index_serves(search: str | None, hinted: bool) -> None:
-    from service.store import SEARCH_PLANNER_HINT, planner_hint
+    from service.store import index_serves_search
 
-    assert planner_hint(search) == (SEARCH_PLANNER_HINT if hinted else "")
+    assert index_serves_search(search) is hinted
 
 
 def test_name_search_uses_the_trigram_index(fresh_dsn: str) -> None:
     from service.config import load_config
     from service.db import Database
-    from service.store import order_by_clause, planner_hint
+    from service.store import order_by_clause
     from tests.api.conftest import QUERIES, sql
 
     sql(
@@ -244,7 +271,7 @@ def test_name_search_uses_the_trigram_index(fresh_dsn: str) -> None:
     database = Database("default", fresh_dsn, load_config({"AGNO_PG_DSN": fresh_dsn}), QUERIES)
     rendered = database.sql(
         "list_sessions",
-        {"order_by": order_by_clause("created_at", "desc"), "planner_hint": planner_hint("session 500")},
+        {"order_by": order_by_clause("created_at", "desc"), "planner_hint": QUERIES.fragment("search_planner_hint")},
     )
     hint, _, query = rendered.partition(";")
     params = {"user_id": None, "component_id": None, "session_type": None, "name_pattern": "%session 500%",
@@ -261,20 +288,12 @@ def test_name_search_uses_the_trigram_index(fresh_dsn: str) -> None:
     assert "Seq Scan" not in plan
 
 
-def count_outcomes(text: str, db_id: str = "default") -> dict[str, float]:
-    """list_counts_total of one database by outcome, from /metrics text."""
-    found: dict[str, float] = {}
-    for line in text.splitlines():
-        if line.startswith("list_counts_total{") and f'db_id="{db_id}"' in line:
-            outcome = line.split('outcome="', 1)[1].split('"', 1)[0]
-            found[outcome] = float(line.rsplit(" ", 1)[1])
-    return found
-
-
-def agent_row(session_id: str, created_at: int, name: str | None = None) -> dict[str, Any]:
-    data = {"session_name": name} if name is not None else {}
-    return {"session_id": session_id, "session_type": "agent", "agent_id": "a1", "session_data": data,
-            "created_at": created_at, "updated_at": created_at}  # fmt: skip
+def count_outcomes(text: str) -> dict[str, float]:
+    """list_counts_total of the `default` database by outcome, from /metrics text."""
+    return {
+        outcome: metric_value(text, "list_counts_total", {"db_id": "default", "outcome": outcome}) or 0.0
+        for outcome in ("counted", "reused")
+    }
 
 
 @pytest.mark.gen_test(timeout=60)
@@ -283,13 +302,10 @@ async def test_total_count_is_exact_after_every_commit_and_reused_only_without_o
 ) -> None:
     import psycopg2
 
-    from tests.api.conftest import insert_session, sql
+    from tests.api.conftest import load_seed, sql
 
-    conn = psycopg2.connect(fresh_dsn)
-    with conn, conn.cursor() as cur:
-        for n in range(3):
-            insert_session(cur, agent_row(f"c{n}", 100 + n), [])
-    conn.close()
+    rows = [{"session_id": f"c{n}", "session_type": "agent", "agent_id": "a1", "created_at": 100 + n} for n in range(3)]
+    load_seed(fresh_dsn, {row["session_id"]: {"row": row, "runs": []} for row in rows})
     async with running_api({"AGNO_PG_DSN": fresh_dsn}) as api:
 
         async def total(**query: str) -> int:
@@ -302,7 +318,7 @@ async def test_total_count_is_exact_after_every_commit_and_reused_only_without_o
         # nothing committed in between (background work such as autovacuum may still commit: retry)
         for _ in range(10):
             assert await total(type="agent") == 3
-            if count_outcomes((await api.get("/metrics")).text).get("reused", 0) > before.get("reused", 0):
+            if count_outcomes((await api.get("/metrics")).text)["reused"] > before["reused"]:
                 break
         else:
             pytest.fail("the count was never reused although nothing was written")
@@ -336,8 +352,8 @@ async def test_count_cache_size_zero_counts_every_request(fresh_dsn: str) -> Non
         for _ in range(3):
             assert (await api.get("/sessions")).json["meta"]["total_count"] == 0
         after = count_outcomes((await api.get("/metrics")).text)
-    assert after["counted"] - before.get("counted", 0) == 3
-    assert after.get("reused", 0) == before.get("reused", 0)
+    assert after["counted"] - before["counted"] == 3
+    assert after["reused"] == before["reused"]
 
 
 @pytest.mark.gen_test(timeout=120)

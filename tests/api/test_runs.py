@@ -35,7 +35,8 @@ async def test_runs_errors_and_filters(seeded_dsn: str) -> None:
         assert len(before.json) == len([c for c in created if c <= middle])
         assert len(window.json) == 1
         previews = await api.get("/sessions/team-sess-01/run-previews", status="error")
-        assert all(p["status"] == "ERROR" for p in previews.json)
+        errored = [r["run_id"] for r in SEED["team-sess-01"]["runs"] if r["status"] == "ERROR"]
+        assert errored and [p["run_id"] for p in previews.json] == errored
         unknown_preview = await api.get("/sessions/nope/run-previews")
         assert unknown_preview.status == 404
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import re
 import time
-import uuid
 from typing import Any
 
 import pytest
 
+from service.compare import is_uuid4
 from service.rows import SESSION_COLUMNS
 from tests.api.conftest import FIXTURES, SEED, assert_json_equal, insert_session, running_api, sql
 
@@ -80,7 +80,7 @@ async def test_create_variants(fresh_dsn: str) -> None:
     async with running_api({"AGNO_PG_DSN": fresh_dsn}) as api:
         empty = await api.call("POST", "/sessions")
         assert empty.status == 201
-        uuid.UUID(empty.json["session_id"], version=4)
+        assert is_uuid4(empty.json["session_id"])
         assert empty.json == {
             "agent_session_id": empty.json["session_id"],
             "session_id": empty.json["session_id"],
@@ -127,7 +127,7 @@ async def test_create_variants(fresh_dsn: str) -> None:
         )
         assert "metadata" not in reserved_only.json
         empty_id = await api.call("POST", "/sessions", body={"session_id": ""})
-        assert empty_id.status == 201 and empty_id.json["session_id"]
+        assert empty_id.status == 201 and is_uuid4(empty_id.json["session_id"])
         for session_type in ("agent", "team"):
             duplicate = await api.call("POST", "/sessions", query={"type": session_type}, body={"session_id": "c-wf"})
             assert duplicate.status == 409

@@ -21,8 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from service.rows import SESSION_COLUMNS
-
 NO_BODY: Any = type("NoBody", (), {"__repr__": lambda self: "NO_BODY"})()
 
 SECURITY_KEY = "contract-secret-key"
@@ -83,7 +81,6 @@ _SORT_TIES = {
     "summary": ["session_summary"],
     "runs": None,
 }
-_COLUMNS = set(SESSION_COLUMNS)
 
 
 def list_ties(query: Q) -> dict[str, list[str] | None]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import http.client
 import json
 import threading
-import time
 import urllib.parse
 import uuid
 from collections.abc import Iterator
@@ -24,8 +23,9 @@ from typing import Any
 import pytest
 
 from service.compare_cli import ACCESS_LOGGER, load_access_log, main, replay
+from tests.reliability.harness import wait_until
 
-from .harness import ContractEnv, Server
+from .harness import ContractEnv, Server, send
 
 # (path with query, agno-session's expected status): lists with filters / sort / pagination, one
 # session, runs, run previews, one run, 404s, 422s and a 400 (none of them a documented divergence).
@@ -62,18 +62,6 @@ REQUESTS: list[tuple[str, int]] = [
 TAMPERED_PATH = "/sessions/agent-00"  # exactly this target (no query): one answer of the replay
 
 
-def get(base_url: str, target: str, user_agent: str) -> tuple[int, Any]:
-    url = urllib.parse.urlsplit(base_url)
-    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
-    try:
-        conn.request("GET", target, headers={"Connection": "close", "User-Agent": user_agent})
-        response = conn.getresponse()
-        raw = response.read()
-        return response.status, json.loads(raw) if raw else None
-    finally:
-        conn.close()
-
-
 def access_lines(log: Path, user_agent: str) -> list[str]:
     """The raw access-log lines of `log` written for requests that carried `user_agent`."""
     out: list[str] = []
@@ -101,14 +89,14 @@ def recorded_log(single: tuple[Server, Server], tmp_path_factory: pytest.TempPat
     """GET the REQUESTS from agno-session; its access-log lines for them, copied to a file of their own."""
     _, ours = single
     user_agent = f"contract-test-replay/{uuid.uuid4()}"  # picks our lines out of the shared server log
-    statuses = [get(ours.base_url, target, user_agent)[0] for target, _ in REQUESTS]
+    statuses = [send(ours.base_url, "GET", target, headers={"User-Agent": user_agent}).status for target, _ in REQUESTS]
     assert statuses == [status for _, status in REQUESTS], list(zip(REQUESTS, statuses, strict=True))
     # the access line is written when the answer is finished: it may trail the answer a little
-    deadline = time.monotonic() + 10
-    lines = access_lines(ours.log, user_agent)
-    while len(lines) < len(REQUESTS) and time.monotonic() < deadline:
-        time.sleep(0.05)
-        lines = access_lines(ours.log, user_agent)
+    lines = wait_until(
+        f"{len(REQUESTS)} access lines in {ours.log}",
+        lambda: found if len(found := access_lines(ours.log, user_agent)) >= len(REQUESTS) else None,
+        10,
+    )
     assert len(lines) == len(REQUESTS), f"{len(lines)} access lines for {len(REQUESTS)} requests in {ours.log}"
     entries = [json.loads(line) for line in lines]
     assert [(e["method"], e["path"], e["status"]) for e in entries] == [("GET", t, s) for t, s in REQUESTS]
@@ -206,8 +194,10 @@ def test_altered_answer_is_caught(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     agentos, _ = single
-    status, expected = get(agentos.base_url, TAMPERED_PATH, "contract-test-replay")
-    assert status == 200 and isinstance(expected.get("session_name"), str), expected
+    answer = send(agentos.base_url, "GET", TAMPERED_PATH, headers={"User-Agent": "contract-test-replay"})
+    expected = answer.json
+    assert answer.status == 200 and isinstance(expected, dict), answer.show()
+    assert isinstance(expected.get("session_name"), str), expected
     assert expected["session_name"] != "tampered"
 
     code = main(["--agentos", agentos.base_url, "--ours", tampering_proxy.url, "--log", str(recorded_log)])

@@ -14,14 +14,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import psycopg2
 import psycopg2.extensions
 
+from service.db import APPLICATION_NAME
+from tests.conftest import LiveService, spawn_service
+
 T = TypeVar("T")
-APP_NAME = "agno-session"
 
 
 @dataclass
@@ -140,7 +143,7 @@ def service_backends(admin_dsn: str, database: str) -> list[dict[str, Any]]:
         cur.execute(
             "SELECT pid, state, wait_event_type, wait_event, query FROM pg_stat_activity"
             " WHERE datname = %s AND application_name = %s",
-            (database, APP_NAME),
+            (database, APPLICATION_NAME),
         )
         columns = [c.name for c in cur.description or ()]
         return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
@@ -192,7 +195,6 @@ def count_sessions(dsn: str, where: str = "true", params: tuple[Any, ...] = ()) 
 class Background:
     """One request run on a thread; `.reply` (or `.error`) once `.done` is set."""
 
-    thread: threading.Thread | None = None
     reply: Reply | None = None
     error: BaseException | None = None
     done: threading.Event = field(default_factory=threading.Event)
@@ -217,9 +219,18 @@ def in_background(base_url: str, method: str, path: str, **kwargs: Any) -> Backg
         finally:
             job.done.set()
 
-    job.thread = threading.Thread(target=run, daemon=True)
-    job.thread.start()
+    threading.Thread(target=run, daemon=True).start()
     return job
+
+
+def blocked(
+    base_url: str, method: str, path: str, admin_dsn: str, database: str, wait: float = 5, **kwargs: Any
+) -> tuple[Background, int]:
+    """`in_background`, once the request waits for a lock in PostgreSQL (within `wait` s): the job
+    and the pid of the waiting backend. The lock must be held already (e.g. `row_locked`)."""
+    job = in_background(base_url, method, path, **kwargs)
+    waiters = wait_until(f"{method} {path} waits for a lock", lambda: lock_waiters(admin_dsn, database), wait)
+    return job, int(waiters[0]["pid"])
 
 
 def metric_value(text: str, name: str, labels: dict[str, str] | None = None) -> float | None:
@@ -238,12 +249,18 @@ def metric_value(text: str, name: str, labels: dict[str, str] | None = None) -> 
     return None
 
 
+def scrape(base_url: str, name: str, labels: dict[str, str] | None = None) -> float | None:
+    """One sample of the service's GET /metrics (None when absent)."""
+    reply = call(base_url, "GET", "/metrics")
+    assert reply.status == 200, reply
+    return metric_value(reply.body.decode(), name, labels)
+
+
 @dataclass
 class Outcome:
     """One request of a load loop: when it started and ended, and its status (0: no answer)."""
 
     worker: int
-    kind: str
     started: float
     ended: float
     status: int
@@ -255,13 +272,13 @@ class Outcome:
 
 
 class LoadLoop:
-    """`workers` threads sending requests from `plan(worker, n) -> (kind, method, path, json)` until
+    """`workers` threads sending requests from `plan(worker, n) -> (method, path, json)` until
     stopped or `max_requests` each (the loop is bounded: it ends by itself)."""
 
     def __init__(
         self,
         base_url: str,
-        plan: Callable[[int, int], tuple[str, str, str, Any]],
+        plan: Callable[[int, int], tuple[str, str, Any]],
         workers: int,
         max_requests: int = 5000,
         timeout: float = 20.0,
@@ -293,10 +310,10 @@ class LoadLoop:
         for n in range(self.max_requests):
             if self._stop.is_set():
                 return
-            kind, method, path, body = self.plan(worker, n)
+            method, path, body = self.plan(worker, n)
             started = time.monotonic()
             reply = try_call(self.base_url, method, path, json_body=body, timeout=self.timeout)
-            outcome = Outcome(worker, kind, started, time.monotonic(), reply.status if reply else 0, reply)
+            outcome = Outcome(worker, started, time.monotonic(), reply.status if reply else 0, reply)
             with self._lock:
                 self.outcomes.append(outcome)
 
@@ -322,7 +339,6 @@ class Prober:
         self.interval = interval
         self.max_polls = max_polls
         self.seen: dict[str, list[tuple[float, int]]] = {p: [] for p in paths}
-        self.paused = threading.Event()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -339,11 +355,10 @@ class Prober:
         for _ in range(self.max_polls):
             if self._stop.is_set():
                 return
-            if not self.paused.is_set():
-                for path in self.paths:
-                    reply = try_call(self.base_url, "GET", path, timeout=5)
-                    with self._lock:
-                        self.seen[path].append((time.monotonic(), reply.status if reply else 0))
+            for path in self.paths:
+                reply = try_call(self.base_url, "GET", path, timeout=5)
+                with self._lock:
+                    self.seen[path].append((time.monotonic(), reply.status if reply else 0))
             self._stop.wait(self.interval)
 
     def statuses(self, path: str, after: float = 0.0) -> list[tuple[float, int]]:
@@ -371,61 +386,7 @@ def raw_request(base_url: str, data: bytes, timeout: float = 10.0) -> tuple[int,
     return int(head.split(b" ", 2)[1]), body
 
 
-@dataclass
-class ServiceProcess:
-    """`python -m service` on a free loopback port (the module-scoped twin of tests/conftest.py's
-    `live_service`, for test modules that share one service between many cases)."""
-
-    base_url: str
-    proc: Any
-    log_path: Any
-    dsn: str = ""
-
-    def log_text(self) -> str:
-        return str(self.log_path.read_text(errors="replace"))
-
-    def stop(self) -> int:
-        import signal
-        import subprocess
-
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        return int(self.proc.returncode)
-
-
-def start_service(env: dict[str, str], log_dir: Any) -> ServiceProcess:
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from service.devpg import free_port
-
-    repo = Path(__file__).resolve().parents[2]
-    port = free_port()
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("AGNO_", "OS_SECURITY", "DATABASE_URL"))}
-    full_env.update({"AGNO_SERVICE_PORT": str(port), "AGNO_SERVICE_HOST": "127.0.0.1", "AGNO_DRAIN_SECONDS": "0"})
-    full_env.update(env)
-    log_path = Path(log_dir) / f"service-{port}.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "service"],
-            cwd=repo,
-            env=full_env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    service = ServiceProcess(f"http://127.0.0.1:{port}", proc, log_path, env.get("AGNO_PG_DSN", ""))
-
-    def answers() -> bool:
-        assert proc.poll() is None, f"the service exited with {proc.returncode}:\n{service.log_text()}"
-        return try_call(service.base_url, "GET", "/healthz", timeout=2) is not None
-
-    wait_until("the service answers /healthz", answers, 30, 0.1)
-    return service
+def start_service(env: dict[str, str], log_dir: Any) -> LiveService:
+    """`python -m service` on a free loopback port with AGNO_DRAIN_SECONDS=0 unless `env` says
+    otherwise (tests/conftest.py's `spawn_service`, which its `live_service` runs too)."""
+    return spawn_service({"AGNO_DRAIN_SECONDS": "0", **env}, Path(log_dir))

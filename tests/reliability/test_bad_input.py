@@ -15,9 +15,10 @@ from urllib.parse import quote
 
 import pytest
 
+from service.handlers.sessions import MEDIA_NOT_CONFIGURED
+
 from .harness import Reply, call, count_sessions, raw_request
 
-MEDIA_NOT_CONFIGURED = "Media storage is not configured on AgentOS"
 JSON = {"Content-Type": "application/json"}
 DEEP = 10_000
 

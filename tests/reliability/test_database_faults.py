@@ -6,6 +6,7 @@ stopping and restarting it disturbs nothing else.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -18,12 +19,11 @@ from .harness import (
     LoadLoop,
     Outcome,
     Prober,
+    blocked,
     call,
     connect,
     dbname,
-    in_background,
-    lock_waiters,
-    metric_value,
+    scrape,
     table_locked,
     try_call,
     wait_until,
@@ -55,9 +55,9 @@ def assert_failures_are_json_503(outcomes: list[Outcome]) -> None:
 
 
 def idle_connections(base_url: str) -> int:
-    text = call(base_url, "GET", "/metrics").body.decode()
-    value = metric_value(text, "db_pool_connections", {"db_id": "default", "state": "idle"})
-    return int(value or 0)
+    value = scrape(base_url, "db_pool_connections", {"db_id": "default", "state": "idle"})
+    assert value is not None, "no db_pool_connections{state=idle} sample in /metrics"
+    return int(value)
 
 
 @pytest.mark.slow
@@ -76,13 +76,14 @@ def test_restart_under_load(
     pid = service.proc.pid
     ids = [session_factory(service.base_url, session_name=f"restart-{i}") for i in range(POOL * 2)]
 
-    def plan(worker: int, n: int) -> tuple[str, str, str, Any]:
+    def plan(worker: int, n: int) -> tuple[str, str, Any]:
+        """A list, a read and a write in turn."""
         session_id = ids[(worker + n) % len(ids)]
         if n % 3 == 0:
-            return "list", "GET", "/sessions?limit=5&sort_by=updated_at", None
+            return "GET", "/sessions?limit=5&sort_by=updated_at", None
         if n % 3 == 1:
-            return "get", "GET", f"/sessions/{session_id}", None
-        return "patch", "PATCH", f"/sessions/{session_id}", {"metadata": {"worker": worker, "n": n}}
+            return "GET", f"/sessions/{session_id}", None
+        return "PATCH", f"/sessions/{session_id}", {"metadata": {"worker": worker, "n": n}}
 
     with (
         Prober(service.base_url, ["/healthz"]) as liveness,
@@ -187,22 +188,29 @@ def test_read_retried_once_on_dead_connection(
     service = live_service(env=service_env(dsn))
     session_id = session_factory(service.base_url, session_name="retry me")
 
-    def kill_waiting_backend() -> int:
-        waiter = wait_until("the service waits on the lock", lambda: lock_waiters(admin, dbname(dsn)), 10)
-        with connect(admin) as conn, conn.cursor() as cur:
-            cur.execute("SELECT pg_terminate_backend(%s)", (waiter[0]["pid"],))
-        return int(waiter[0]["pid"])
+    def terminate(pid: int) -> None:
+        with contextlib.closing(connect(admin)) as conn, conn.cursor() as cur:
+            cur.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
+    database = dbname(dsn)
     with table_locked(dsn):
-        read = in_background(service.base_url, "GET", f"/sessions/{session_id}")
-        kill_waiting_backend()
+        read, pid = blocked(service.base_url, "GET", f"/sessions/{session_id}", admin, database, wait=10)
+        terminate(pid)
     read_reply = read.join(15)
     assert read_reply.status == 200, read_reply
     assert read_reply.json()["session_name"] == "retry me"
 
     with table_locked(dsn):
-        write = in_background(service.base_url, "PATCH", f"/sessions/{session_id}", json_body={"metadata": {"a": 1}})
-        kill_waiting_backend()
+        write, pid = blocked(
+            service.base_url,
+            "PATCH",
+            f"/sessions/{session_id}",
+            admin,
+            database,
+            wait=10,
+            json_body={"metadata": {"a": 1}},
+        )
+        terminate(pid)
     write_reply = write.join(15)
     assert write_reply.status == 503 and write_reply.is_json_error(), write_reply
     assert write_reply.header("retry-after")

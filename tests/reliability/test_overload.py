@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from .harness import call, dbname, in_background, lock_waiters, metric_value, row_locked, try_call, wait_until
+from .harness import call, dbname, in_background, lock_waiters, row_locked, scrape, try_call, wait_until
 
 POOL = 2
 POOL_WAIT = 2.0
@@ -69,16 +69,14 @@ def test_pool_exhaustion_waits_then_503(
         waiting = in_background(base, "GET", f"/sessions/{free_id}")
 
         def waiting_for_pool() -> bool:
-            text = call(base, "GET", "/metrics").body.decode()
             # the two holders, the waiting GET and this /metrics request
-            return (metric_value(text, "http_requests_in_progress") or 0) >= POOL + 2
+            return (scrape(base, "http_requests_in_progress") or 0) >= POOL + 2
 
         wait_until("the GET waits for a connection", waiting_for_pool, POOL_WAIT / 2)
     served = waiting.join(POOL_WAIT + MARGIN)
     assert served.status == 200, served
     assert [h.join(10).status for h in holders] == [200] * POOL
-    text = call(base, "GET", "/metrics").body.decode()
-    rejected_total = metric_value(text, "http_requests_rejected_total", {"reason": "overload"})
+    rejected_total = scrape(base, "http_requests_rejected_total", {"reason": "overload"})
     assert rejected_total == len(rejected)
     figures.update(
         {

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import psycopg2.extensions
 import pytest
 
 from service.devpg import free_port
+from tests.conftest import clean_env
 
 from .harness import Reply, call
 
@@ -132,11 +132,10 @@ def test_secrets_never_leak(
         {"AGNO_SESSION_DSN_MAP": json.dumps({"main": main_dsn})[:-2]},
         {"AGNO_SESSION_DSN_MAP": json.dumps({"main": main_dsn, "": down_dsn})},
     ):
-        clean = {k: v for k, v in os.environ.items() if not k.startswith(("AGNO_", "OS_SECURITY", "DATABASE_URL"))}
         done = subprocess.run(
             [sys.executable, "-m", "service"],
             cwd=REPO,
-            env={**clean, "AGNO_SERVICE_PORT": str(free_port()), "OS_SECURITY_KEY": token, **bad},
+            env={**clean_env(), "AGNO_SERVICE_PORT": str(free_port()), "OS_SECURITY_KEY": token, **bad},
             capture_output=True,
             timeout=30,
         )

@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 
 from .harness import (
+    blocked,
     call,
     dbname,
-    in_background,
-    lock_waiters,
     refuses_connections,
     row_locked,
     service_backends,
@@ -47,10 +46,14 @@ def test_sigterm_drains_and_exits_zero(
     assert call(service.base_url, "GET", "/readyz").status == 200
 
     with row_locked(dsn, session_id):
-        in_flight = in_background(
-            service.base_url, "PATCH", f"/sessions/{session_id}", json_body={"metadata": {"finished": True}}
+        in_flight, _ = blocked(
+            service.base_url,
+            "PATCH",
+            f"/sessions/{session_id}",
+            admin,
+            database,
+            json_body={"metadata": {"finished": True}},
         )
-        wait_until("the PATCH is in flight (waiting for the row lock)", lambda: lock_waiters(admin, database), 5)
         term_at = time.monotonic()
         service.proc.send_signal(signal.SIGTERM)
 
@@ -83,10 +86,12 @@ def test_sigterm_drains_and_exits_zero(
 
     lines = [json.loads(line) for line in service.log_text().splitlines() if line.startswith("{")]
     messages = [line["msg"] for line in lines]
-    assert any(m.startswith("draining") for m in messages)
     assert messages[-1] == "stopped", messages[-3:]
+    drain_index = next((i for i, m in enumerate(messages) if m.startswith("draining")), None)
+    assert drain_index is not None, messages
     patch_index = next(i for i, m in enumerate(messages) if m.startswith("PATCH /sessions/"))
-    assert patch_index < len(messages) - 1, "the in-flight PATCH must be answered before the pools close"
+    # answered after draining began (it was in flight at SIGTERM) and before the pools closed
+    assert drain_index < patch_index < len(messages) - 1, (drain_index, patch_index, messages[drain_index:])
     assert "Traceback" not in service.log_text() and "Warning" not in service.log_text()
     figures.update(
         {

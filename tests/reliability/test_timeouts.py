@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 
 from .harness import (
+    blocked,
     call,
     dbname,
-    in_background,
     lock_waiters,
-    metric_value,
     row_locked,
+    scrape,
     service_backends,
     table_locked,
     wait_until,
@@ -31,11 +31,6 @@ MARGIN = 1.5  # seconds past the limit a 504 may take on a busy CI machine
 ROUNDS = POOL + 2  # more timeouts than pooled connections: a leak would exhaust the pool
 
 
-def in_use(base_url: str) -> float | None:
-    text = call(base_url, "GET", "/metrics").body.decode()
-    return metric_value(text, "db_pool_connections", {"db_id": "default", "state": "in_use"})
-
-
 def assert_pool_healthy(base_url: str, session_id: str) -> None:
     """Every connection is back: POOL + 2 parallel reads and a write succeed, none in use after."""
     with concurrent.futures.ThreadPoolExecutor(POOL + 2) as pool:
@@ -43,7 +38,7 @@ def assert_pool_healthy(base_url: str, session_id: str) -> None:
     assert [r.status for r in replies] == [200] * len(replies), replies
     patched = call(base_url, "PATCH", f"/sessions/{session_id}", json_body={"metadata": {"after": True}})
     assert patched.status == 200, patched
-    assert in_use(base_url) == 0
+    assert scrape(base_url, "db_pool_connections", {"db_id": "default", "state": "in_use"}) == 0
 
 
 @pytest.mark.slow
@@ -63,8 +58,9 @@ def test_statement_timeout_answers_504(
     database = dbname(dsn)
     with row_locked(dsn, session_id):
         for n in range(ROUNDS):
-            job = in_background(service.base_url, "PATCH", f"/sessions/{session_id}", json_body={"metadata": {"n": n}})
-            pid = wait_until("the PATCH waits for the row lock", lambda: lock_waiters(admin, database), 5)[0]["pid"]
+            job, pid = blocked(
+                service.base_url, "PATCH", f"/sessions/{session_id}", admin, database, json_body={"metadata": {"n": n}}
+            )
             reply = job.join(limit + 10)
             assert reply.status == 504 and reply.json() == {"detail": "Database statement timed out"}, reply
             assert reply.elapsed < limit + MARGIN, f"504 after {reply.elapsed:.2f}s for a {limit}s statement timeout"
@@ -110,8 +106,9 @@ def test_request_timeout_answers_504_and_stops_the_query(
     gone_after: list[int] = []
     with row_locked(dsn, session_id):
         for n in range(ROUNDS):
-            job = in_background(service.base_url, "PATCH", f"/sessions/{session_id}", json_body={"metadata": {"n": n}})
-            pid = wait_until("the PATCH waits for the row lock", lambda: lock_waiters(admin, database), 5)[0]["pid"]
+            job, pid = blocked(
+                service.base_url, "PATCH", f"/sessions/{session_id}", admin, database, json_body={"metadata": {"n": n}}
+            )
             reply = job.join(limit + 10)
             assert reply.status == 504 and reply.json() == {"detail": "Request timed out"}, reply
             assert reply.elapsed < limit + MARGIN, f"504 after {reply.elapsed:.2f}s for a {limit}s request timeout"

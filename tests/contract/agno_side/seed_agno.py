@@ -1195,18 +1195,15 @@ def build_edge() -> list[Any]:
 
 
 # --------------------------------------------------------------------------------------------------------
-def write(db: PostgresDb, sessions: list[Any], single: bool = False) -> int:
+def write(db: PostgresDb, sessions: list[Any], single: bool = False) -> None:
     if single:  # PostgresDb.upsert_session, one by one: sets updated_at = created_at on insert
         for s in sessions:
             db.upsert_session(s)
     else:
         db.upsert_sessions(sessions, deserialize=False, preserve_updated_at=True)
-    n = 0
     for s in sessions:
         for idx, run in enumerate(s.runs or []):
             db.upsert_run(run, session_id=s.session_id, user_id=s.user_id, run_index=idx)
-            n += 1
-    return n
 
 
 EDGE_SQL = [
@@ -1238,12 +1235,11 @@ def main() -> None:
     db = PostgresDb(db_url=a.url, id=a.db_id)
     db._create_all_tables()
     sessions: list[Any] = []
-    n_runs = 0
     if a.kind == "main":
         sessions = build_agents() + build_teams() + build_workflows()
-        n_runs += write(db, sessions)
+        write(db, sessions)
         twins = twin_sessions("-os", 0) + twin_sessions("-us", 1)
-        n_runs += write(db, twins)
+        write(db, twins)
         sessions += twins
         with db.db_engine.begin() as c:
             for stmt in EDGE_SQL:
@@ -1252,13 +1248,13 @@ def main() -> None:
             seed_live(db)
     elif a.kind == "second":
         sessions = build_second()
-        n_runs += write(db, sessions, single=True)
+        write(db, sessions, single=True)
     elif a.kind == "edge":
         sessions = build_edge()
-        n_runs += write(db, sessions)
+        write(db, sessions)
     else:
         sessions, blobs = build_legacy()
-        n_runs += write(db, sessions)
+        write(db, sessions)
         with db.db_engine.begin() as c:
             c.execute(text("ALTER TABLE ai.agno_sessions ADD COLUMN IF NOT EXISTS runs jsonb"))
             for sid, blob in blobs.items():
