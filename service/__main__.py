@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import os
 import shutil
@@ -70,12 +71,26 @@ def _prepare_multiprocess_metrics() -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _stop_with(supervisor: int) -> None:
+    """Linux: the worker gets SIGTERM when its supervisor dies, even by SIGKILL, so no orphaned worker
+    keeps serving the port; elsewhere a no-op."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != supervisor:  # it died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def _supervise(config: Config, queries: Any, sockets: list[socket.socket]) -> None:
     children: list[int] = []
+    supervisor = os.getpid()
     for _ in range(config.workers):
         pid = os.fork()
         if pid == 0:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            _stop_with(supervisor)
             asyncio.run(serve(config, queries, sockets))
             os._exit(0)
         children.append(pid)
@@ -136,6 +151,8 @@ async def serve(config: Config, queries: Any, sockets: list[socket.socket]) -> N
     await server.close_all_connections()
     for task in warmups:
         task.cancel()
+    # wait until a cancelled warm-up has given its connection back, or closing the pool waits for it
+    await asyncio.gather(*warmups, return_exceptions=True)
     await databases.close()
     log.info("stopped")
 

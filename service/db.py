@@ -402,11 +402,17 @@ class Database:
             await self._ping_conn.close()
             self._ping_conn = None
 
-    async def close(self) -> None:
+    async def close(self, timeout: float = 5.0) -> None:
         await self._close_ping_connection()
         if self._pool is not None:
             self._pool.close()
-            await self._pool.wait_closed()
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._pool.wait_closed()
+            except TimeoutError:
+                # aiopg does not wake `wait_closed` for a connection given back closed (a cancelled query)
+                log.warning("db %s: pool did not close within %.0fs; terminating it", self.db_id, timeout)
+                self._pool.terminate()
 
 
 def _quote(identifier: str) -> str:

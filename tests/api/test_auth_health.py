@@ -6,14 +6,16 @@ import asyncio
 import json
 import logging
 import re
+import signal
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.api.conftest import running_api
 from tests.conftest import LiveService
-from tests.reliability.harness import call, scrape
+from tests.reliability.harness import call, scrape, wait_until
 
 KEY = "secret123"
 
@@ -169,6 +171,20 @@ def test_two_workers_share_one_port_and_metrics_count_both(
     for _ in range(40):
         assert call(service.base_url, "GET", "/sessions", headers={"Connection": "close"}).status == 200
     listening = [json.loads(line) for line in service.log_text().splitlines() if '"listening on' in line]
-    assert len({entry["pid"] for entry in listening}) == 2, listening
+    workers = {entry["pid"] for entry in listening}
+    assert len(workers) == 2, listening
     labels = {"handler": "SessionsHandler", "method": "GET", "status": "200"}
     assert [scrape(service.base_url, "http_requests_total", labels) for _ in range(8)] == [40.0] * 8
+    # SIGTERM to the supervisor stops the workers too (none is left serving the port)
+    assert service.stop() == 0
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], workers
+
+
+def test_workers_stop_when_the_supervisor_is_killed(fresh_dsn: str, live_service: Callable[..., LiveService]) -> None:
+    """A supervisor killed outright (SIGKILL, OOM) leaves no orphaned worker serving the port."""
+    service = live_service({"AGNO_PG_DSN": fresh_dsn, "AGNO_WORKERS": "2", "AGNO_DRAIN_SECONDS": "0"}, "/readyz")
+    listening = [json.loads(line) for line in service.log_text().splitlines() if '"listening on' in line]
+    workers = {entry["pid"] for entry in listening}
+    assert len(workers) == 2, listening
+    service.stop(signal.SIGKILL)
+    wait_until("the workers exit", lambda: not [pid for pid in workers if Path(f"/proc/{pid}").exists()], 15)

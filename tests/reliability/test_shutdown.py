@@ -104,3 +104,17 @@ def test_sigterm_drains_and_exits_zero(
             "exited_after_sigterm_s": round(exited_after, 3),
         }
     )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_sigterm_during_start_up_exits_zero(
+    new_database: Callable[[], str], live_service: Callable[..., Any], workers: str
+) -> None:
+    """SIGTERM while the start-up warm-up still provisions a new database (a pod stopped right after it
+    started): the cancelled warm-up gives its connection back and the process exits 0 at once instead of
+    hanging on closing its pool. Three new databases each, as the window is short."""
+    for _ in range(3):
+        env = {"AGNO_PG_DSN": new_database(), "AGNO_WORKERS": workers, "AGNO_DRAIN_SECONDS": "0"}
+        service = live_service(env, "/readyz")
+        assert service.stop(timeout=10) == 0, service.log_text()[-2000:]

@@ -1,0 +1,39 @@
+"""Database.close: a pool whose connection is never given back is terminated after the timeout."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from service.config import load_config
+from service.db import APPLICATION_NAME, Databases
+from tests.api.conftest import QUERIES, sql
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_close_terminates_a_pool_that_does_not_close(fresh_dsn: str) -> None:
+    databases = Databases(load_config({"AGNO_PG_DSN": fresh_dsn}), QUERIES)
+    database = await databases.resolve(None)
+    holding = asyncio.Event()
+
+    async def hold_a_connection() -> None:
+        async with database.cursor():
+            holding.set()
+            await asyncio.sleep(30)
+
+    holder = asyncio.create_task(hold_a_connection())
+    await holding.wait()
+    started = time.monotonic()
+    await database.close(timeout=0.5)
+    assert time.monotonic() - started < 5
+    assert (await database.pool()).size == 0  # the held connection was closed, not waited for
+    holder.cancel()
+    await asyncio.gather(holder, return_exceptions=True)
+    backends = "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND datname = current_database()"
+    for _ in range(100):
+        if sql(fresh_dsn, backends, (APPLICATION_NAME,)) == [(0,)]:
+            break
+        await asyncio.sleep(0.05)
+    assert sql(fresh_dsn, backends, (APPLICATION_NAME,)) == [(0,)]
