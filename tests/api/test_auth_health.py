@@ -162,6 +162,10 @@ async def test_unhandled_error_is_a_json_500_that_names_nothing(
     assert after.status == 200
 
 
+def listening_pids(service: LiveService) -> set[int]:
+    return {json.loads(line)["pid"] for line in service.log_text().splitlines() if '"listening on' in line}
+
+
 def test_two_workers_share_one_port_and_metrics_count_both(
     fresh_dsn: str, live_service: Callable[..., LiveService]
 ) -> None:
@@ -170,9 +174,8 @@ def test_two_workers_share_one_port_and_metrics_count_both(
     service = live_service({"AGNO_PG_DSN": fresh_dsn, "AGNO_WORKERS": "2", "AGNO_DRAIN_SECONDS": "0"}, "/readyz")
     for _ in range(40):
         assert call(service.base_url, "GET", "/sessions", headers={"Connection": "close"}).status == 200
-    listening = [json.loads(line) for line in service.log_text().splitlines() if '"listening on' in line]
-    workers = {entry["pid"] for entry in listening}
-    assert len(workers) == 2, listening
+    wait_until("both workers listen", lambda: len(listening_pids(service)) == 2, 30)
+    workers = listening_pids(service)
     labels = {"handler": "SessionsHandler", "method": "GET", "status": "200"}
     assert [scrape(service.base_url, "http_requests_total", labels) for _ in range(8)] == [40.0] * 8
     # SIGTERM to the supervisor stops the workers too (none is left serving the port)
@@ -183,8 +186,8 @@ def test_two_workers_share_one_port_and_metrics_count_both(
 def test_workers_stop_when_the_supervisor_is_killed(fresh_dsn: str, live_service: Callable[..., LiveService]) -> None:
     """A supervisor killed outright (SIGKILL, OOM) leaves no orphaned worker serving the port."""
     service = live_service({"AGNO_PG_DSN": fresh_dsn, "AGNO_WORKERS": "2", "AGNO_DRAIN_SECONDS": "0"}, "/readyz")
-    listening = [json.loads(line) for line in service.log_text().splitlines() if '"listening on' in line]
-    workers = {entry["pid"] for entry in listening}
-    assert len(workers) == 2, listening
+    # /readyz answers as soon as one worker listens: wait for the other's line too
+    wait_until("both workers listen", lambda: len(listening_pids(service)) == 2, 30)
+    workers = listening_pids(service)
     service.stop(signal.SIGKILL)
     wait_until("the workers exit", lambda: not [pid for pid in workers if Path(f"/proc/{pid}").exists()], 15)
