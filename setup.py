@@ -15,6 +15,9 @@ setup(
         "ujson>=5.9",
         "prometheus-client>=0.20",
         "swagger-ui-py>=23",
+        # the same PyJWT as agno 3.1.10: token error texts are part of the API (docs/security.md)
+        "PyJWT==2.15.1",
+        "cryptography>=42",
     ],
     extras_require={
         "dev": [

@@ -8,12 +8,14 @@ from typing import Any
 
 import tornado.web
 
+from service.auth import Authenticator
 from service.config import Config
 from service.db import Databases
 from service.handlers import docs, health, runs, sessions
 from service.handlers import metrics as metrics_handlers
 from service.handlers.base import NotFoundHandler
 from service.logs import log_request
+from service.service_accounts import ServiceAccounts
 
 
 @dataclass
@@ -40,6 +42,7 @@ def make_app(config: Config, databases: Databases, lifecycle: Lifecycle | None =
         routes(),
         config=config,
         databases=databases,
+        authenticator=Authenticator(config.auth, ServiceAccounts(databases, config.auth.service_account_cache_seconds)),
         lifecycle=lifecycle or Lifecycle(),
         started_at=datetime.now(timezone.utc),
         log_function=log_request,

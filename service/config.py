@@ -22,6 +22,48 @@ class ConfigError(ValueError):
     """A bad environment value; the message names the variable."""
 
 
+# AgentOS's default browser origins (agno.os.settings): its web UI and local front-ends.
+DEFAULT_CORS_ORIGINS = (
+    "http://localhost:3000",
+    "https://agno.com",
+    "https://www.agno.com",
+    "https://app.agno.com",
+    "https://os-stg.agno.com",
+    "https://os.agno.com",
+)
+JWT_ALGORITHMS = (*(f"{family}{bits}" for family in ("HS", "RS", "ES", "PS") for bits in (256, 384, 512)), "EdDSA")
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    security_key: str | None = None
+    jwt_keys: tuple[str, ...] = ()
+    """Static verification keys (JWT_VERIFICATION_KEY): a PEM public key or a shared secret."""
+    jwks_file: str | None = None
+    jwks_url: str | None = None
+    jwt_algorithm: str = "RS256"
+    jwt_audience: tuple[str, ...] = ()
+    """Expected audiences; empty: the audience is not verified."""
+    jwt_issuer: str | None = None
+    jwt_user_id_claim: str = "sub"
+    authorization: bool = False
+    """Enforce scopes on JWTs, like `AgentOS(authorization=True)`."""
+    user_isolation: bool = False
+    admin_scope: str = "agent_os:admin"
+    service_accounts_table: str = "agno_service_accounts"
+    service_account_cache_seconds: float = 30.0
+    cors_origins: tuple[str, ...] = DEFAULT_CORS_ORIGINS
+
+    @property
+    def jwt_configured(self) -> bool:
+        return bool(self.jwt_keys or self.jwks_file or self.jwks_url)
+
+    @property
+    def enabled(self) -> bool:
+        """Whether requests must authenticate (AgentOS installs its auth middleware)."""
+        return self.jwt_configured or self.authorization or bool(self.security_key)
+
+
 @dataclass(frozen=True)
 class Config:
     dsn_map: tuple[tuple[str, str], ...]
@@ -30,7 +72,6 @@ class Config:
     """Database used when a request names no db_id; None: db_id required when several are configured."""
     host: str = "0.0.0.0"
     port: int = 8080
-    security_key: str | None = None
     auto_provision: bool = True
     db_schema: str = "ai"
     session_table: str = "agno_sessions"
@@ -48,6 +89,8 @@ class Config:
     drain_seconds: float = 10.0
     log_level: str = "INFO"
     trust_proxy_headers: bool = True
+    auth: AuthConfig = AuthConfig()
+    """Who may call: security key, JWT, scopes, isolation, service accounts, CORS (docs/security.md)."""
 
     @property
     def db_ids(self) -> list[str]:
@@ -165,13 +208,12 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     log_level = (env.get("AGNO_LOG_LEVEL") or "INFO").strip().upper()
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         raise ConfigError(f"AGNO_LOG_LEVEL: unknown level {log_level!r}")
-    key = env.get("OS_SECURITY_KEY")
+    auth = _auth_config(env)
     return Config(
         dsn_map=dsn_map,
         default_db_id=default_db_id,
         host=(env.get("AGNO_SERVICE_HOST") or "0.0.0.0").strip(),
         port=int(_number(env, "AGNO_SERVICE_PORT", 8080, 0, integer=True)),
-        security_key=key if key else None,
         auto_provision=_bool(env, "AGNO_AUTO_PROVISION", True),
         db_schema=_identifier(env, "AGNO_DB_SCHEMA", "ai"),
         session_table=session_table,
@@ -188,4 +230,52 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         drain_seconds=_number(env, "AGNO_DRAIN_SECONDS", 10.0, 0),
         log_level=log_level,
         trust_proxy_headers=_bool(env, "AGNO_TRUST_PROXY_HEADERS", True),
+        auth=auth,
+    )
+
+
+def _auth_config(env: Mapping[str, str]) -> AuthConfig:
+    # Imported here: PyJWT is only needed to check key material once, at start-up.
+    from service.tokens import check_key_material
+
+    algorithm = (env.get("AGNO_JWT_ALGORITHM") or "RS256").strip()
+    if algorithm not in JWT_ALGORITHMS:
+        raise ConfigError(f"AGNO_JWT_ALGORITHM: unknown algorithm {algorithm!r} (one of {', '.join(JWT_ALGORITHMS)})")
+    key = env.get("JWT_VERIFICATION_KEY") or ""
+    jwks_file = (env.get("JWT_JWKS_FILE") or "").strip() or None
+    jwks_url = (env.get("AGNO_JWT_JWKS_URL") or "").strip() or None
+    if jwks_url and not re.match(r"^https?://", jwks_url):
+        raise ConfigError("AGNO_JWT_JWKS_URL: expected an http:// or https:// URL")
+    problem = check_key_material(key or None, jwks_file, algorithm)
+    if problem:
+        raise ConfigError(problem)
+    audience = tuple(a.strip() for a in (env.get("AGNO_JWT_AUDIENCE") or "").split(",") if a.strip())
+    verify_audience = _bool(env, "AGNO_JWT_VERIFY_AUDIENCE", bool(audience))
+    if verify_audience and not audience:
+        raise ConfigError("AGNO_JWT_VERIFY_AUDIENCE: true needs AGNO_JWT_AUDIENCE (the audience tokens must carry)")
+    authorization = _bool(env, "AGNO_AUTHORIZATION", False)
+    jwt_configured = bool(key or jwks_file or jwks_url)
+    if authorization and not jwt_configured:
+        raise ConfigError(
+            "AGNO_AUTHORIZATION: true needs JWT_VERIFICATION_KEY, JWT_JWKS_FILE or AGNO_JWT_JWKS_URL to verify tokens"
+        )
+    origins_raw = env.get("AGNO_CORS_ALLOWED_ORIGINS")
+    origins = tuple(o.strip() for o in (origins_raw or "").split(",") if o.strip() and o.strip() != "*")
+    claim = (env.get("AGNO_JWT_USER_ID_CLAIM") or "sub").strip()
+    security_key = env.get("OS_SECURITY_KEY") or None
+    return AuthConfig(
+        security_key=security_key,
+        jwt_keys=(key,) if key else (),
+        jwks_file=jwks_file,
+        jwks_url=jwks_url,
+        jwt_algorithm=algorithm,
+        jwt_audience=audience if verify_audience else (),
+        jwt_issuer=(env.get("AGNO_JWT_ISSUER") or "").strip() or None,
+        jwt_user_id_claim=claim,
+        authorization=authorization,
+        user_isolation=_bool(env, "AGNO_USER_ISOLATION", False),
+        admin_scope=(env.get("AGNO_ADMIN_SCOPE") or "agent_os:admin").strip(),
+        service_accounts_table=_identifier(env, "AGNO_SERVICE_ACCOUNTS_TABLE", "agno_service_accounts"),
+        service_account_cache_seconds=_number(env, "AGNO_SERVICE_ACCOUNT_CACHE_SECONDS", 30.0, 0),
+        cors_origins=origins or DEFAULT_CORS_ORIGINS,
     )

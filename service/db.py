@@ -145,6 +145,7 @@ class Database:
             "sessions": f"{_quote(schema)}.{_quote(sessions)}",
             "runs": f"{_quote(schema)}.{_quote(runs)}",
             "versions": f"{_quote(schema)}.{_quote('agno_schema_versions')}",
+            "service_accounts": f"{_quote(schema)}.{_quote(config.auth.service_accounts_table)}",
             "sessions_name": sessions,
             "runs_name": runs,
         }
@@ -364,6 +365,9 @@ class Database:
                 self._sql_cache[key] = cached
         return cached
 
+    async def service_accounts_exist(self) -> bool:
+        return await self.table_exists(self._config.auth.service_accounts_table)
+
     async def table_exists(self, table: str) -> bool:
         regclass = f"{_quote(self._names['schema'])}.{_quote(table)}"
         return bool(await self.read(lambda cur: cur.value("relation_exists", {"regclass": regclass})))
@@ -431,6 +435,10 @@ class Databases:
 
     def ids(self) -> list[str]:
         return list(self._by_id)
+
+    def default(self) -> Database:
+        """The database of requests that name none (the first configured when db_id is required)."""
+        return self._by_id[self._config.default_db_id or self._config.db_ids[0]]
 
     async def resolve(self, db_id: str | None, table: str | None = None) -> Database:
         if table is not None and db_id is None:

@@ -88,6 +88,7 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
             "duration_ms": round(duration * 1000, 3),
             "client_ip": client_ip() if callable(client_ip) else request.remote_ip,
             "db_id": getattr(handler, "db_id", None),
+            "principal": getattr(getattr(handler, "principal", None), "name", None),
             "user_agent": request.headers.get("User-Agent", ""),
         },
     )

@@ -58,6 +58,18 @@ HTTP_REJECTED = Counter(
     "Requests refused before the handler ran: reason is overload (pool wait exhausted) or body_too_large.",
     ["reason"],
 )
+AUTH_FAILURES = Counter(
+    "auth_failures_total",
+    "Requests refused by authentication or authorization (docs/security.md), by reason: missing, invalid, "
+    "expired, audience, subject, scope, service_account, throttled or unavailable. Never labelled by token.",
+    ["reason"],
+)
+AUTH_FAILURE_REASONS = (
+    *("missing", "invalid", "expired", "audience", "subject", "scope"),
+    *("service_account", "throttled", "unavailable"),
+)
+for _reason in AUTH_FAILURE_REASONS:
+    AUTH_FAILURES.labels(_reason)
 DB_POOL_CONNECTIONS = Gauge(
     "db_pool_connections",
     "Connections of each database pool by state: in_use, idle and max (the configured size).",

@@ -92,7 +92,7 @@ def document(**env: str) -> dict[str, Any]:
     from service.handlers.docs import openapi_text
 
     config = load_config({"AGNO_PG_DSN": "postgresql://nobody@127.0.0.1:1/none", **env})
-    parsed: dict[str, Any] = json.loads(openapi_text(config.max_page_size, config.security_key is not None))
+    parsed: dict[str, Any] = json.loads(openapi_text(config.max_page_size, config.auth.enabled))
     return parsed
 
 

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hmac
 import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import unquote
 
 import psycopg2
 import tornado.web
 
 from service import metrics
+from service.auth import ANONYMOUS, Authenticator, AuthError, Principal, origin_allowed
 from service.config import Config
 from service.db import Database, Databases
 from service.errors import ApiError, DatabaseUnavailable, PoolExhausted, StatementTimeout, TablesMissing
@@ -29,21 +30,6 @@ from service.validation import Validator, parse_json_body
 
 log = logging.getLogger("agno_session.api")
 
-# AgentOS leaves these paths open when OS_SECURITY_KEY is set; ours adds the probes and metrics.
-AUTH_EXEMPT_PATHS = frozenset(
-    {
-        "/",
-        "/health",
-        "/info",
-        "/docs",
-        "/redoc",
-        "/openapi.json",
-        "/docs/oauth2-redirect",
-        "/healthz",
-        "/readyz",
-        "/metrics",
-    }
-)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _VERBS = ("get", "post", "put", "patch", "delete")
 STATUS_DETAILS = {
@@ -79,9 +65,17 @@ def _with_timeout(method: Callable[..., Awaitable[None]]) -> Callable[..., Await
     return run
 
 
+# Starlette's CORSMiddleware as AgentOS configures it: every method, any requested header.
+PREFLIGHT_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY")
+PREFLIGHT_VARY = (
+    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network"
+)
+
+
 class BaseHandler(tornado.web.RequestHandler):
     request_id: str = ""
     db_id: str | None = None
+    principal: Principal = ANONYMOUS
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -94,6 +88,11 @@ class BaseHandler(tornado.web.RequestHandler):
     def config(self) -> Config:
         config: Config = self.settings["config"]
         return config
+
+    @property
+    def authenticator(self) -> Authenticator:
+        authenticator: Authenticator = self.settings["authenticator"]
+        return authenticator
 
     @property
     def databases(self) -> Databases:
@@ -112,12 +111,30 @@ class BaseHandler(tornado.web.RequestHandler):
             incoming = self.request.headers.get("X-Request-ID", "")
             self.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         self.set_header("X-Request-ID", self.request_id)
+        self.set_cors_headers()
 
-    def prepare(self) -> None:
+    def set_cors_headers(self) -> None:
+        """AgentOS's CORS answer headers (docs/security.md): `Vary: Origin` always; with an Origin,
+        credentials and exposed headers, and the origin itself when it is allowed."""
+        origin = self.origin()
+        if origin is not None:
+            self.set_header("Access-Control-Allow-Credentials", "true")
+            self.set_header("Access-Control-Expose-Headers", "*")
+            if origin_allowed(self.config.auth, origin):
+                self.set_header("Access-Control-Allow-Origin", origin)
+        self.set_header("Vary", "Origin")
+
+    def origin(self) -> str | None:
+        values = self.request.headers.get_list("Origin")
+        return values[0] if values else None
+
+    async def prepare(self) -> None:
         metrics.HTTP_IN_PROGRESS.inc()
         self.settings["lifecycle"].in_flight += 1
         self._counted_in_progress = True
-        self.check_auth()
+        if self.request.method == "OPTIONS" and self.answer_preflight():
+            return
+        await self.check_auth()
         if len(self.request.body) > self.config.max_body_bytes:
             metrics.HTTP_REJECTED.labels("body_too_large").inc()
             raise ApiError(413, f"Request body larger than {self.config.max_body_bytes} bytes")
@@ -128,19 +145,56 @@ class BaseHandler(tornado.web.RequestHandler):
             self.settings["lifecycle"].in_flight -= 1
             self._counted_in_progress = False
 
-    def check_auth(self) -> None:
-        key = self.config.security_key
-        if not key or self.request.method == "OPTIONS":
-            return
-        path = self.request.path.rstrip("/") or "/"
-        if path in AUTH_EXEMPT_PATHS:
-            return
-        header = self.request.headers.get("Authorization", "").strip()
-        if not header:
-            raise ApiError(401, "Authorization header required")
-        token = header[7:].strip() if header[:7].lower() == "bearer " else header
-        if not hmac.compare_digest(token.encode(), key.encode()):
-            raise ApiError(401, "Invalid authentication token")
+    def answer_preflight(self) -> bool:
+        """A CORS preflight (an Origin and Access-Control-Request-Method) is answered on any path,
+        before auth, exactly as Starlette's CORSMiddleware answers it for AgentOS."""
+        origin = self.origin()
+        method = self.request.headers.get("Access-Control-Request-Method")
+        if origin is None or method is None:
+            return False
+        self.clear_header("Access-Control-Expose-Headers")
+        self.set_header("Vary", PREFLIGHT_VARY)
+        self.set_header("Access-Control-Allow-Methods", ", ".join(PREFLIGHT_METHODS))
+        self.set_header("Access-Control-Max-Age", "600")
+        failures = []
+        if not origin_allowed(self.config.auth, origin):
+            failures.append("origin")
+        if method not in PREFLIGHT_METHODS:
+            failures.append("method")
+        requested_headers = self.request.headers.get("Access-Control-Request-Headers")
+        if requested_headers is not None:
+            self.set_header("Access-Control-Allow-Headers", requested_headers)
+        if self.request.headers.get("Access-Control-Request-Private-Network") is not None:
+            failures.append("private-network")
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.set_status(400 if failures else 200)
+        self.finish(f"Disallowed CORS {', '.join(failures)}" if failures else "OK")
+        return True
+
+    async def check_auth(self) -> None:
+        """Authenticate from the headers alone (service/auth.py); an `agno_pat_` token may cost one
+        database lookup. The key is compared with hmac.compare_digest inside the authenticator."""
+        authorization = self.request.headers.get_list("Authorization")
+        try:
+            self.principal = await self.authenticator.authenticate(
+                self.request.method or "GET",
+                unquote(self.request.path.rstrip("/") or "/"),
+                authorization[0] if authorization else None,
+                self.query("user_id"),
+                self.client_ip(),
+            )
+        except AuthError as exc:
+            metrics.AUTH_FAILURES.labels(exc.reason).inc()
+            raise
+
+    async def database_and_user(
+        self, db_id: str | None, table: str | None, fallback_user_id: str | None
+    ) -> tuple[Database, str | None]:
+        """agno's `resolve_db_and_scope`: the database, then the user every query is confined to
+        (the caller's own identity under isolation, else the `user_id` parameter)."""
+        database = await self.database(db_id, table)
+        scoped = self.authenticator.scoped_user_id(self.principal)
+        return database, fallback_user_id if scoped is None else scoped
 
     def client_ip(self) -> str:
         if self.config.trust_proxy_headers:
@@ -197,6 +251,10 @@ class BaseHandler(tornado.web.RequestHandler):
             for name, value in exc.headers.items():
                 self.set_header(name, value)
             detail = exc.detail
+            if isinstance(exc, AuthError) and "Access-Control-Allow-Origin" in self._headers:
+                # AgentOS's auth middleware adds these two to its own error answers
+                self.set_header("Access-Control-Allow-Methods", "*")
+                self.set_header("Access-Control-Allow-Headers", "*")
         else:
             detail = STATUS_DETAILS.get(status_code, self._reason)
             if status_code == 405:
@@ -225,6 +283,7 @@ class BaseHandler(tornado.web.RequestHandler):
 class NotFoundHandler(BaseHandler):
     """Unknown paths: 404 `{"detail":"Not Found"}` (after auth, like AgentOS)."""
 
-    def prepare(self) -> None:
-        super().prepare()
-        raise tornado.web.HTTPError(404)
+    async def prepare(self) -> None:
+        await super().prepare()
+        if not self._finished:
+            raise tornado.web.HTTPError(404)

@@ -54,7 +54,7 @@ def docs_page() -> str:
 class OpenAPIHandler(BaseHandler):
     async def get(self) -> None:
         self.set_header("Cache-Control", "no-cache")
-        self.finish(openapi_text(self.config.max_page_size, self.config.security_key is not None))
+        self.finish(openapi_text(self.config.max_page_size, self.config.auth.enabled))
 
 
 class DocsHandler(BaseHandler):

@@ -33,7 +33,7 @@ class _RunListHandler(BaseHandler):
         invalid = [s.upper() for s in statuses if s.upper() not in shaping.RUN_STATUSES]
         if invalid:
             raise ApiError(400, f"Invalid status value(s) {invalid!r}; expected one of {_EXPECTED_STATUSES}")
-        database = await self.database(db_id, table)
+        database, user_id = await self.database_and_user(db_id, table, user_id)
         found = await store.get_session(database, session_id, user_id)
         if found is None:
             raise ApiError(404, f"Session with ID {session_id} not found")
@@ -64,7 +64,7 @@ class RunHandler(BaseHandler):
         self.path_param(v, "session_id", session_id)
         self.path_param(v, "run_id", run_id)
         v.check()
-        database = await self.database(db_id, table)
+        database, user_id = await self.database_and_user(db_id, table, user_id)
         found: SessionWithRuns | None = await store.get_session(database, session_id, user_id)
         if found is None:
             raise ApiError(404, f"Session with ID {session_id} not found")

@@ -51,7 +51,7 @@ class SessionsHandler(BaseHandler):
         db_id, table = self.text_param(v, "db_id"), self.text_param(v, "table")
         v.check()
         assert limit is not None and page is not None
-        database = await self.database(db_id, table)
+        database, user_id = await self.database_and_user(db_id, table, user_id)
         filters = ListFilters(
             session_type=session_type, component_id=component_id, user_id=user_id, session_name=session_name
         )
@@ -87,12 +87,23 @@ class SessionsHandler(BaseHandler):
             summary=_summary_field(v, body),
         )
         v.check()
-        database = await self.database(db_id)
+        database, scoped_user_id = await self.database_and_user(db_id, None, None)
+        if self.principal.user_id is not None:
+            # AgentOS stores the caller's identity (JWT subject, `sa:<name>`) as the owner
+            create["user_id"] = str(self.principal.user_id)
         now = int(time.time())
         try:
             created = await store.create_session(database, session_type, create, now)
         except store.SessionExists as exc:
             session_id = exc.args[0]
+            owned = scoped_user_id is None or await store.get_session(database, session_id, scoped_user_id)
+            if not owned:
+                # another user's id: the same status, but no confirmation of whose it is (AgentOS)
+                raise ApiError(
+                    409,
+                    "Could not create a session with the supplied session_id. "
+                    "Omit session_id to have one generated, or choose a different one.",
+                ) from None
             raise ApiError(
                 409, f"Session with id '{session_id}' already exists. Use PATCH /sessions/{session_id} to update it."
             ) from None
@@ -118,7 +129,7 @@ class SessionsHandler(BaseHandler):
         v.check()
         if len(session_ids) != len(session_types):
             raise ApiError(400, "Session IDs and session types must have the same length")
-        database = await self.database(db_id, table)
+        database, user_id = await self.database_and_user(db_id, table, user_id)
         if delete_media:
             raise ApiError(503, MEDIA_NOT_CONFIGURED)
         await store.delete_sessions(database, session_ids, user_id)
@@ -167,7 +178,7 @@ class SessionHandler(BaseHandler):
         db_id, table = self.text_param(v, "db_id"), self.text_param(v, "table")
         self.path_param(v, "session_id", session_id)
         v.check()
-        database = await self.database(db_id, table)
+        database, user_id = await self.database_and_user(db_id, table, user_id)
         found = await store.get_session(database, session_id, user_id)
         if found is None:
             prefix = f"{session_type.capitalize()} Session" if session_type else "Session"
@@ -192,7 +203,7 @@ class SessionHandler(BaseHandler):
                 summary=_summary_field(v, body),
             )
         v.check()
-        database = await self.database(db_id, table)
+        database, user_id = await self.database_and_user(db_id, table, user_id)
         now = int(time.time())
         updated = await store.update_session(database, session_id, user_id, session_type, update, now)
         if updated is None:
@@ -207,7 +218,7 @@ class SessionHandler(BaseHandler):
         delete_media = bool_param(self, v, "delete_media")
         self.path_param(v, "session_id", session_id)
         v.check()
-        database = await self.database(db_id, table)
+        database, user_id = await self.database_and_user(db_id, table, user_id)
         if delete_media:
             raise ApiError(503, MEDIA_NOT_CONFIGURED)
         await store.delete_session(database, session_id, user_id)
@@ -225,7 +236,7 @@ class RenameHandler(BaseHandler):
         name = v.string_field(body if isinstance(body, dict) else {}, "session_name", required=True, strip_nul=True)
         v.check()
         assert name is not None
-        database = await self.database(db_id, table)
+        database, user_id = await self.database_and_user(db_id, table, user_id)
         renamed = await store.rename_session(database, session_id, name, session_type, user_id)
         if renamed is None:
             raise ApiError(404, f"Session with id '{session_id}' not found")

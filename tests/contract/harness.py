@@ -58,6 +58,7 @@ class Answer:
     status: int
     content_type: str | None
     json: Any  # parsed JSON; the text itself when the body is not JSON; None when empty
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names; repeated ones joined by ", "
 
     def show(self) -> str:
         return format_body(self.status, self.json)
@@ -91,6 +92,10 @@ def send(
         raw = resp.read()
         ctype = resp.getheader("content-type")
         status = resp.status
+        answer_headers: dict[str, str] = {}
+        for name, value in resp.getheaders():
+            key = name.lower()
+            answer_headers[key] = f"{answer_headers[key]}, {value}" if key in answer_headers else value
     finally:
         conn.close()
     parsed: Any
@@ -98,7 +103,7 @@ def send(
         parsed = parse_json(raw)
     except ValueError:
         parsed = raw.decode("utf-8", "replace")
-    return Answer(status, ctype, parsed)
+    return Answer(status, ctype, parsed, answer_headers)
 
 
 def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
@@ -147,10 +152,17 @@ def _clean_env() -> dict[str, str]:
     return clean_env("CONTRACT_DBS", "JWT_")
 
 
-def start_agentos(name: str, python: Path, dbs: Sequence[tuple[str, str]], logdir: Path, key: str | None) -> Server:
+def start_agentos(
+    name: str,
+    python: Path,
+    dbs: Sequence[tuple[str, str]],
+    logdir: Path,
+    key: str | None,
+    extra_env: Mapping[str, str] | None = None,
+) -> Server:
     port = free_port()
     env = _clean_env()
-    env.update({"CONTRACT_DBS": json.dumps([list(p) for p in dbs]), "AGNO_TELEMETRY": "false"})
+    env.update({"CONTRACT_DBS": json.dumps([list(p) for p in dbs]), "AGNO_TELEMETRY": "false", **(extra_env or {})})
     if key:
         env["OS_SECURITY_KEY"] = key
     log = logdir / f"{name}.log"

@@ -25,13 +25,13 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_token_compare_is_constant_time() -> None:
-    """check_auth compares the token with hmac.compare_digest, and nothing in the service compares
+    """The authenticator compares the key with hmac.compare_digest, and nothing in the service compares
     the key or a token with ==, != or `in` (which stop at the first differing byte)."""
-    source = (REPO / "service/handlers/base.py").read_text()
+    source = (REPO / "service/auth.py").read_text()
     check_auth = next(
         node
         for node in ast.walk(ast.parse(source))
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == "check_auth"
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == "authenticate"
     )
     calls = [ast.unparse(n.func) for n in ast.walk(check_auth) if isinstance(n, ast.Call)]
     assert "hmac.compare_digest" in calls, calls
