@@ -139,17 +139,32 @@ class Authenticator:
         return stripped in EXEMPT_PATHS or stripped in SERVICE_EXEMPT_PATHS
 
     async def authenticate(
-        self, method: str, path: str, authorization: str | None, query_user_id: str | None, client: str
+        self,
+        method: str,
+        path: str,
+        authorization: str | None,
+        query_user_id: str | None,
+        client: str,
+        routed: bool = True,
     ) -> Principal:
-        """The caller of `method path` (path without trailing slash, percent-decoded), or AuthError."""
+        """The caller of `method path` (path without trailing slash, percent-decoded), or AuthError.
+        `routed`: a route serves this method here (not a 404/405 to be)."""
         config = self.config
+        token = bearer_token(authorization or "")
         if not config.enabled:
+            if routed and token.startswith(SERVICE_ACCOUNT_TOKEN_PREFIX) and not self.exempt(path):
+                # AgentOS's route dependency on an open instance: a token that verifies counts
+                # (its scopes too); one that does not is ignored like any other header
+                try:
+                    return await self._service_account(method, path, token, client)
+                except AuthError as exc:
+                    if exc.status == 403:
+                        raise ApiError(403, exc.detail) from None
             if config.user_isolation and query_user_id and not is_reserved(query_user_id):
                 return Principal("advisory", query_user_id, (), True)
             return ANONYMOUS
         if method == "OPTIONS" or self.exempt(path):
             return ANONYMOUS
-        token = bearer_token(authorization or "")
         if not token:
             detail = "Authorization header missing" if self.tokens is not None else "Authorization header required"
             raise AuthError(401, detail, "missing")

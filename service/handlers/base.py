@@ -182,6 +182,7 @@ class BaseHandler(tornado.web.RequestHandler):
                 authorization[0] if authorization else None,
                 self.query("user_id"),
                 self.client_ip(),
+                routed=(self.request.method or "").lower() in type(self).__dict__,
             )
         except AuthError as exc:
             metrics.AUTH_FAILURES.labels(exc.reason).inc()

@@ -87,7 +87,13 @@ JWTS: dict[str, tuple[dict[str, Any], str]] = {
     "hs_confusion": ({"sub": ALICE, "scopes": [READ]}, "hs-public"),
     "alg_none": ({"sub": ALICE, "scopes": [READ]}, "none"),
 }
-RAW_TOKENS = {"garbage": "not-a-jwt", "two_dots": "a.b.c", "pat_unknown": "agno_pat_doesnotexist"}
+SECURITY_KEY = "contract-auth-key"
+RAW_TOKENS = {
+    "garbage": "not-a-jwt",
+    "two_dots": "a.b.c",
+    "pat_unknown": "agno_pat_doesnotexist",
+    "key": SECURITY_KEY,
+}
 PATS = ("reader-bot", "writer-bot", "admin-bot", "wild-bot", "revoked-bot", "expired-bot")
 
 
@@ -104,6 +110,9 @@ class AuthCase:
     scheme: str = "Bearer "
     readback: tuple[str, ...] = ()
     """Session ids (with `{T}`) read back through both services after a mutation."""
+    mode: str = "jwt"
+    """The server pair: jwt (authorization, isolation, audience), key (OS_SECURITY_KEY and isolation), open
+    (no credential, isolation: `?user_id=` is advisory)."""
 
 
 def build_cases() -> list[AuthCase]:
@@ -252,10 +261,142 @@ def build_cases() -> list[AuthCase]:
         ),
         AuthCase("no_origin_vary", "GET", "/sessions", "alice_read"),
     ]
+    return cases + key_mode_cases() + open_mode_cases()
+
+
+def key_mode_cases() -> list[AuthCase]:
+    """OS_SECURITY_KEY with isolation on: the key has no identity (nothing is confined); PATs are scoped."""
+    cases: list[AuthCase] = []
+    tokens = ["key", None, "garbage", "alice_read", *(f"pat:{p}" for p in PATS)]
+    for token in tokens:
+        for label, path in {
+            "list": "/sessions",
+            "get_bob": "/sessions/auth-bob",
+            "get_bot": "/sessions/auth-bot",
+        }.items():
+            cases.append(AuthCase(f"key_{label}_{token}", "GET", path, token, mode="key"))
+        cases.append(AuthCase(f"key_list_user_{token}", "GET", "/sessions", token, (("user_id", BOB),), mode="key"))
+        cases.append(
+            AuthCase(f"key_rename_refused_{token}", "POST", "/sessions/auth-bot/rename", token, body={}, mode="key")
+        )
+    cases += [
+        AuthCase(
+            "key_create_with_key",
+            "POST",
+            "/sessions",
+            "key",
+            body={"session_id": "auth-key-created{T}", "user_id": "carol"},
+            readback=("auth-key-created{T}",),
+            mode="key",
+        ),
+        AuthCase(
+            "key_create_by_service_account",
+            "POST",
+            "/sessions",
+            "pat:writer-bot",
+            body={"session_id": "auth-key-bot{T}", "user_id": "carol"},
+            readback=("auth-key-bot{T}",),
+            mode="key",
+        ),
+        AuthCase(
+            "key_delete_by_wildcard_bot",
+            "DELETE",
+            "/sessions/auth-twin-delete{T}",
+            "pat:wild-bot",
+            readback=("auth-twin-delete{T}",),
+            mode="key",
+        ),
+        AuthCase(
+            "key_patch_with_key",
+            "PATCH",
+            "/sessions/auth-twin-patch{T}",
+            "key",
+            (("user_id", ALICE),),
+            body={"session_state": {"k": True}},
+            readback=("auth-twin-patch{T}",),
+            mode="key",
+        ),
+    ]
+    return cases
+
+
+def open_mode_cases() -> list[AuthCase]:
+    """No credential, isolation on: `?user_id=` is an advisory identity; a PAT that verifies still counts."""
+    cases: list[AuthCase] = []
+    for user in (None, ALICE, BOB, "sa:reader-bot"):
+        query = () if user is None else (("user_id", user),)
+        tag = str(user).split("@")[0]
+        for token in (None, "garbage", "alice_all", "pat:reader-bot", "pat:admin-bot", "pat:revoked-bot"):
+            cases.append(AuthCase(f"open_list_{tag}_{token}", "GET", "/sessions", token, query, mode="open"))
+            cases.append(
+                AuthCase(f"open_get_alice_{tag}_{token}", "GET", "/sessions/auth-alice", token, query, mode="open")
+            )
+    cases += [
+        AuthCase(
+            "open_create_advisory_owner",
+            "POST",
+            "/sessions",
+            None,
+            (("user_id", ALICE),),
+            body={"session_id": "auth-open-created{T}", "user_id": "mallory"},
+            readback=("auth-open-created{T}",),
+            mode="open",
+        ),
+        AuthCase(
+            "open_create_reserved_query_user",
+            "POST",
+            "/sessions",
+            None,
+            (("user_id", "sa:impostor"),),
+            body={"session_id": "auth-open-reserved{T}", "user_id": "mallory"},
+            readback=("auth-open-reserved{T}",),
+            mode="open",
+        ),
+        AuthCase(
+            "open_create_by_service_account",
+            "POST",
+            "/sessions",
+            "pat:writer-bot",
+            body={"session_id": "auth-open-bot{T}"},
+            readback=("auth-open-bot{T}",),
+            mode="open",
+        ),
+        AuthCase("open_create_refused_reader", "POST", "/sessions", "pat:reader-bot", body={}, mode="open"),
+        AuthCase(
+            "open_create_taken_by_other",
+            "POST",
+            "/sessions",
+            None,
+            (("user_id", ALICE),),
+            body={"session_id": "auth-bob"},
+            mode="open",
+        ),
+        AuthCase(
+            "open_delete_foreign",
+            "DELETE",
+            "/sessions/auth-twin-foreign{T}",
+            None,
+            (("user_id", ALICE),),
+            readback=("auth-twin-foreign{T}",),
+            mode="open",
+        ),
+    ]
     return cases
 
 
 CASES = build_cases()
+MODES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    # mode: (AgentOS's environment, ours) beyond the database
+    "jwt": (
+        {"CONTRACT_AUTHZ": AUDIENCE, "CONTRACT_USER_ISOLATION": "1"},
+        {"AGNO_AUTHORIZATION": "true", "AGNO_USER_ISOLATION": "true", "AGNO_JWT_AUDIENCE": AUDIENCE},
+    ),
+    "key": (
+        {"OS_SECURITY_KEY": SECURITY_KEY, "CONTRACT_USER_ISOLATION": "1"},
+        {"OS_SECURITY_KEY": SECURITY_KEY, "AGNO_USER_ISOLATION": "true"},
+    ),
+    "open": ({"CONTRACT_USER_ISOLATION": "1"}, {"AGNO_USER_ISOLATION": "true"}),
+}
 
 
 # ------------------------------------------------------------------------------------------------ setup
@@ -264,7 +405,12 @@ class AuthPair:
     agentos: Server
     ours: Server
     dsn: str
-    headers: dict[str, str]
+
+
+@dataclass
+class AuthPairs:
+    pairs: dict[str, AuthPair]
+    tokens: dict[str, str]
     """token name -> Authorization value (without scheme)."""
 
 
@@ -305,55 +451,66 @@ def _hs256(payload: dict[str, Any], secret: bytes) -> str:
     return f"{head}.{body}.{b64(signature)}"
 
 
+def seed(python: Path, url: str, db_id: str, pats: dict[str, str] | None) -> dict[str, str]:
+    """Seeds one database; the first seeding mints the tokens, the others store the same ones."""
+    command = [str(python), str(AGNO_SIDE / "seed_auth.py"), "--url", sqlalchemy_url(url), "--db-id", db_id]
+    if pats is not None:
+        command += ["--tokens", json.dumps(pats)]
+    seeded = subprocess.run(
+        command, cwd=REPO, env={**_clean_env(), "AGNO_TELEMETRY": "false"}, capture_output=True, check=True
+    )
+    tokens: dict[str, str] = json.loads(seeded.stdout.decode().strip().splitlines()[-1])["tokens"]
+    return tokens
+
+
+def sqlalchemy_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
 @pytest.fixture(scope="module")
-def auth_pair(pg_cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthPair]:
+def auth_pairs(pg_cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthPairs]:
     python = ensure_venv()
     logdir: Path = tmp_path_factory.mktemp("auth-contract-logs")
-    dsn = pg_cluster.create_database("contract_auth")
-    url = pg_cluster.url_for(dsn)
-    seeded = subprocess.run(
-        [str(python), str(AGNO_SIDE / "seed_auth.py"), "--url", url.replace("postgresql://", "postgresql+psycopg://")],
-        cwd=REPO,
-        env={**_clean_env(), "AGNO_TELEMETRY": "false"},
-        capture_output=True,
-        check=True,
-    )
-    pats = json.loads(seeded.stdout.decode().strip().splitlines()[-1])["tokens"]
+    dsns = {mode: pg_cluster.create_database(f"contract_auth_{mode}") for mode in MODES}
+    urls = {mode: pg_cluster.url_for(dsn) for mode, dsn in dsns.items()}
+    pats = seed(python, urls["jwt"], DB_ID, None)
+    for mode in ("key", "open"):
+        seed(python, urls[mode], DB_ID, pats)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     public_pem = (
         key.public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
-    jwt_env = {"JWT_VERIFICATION_KEY": public_pem}
-    agentos = start_agentos(
-        "agentos-authz",
-        python,
-        [(DB_ID, url.replace("postgresql://", "postgresql+psycopg://"))],
-        logdir,
-        None,
-        {**jwt_env, "CONTRACT_AUTHZ": AUDIENCE},
-    )
-    ours = start_service(
-        "sut-authz",
-        {DB_ID: url},
-        logdir,
-        None,
-        {
-            **jwt_env,
-            "AGNO_AUTHORIZATION": "true",
-            "AGNO_USER_ISOLATION": "true",
-            "AGNO_JWT_AUDIENCE": AUDIENCE,
-            "AGNO_MAX_PAGE_SIZE": "10000000000",
-        },
-    )
+    servers: list[Server] = []
+    pairs: dict[str, AuthPair] = {}
     try:
-        for server in (agentos, ours):
+        for mode, (theirs_env, ours_env) in MODES.items():
+            jwt_env = {"JWT_VERIFICATION_KEY": public_pem} if mode == "jwt" else {}
+            agentos = start_agentos(
+                f"agentos-auth-{mode}",
+                python,
+                [(DB_ID, sqlalchemy_url(urls[mode]))],
+                logdir,
+                None,
+                {**jwt_env, **theirs_env},
+            )
+            servers.append(agentos)
+            ours = start_service(
+                f"sut-auth-{mode}",
+                {DB_ID: urls[mode]},
+                logdir,
+                None,
+                {**jwt_env, **ours_env, "AGNO_MAX_PAGE_SIZE": "10000000000"},
+            )
+            servers.append(ours)
+            pairs[mode] = AuthPair(agentos, ours, dsns[mode])
+        for server in servers:
             wait_http(server.base_url + server.health_path, server.proc, server.log)
-        yield AuthPair(agentos, ours, dsn, sign_tokens(key, public_pem, pats))
+        yield AuthPairs(pairs, sign_tokens(key, public_pem, pats))
     finally:
-        agentos.stop()
-        ours.stop()
+        for server in servers:
+            server.stop()
 
 
 # ------------------------------------------------------------------------------------------------ running
@@ -384,26 +541,28 @@ def differences(theirs: Answer, ours: Answer, repl: Any) -> list[str]:
 
 
 @pytest.mark.contract
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_auth_case(case: AuthCase, auth_pair: AuthPair) -> None:
-    tokens = auth_pair.headers
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.mode}:{c.name}" for c in CASES])
+def test_auth_case(case: AuthCase, auth_pairs: AuthPairs) -> None:
+    tokens, pair = auth_pairs.tokens, auth_pairs.pairs[case.mode]
     twin = "{T}" in json.dumps([case.path, case.body if case.body is not NO_BODY else None])
-    theirs = request(auth_pair.agentos, case, tokens, TWIN_OS)
-    ours = request(auth_pair.ours, case, tokens, TWIN_US if twin else TWIN_OS)
+    theirs = request(pair.agentos, case, tokens, TWIN_OS)
+    ours = request(pair.ours, case, tokens, TWIN_US if twin else TWIN_OS)
     repl = twin_repl(twin)
     found = differences(theirs, ours, repl)
     assert theirs.status < 500, f"AgentOS answered {theirs.status}: {theirs.json}"
-    admin = {"Authorization": "Bearer " + tokens["admin"]}
+    reader = (
+        {"Authorization": "Bearer " + tokens["admin" if case.mode == "jwt" else "key"]} if case.mode != "open" else {}
+    )
     for sid in case.readback:
         os_id, us_id = substitute(sid, {"{T}": TWIN_OS}), substitute(sid, {"{T}": TWIN_US if twin else TWIN_OS})
         for path_id in {os_id, us_id}:
-            a = send(auth_pair.agentos.base_url, "GET", f"/sessions/{path_id}", headers=admin)
-            b = send(auth_pair.ours.base_url, "GET", f"/sessions/{path_id}", headers=admin)
+            a = send(pair.agentos.base_url, "GET", f"/sessions/{path_id}", headers=reader)
+            b = send(pair.ours.base_url, "GET", f"/sessions/{path_id}", headers=reader)
             found += [f"read-back {path_id}: {d}" for d in differences(a, b, twin_repl(False))]
         if twin:
             found += [
                 f"row {os_id} vs {us_id}: {d}"
-                for d in compare(None, _row(auth_pair.dsn, os_id), None, normalize(_row(auth_pair.dsn, us_id), repl))
+                for d in compare(None, _row(pair.dsn, os_id), None, normalize(_row(pair.dsn, us_id), repl))
                 if "_at" not in d.path
             ]
     assert not found, (

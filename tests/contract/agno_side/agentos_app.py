@@ -41,14 +41,15 @@ def build_app():  # type: ignore[no-untyped-def]
     ]
     options = {}
     if os.environ.get("CONTRACT_AUTHZ"):
-        # the auth pair: JWT_VERIFICATION_KEY comes from the environment (tests/contract/test_auth_contract.py)
+        # the JWT auth pair: JWT_VERIFICATION_KEY comes from the environment (tests/contract/test_auth_contract.py)
         from agno.os.config import AuthorizationConfig
 
-        options = {
-            "authorization": True,
-            "authorization_config": AuthorizationConfig(verify_audience=True, audience=os.environ["CONTRACT_AUTHZ"]),
-            "user_isolation": True,
-        }
+        options["authorization"] = True
+        options["authorization_config"] = AuthorizationConfig(
+            verify_audience=True, audience=os.environ["CONTRACT_AUTHZ"]
+        )
+    if os.environ.get("CONTRACT_USER_ISOLATION"):
+        options["user_isolation"] = True
     agent_os = AgentOS(id="contract-os", db=dbs[0], agents=agents, telemetry=False, **options)
     return agent_os.get_app()
 

@@ -14,7 +14,7 @@ import time
 import uuid
 
 from agno.db.postgres import PostgresDb
-from agno.os.service_accounts import generate_token
+from agno.os.service_accounts import generate_token, hash_token
 from agno.run.agent import RunInput, RunOutput
 from agno.session import AgentSession
 from sqlalchemy import text
@@ -63,6 +63,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", required=True)
     ap.add_argument("--db-id", default="contract-auth")
+    ap.add_argument("--tokens", help="JSON {name: plaintext}: store these instead of minting new ones")
     a = ap.parse_args()
     db = PostgresDb(db_url=a.url, id=a.db_id)
     db._create_all_tables()
@@ -81,8 +82,12 @@ def main() -> None:
             db.upsert_run(run, session_id=s.session_id, user_id=s.user_id, run_index=idx)
     tokens = {}
     now = int(time.time())
+    given = json.loads(a.tokens) if a.tokens else {}
     for name, (scopes, expires_in, revoked) in PATS.items():
         plaintext, token_hash, prefix = generate_token()
+        if name in given:
+            plaintext = given[name]
+            token_hash, prefix = hash_token(plaintext), plaintext[:16]
         db.create_service_account(
             {
                 "id": str(uuid.uuid4()),
