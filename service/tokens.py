@@ -109,7 +109,7 @@ class TokenVerifier:
         self._jwks: dict[str, PyJWK] = {}
         self._jwks_file = jwks_file
         self._jwks_url = jwks_url
-        self._jwks_fetched_at = -JWKS_REFETCH_SECONDS
+        self._jwks_refetched_at = -JWKS_REFETCH_SECONDS
         self._jwks_lock = asyncio.Lock()
         self._cache: OrderedDict[bytes, Claims] = OrderedDict()
 
@@ -220,9 +220,11 @@ class TokenVerifier:
         async with self._jwks_lock:
             if self._jwks and kid in self._jwks:
                 return
-            if time.monotonic() - self._jwks_fetched_at < JWKS_REFETCH_SECONDS:
-                return
-            self._jwks_fetched_at = time.monotonic()
+            if self._jwks:
+                # a refetch for an unknown kid (the first load does not count against the limit)
+                if time.monotonic() - self._jwks_refetched_at < JWKS_REFETCH_SECONDS:
+                    return
+                self._jwks_refetched_at = time.monotonic()
             await self.fetch_jwks()
 
     async def fetch_jwks(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -51,6 +52,18 @@ def test_dsn_map_order_and_default() -> None:
         ({"AGNO_PG_DSN": DSN, "AGNO_POOL_MIN_SIZE": "5", "AGNO_POOL_MAX_SIZE": "2"}, "AGNO_POOL_MIN_SIZE"),
         ({"AGNO_PG_DSN": DSN, "AGNO_LOG_LEVEL": "LOUD"}, "AGNO_LOG_LEVEL"),
         ({"AGNO_PG_DSN": DSN, "AGNO_WORKERS": "0"}, "AGNO_WORKERS"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_JWT_ALGORITHM": "XS256"}, "AGNO_JWT_ALGORITHM"),
+        ({"AGNO_PG_DSN": DSN, "JWT_VERIFICATION_KEY": "shared-secret"}, "JWT_VERIFICATION_KEY"),  # RS256 needs PEM
+        (
+            {"AGNO_PG_DSN": DSN, "JWT_VERIFICATION_KEY": "-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----"},
+            "JWT_VERIFICATION_KEY",
+        ),
+        ({"AGNO_PG_DSN": DSN, "JWT_JWKS_FILE": "/nonexistent/jwks.json"}, "JWT_JWKS_FILE"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_AUTHORIZATION": "true"}, "AGNO_AUTHORIZATION"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_JWT_VERIFY_AUDIENCE": "true"}, "AGNO_JWT_VERIFY_AUDIENCE"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_JWT_JWKS_URL": "ftp://idp/keys"}, "AGNO_JWT_JWKS_URL"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_USER_ISOLATION": "perhaps"}, "AGNO_USER_ISOLATION"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_SERVICE_ACCOUNTS_TABLE": "x y"}, "AGNO_SERVICE_ACCOUNTS_TABLE"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:
@@ -69,3 +82,31 @@ def test_process_exits_with_one_clear_line() -> None:
         "agno-session: configuration error: AGNO_DEFAULT_DB_ID: 'b' is not a key of AGNO_SESSION_DSN_MAP"
     ]
     assert "hunter2" not in result.stderr + result.stdout
+
+
+def test_jwt_key_material_is_checked_at_start_up(tmp_path: Any) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    pem = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    auth = load_config({"AGNO_PG_DSN": DSN, "JWT_VERIFICATION_KEY": pem, "AGNO_JWT_AUDIENCE": "a, b"}).auth
+    assert auth.jwt_configured and auth.enabled and auth.jwt_audience == ("a", "b") and auth.jwt_algorithm == "RS256"
+    with pytest.raises(ConfigError, match="HMAC"):  # RS/HS confusion refused at start-up
+        load_config({"AGNO_PG_DSN": DSN, "JWT_VERIFICATION_KEY": pem, "AGNO_JWT_ALGORITHM": "HS256"})
+    bad = tmp_path / "jwks.json"
+    bad.write_text("{not json")
+    with pytest.raises(ConfigError, match="JWT_JWKS_FILE"):
+        load_config({"AGNO_PG_DSN": DSN, "JWT_JWKS_FILE": str(bad)})
+    bad.write_text('{"no_keys": []}')
+    with pytest.raises(ConfigError, match="JWT_JWKS_FILE"):
+        load_config({"AGNO_PG_DSN": DSN, "JWT_JWKS_FILE": str(bad)})
+    hs = load_config({"AGNO_PG_DSN": DSN, "JWT_VERIFICATION_KEY": "s3cret", "AGNO_JWT_ALGORITHM": "HS256"}).auth
+    assert hs.jwt_keys == ("s3cret",)
+    origins = load_config({"AGNO_PG_DSN": DSN, "AGNO_CORS_ALLOWED_ORIGINS": "https://a.example, *"}).auth
+    assert origins.cors_origins == ("https://a.example",)
+    assert "http://localhost:3000" in load_config({"AGNO_PG_DSN": DSN}).auth.cors_origins

@@ -1,0 +1,196 @@
+"""JWT handling beyond the contract pair (docs/security.md): keys from a JWKS URL with rotation, hostile
+tokens (never a 500, never echoed into logs or metrics), failure metrics by reason, the access log's
+principal. The AgentOS-equal statuses and details themselves are proven by tests/contract/test_auth_contract.py."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import jwt
+import pytest
+import tornado.web
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+from tornado.httpserver import HTTPServer
+from tornado.httputil import HTTPHeaders
+from tornado.testing import bind_unused_port
+
+from tests.api.conftest import running_api
+
+AUDIENCE = "tokens-test"
+
+
+def new_key() -> Any:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def public_pem(key: Any) -> str:
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+def token(key: Any, kid: str | None = None, **claims: Any) -> str:
+    payload = {"sub": "alice", "scopes": ["sessions:read"], "aud": AUDIENCE, "exp": int(time.time()) + 600, **claims}
+    return jwt.encode(payload, key, algorithm="RS256", headers={"kid": kid} if kid else None)
+
+
+def jwk(key: Any, kid: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    return {**data, "kid": kid, "use": "sig", "alg": "RS256"}
+
+
+class JwksServer:
+    """An identity provider's JWKS endpoint on loopback; counts its fetches."""
+
+    def __init__(self) -> None:
+        self.keys: list[dict[str, Any]] = []
+        self.fetches = 0
+        owner = self
+
+        class Handler(tornado.web.RequestHandler):
+            def get(self) -> None:
+                owner.fetches += 1
+                self.write({"keys": owner.keys})
+
+        self.server = HTTPServer(tornado.web.Application([(r"/jwks", Handler)]))
+        sock, self.port = bind_unused_port()
+        self.server.add_sockets([sock])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/jwks"
+
+
+@asynccontextmanager
+async def jwks_server() -> AsyncIterator[JwksServer]:
+    server = JwksServer()
+    try:
+        yield server
+    finally:
+        server.server.stop()
+
+
+def bearer(value: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {value}"}
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_jwks_url_follows_a_key_rotation_and_rate_limits_unknown_kids(fresh_dsn: str) -> None:
+    old, new = new_key(), new_key()
+    async with jwks_server() as idp:
+        idp.keys = [jwk(old, "k1")]
+        env = {"AGNO_PG_DSN": fresh_dsn, "AGNO_JWT_JWKS_URL": idp.url, "AGNO_JWT_AUDIENCE": AUDIENCE}
+        async with running_api(env) as api:
+            assert (await api.call("GET", "/sessions", headers=bearer(token(old, "k1")))).status == 200
+            assert idp.fetches == 1
+            assert (await api.call("GET", "/sessions", headers=bearer(token(old, "k1", sub="bob")))).status == 200
+            assert idp.fetches == 1  # known kid: no refetch
+            # the provider rotates: a token signed with the new key names a kid not seen yet
+            idp.keys = [jwk(new, "k2")]
+            fresh = await api.call("GET", "/sessions", headers=bearer(token(new, "k2")))
+            assert fresh.status == 200, fresh.json
+            assert idp.fetches == 2
+            # the rotated-out key no longer verifies, even for a token accepted (and cached) before
+            retired = await api.call("GET", "/sessions", headers=bearer(token(old, "k1")))
+            assert retired.status == 401 and retired.json["detail"].startswith("Invalid token: ")
+            # a flood of unknown kids costs no further fetches (at most one every 30 s)
+            for i in range(5):
+                forged = await api.call("GET", "/sessions", headers=bearer(token(new_key(), f"forged-{i}")))
+                assert forged.status == 401
+            assert idp.fetches == 2
+            metrics = (await api.get("/metrics")).text
+            assert 'auth_failures_total{reason="invalid"} 6.0' in metrics
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@pytest.mark.gen_test(timeout=90)
+async def test_hostile_tokens_get_401_or_403_and_are_never_logged(
+    fresh_dsn: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = new_key()
+    pem = public_pem(key)
+    env = {
+        "AGNO_PG_DSN": fresh_dsn,
+        "JWT_VERIFICATION_KEY": pem,
+        "AGNO_JWT_AUDIENCE": AUDIENCE,
+        "AGNO_AUTHORIZATION": "true",
+        "AGNO_USER_ISOLATION": "true",
+    }
+    header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    claims = _b64(json.dumps({"sub": "alice", "scopes": ["agent_os:admin"], "aud": AUDIENCE}).encode())
+    import hashlib
+    import hmac
+
+    confused = f"{header}.{claims}." + _b64(
+        hmac.new(pem.encode(), f"{header}.{claims}".encode(), hashlib.sha256).digest()
+    )
+    unsigned = jwt.encode({"sub": "alice", "scopes": ["agent_os:admin"], "aud": AUDIENCE}, None, algorithm="none")
+    hostile = {
+        "alg_none": (unsigned, 401),
+        "hs_with_public_key": (confused, 401),
+        "not_json_payload": (f"{header}.{_b64(b'not json at all')}.{_b64(b'sig')}", 401),
+        "exp_string": (token(key, exp="tomorrow"), 401),
+        "scopes_not_a_list": (token(key, scopes={"sessions": "read"}), 403),
+        "scopes_numbers": (token(key, scopes=[1, 2]), 403),
+        "huge_token": ("A" * 30_000, 401),
+        "unicode_subject": (token(key, sub="ünïcødé 😀"), 200),
+        "no_subject": (jwt.encode({"scopes": ["sessions:read"], "aud": AUDIENCE}, key, algorithm="RS256"), 403),
+        "reserved_subject": (token(key, sub="__oauth__:x"), 401),
+    }
+    caplog.set_level(logging.DEBUG)
+    async with running_api(env) as api:
+        for name, (value, status) in hostile.items():
+            reply = await api.call("GET", "/sessions", headers=bearer(value))
+            assert reply.status == status, (name, reply.status, reply.json)
+            assert value not in reply.text
+        for scheme in ("bearer", "BEARER", "Bearer"):
+            reply = await api.call("GET", "/sessions", headers={"Authorization": f"{scheme} {token(key)}"})
+            assert reply.status == 200, scheme
+        # repeated Authorization headers: the first one counts (as in AgentOS's Starlette)
+        repeated = HTTPHeaders()
+        repeated.add("Authorization", "Bearer " + token(key))
+        repeated.add("Authorization", "Bearer garbage")
+        response = await AsyncHTTPClient().fetch(
+            HTTPRequest(api.base_url + "/sessions", headers=repeated), raise_error=False
+        )
+        assert response.code == 200
+        repeated = HTTPHeaders()
+        repeated.add("Authorization", "Bearer garbage")
+        repeated.add("Authorization", "Bearer " + token(key))
+        response = await AsyncHTTPClient().fetch(
+            HTTPRequest(api.base_url + "/sessions", headers=repeated), raise_error=False
+        )
+        assert response.code == 401
+        metrics = (await api.get("/metrics")).text
+    logged = "\n".join(record.getMessage() + json.dumps(record.__dict__, default=str) for record in caplog.records)
+    for value, _ in hostile.values():
+        assert value not in logged and value not in metrics
+    for reason in ("invalid", "scope", "subject"):
+        assert f'auth_failures_total{{reason="{reason}"}} 0.0' not in metrics, reason
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_access_log_names_the_principal_not_the_token(fresh_dsn: str, caplog: pytest.LogCaptureFixture) -> None:
+    key = new_key()
+    env = {"AGNO_PG_DSN": fresh_dsn, "JWT_VERIFICATION_KEY": public_pem(key), "AGNO_JWT_AUDIENCE": AUDIENCE}
+    caplog.set_level(logging.INFO, logger="agno_session.access")
+    value = token(key, sub="carol@example.com")
+    async with running_api(env) as api:
+        assert (await api.call("GET", "/sessions", headers=bearer(value))).status == 200
+        assert (await api.call("GET", "/sessions")).status == 401
+    lines = [r for r in caplog.records if r.name == "agno_session.access"]
+    assert [getattr(r, "principal", "?") for r in lines] == ["carol@example.com", None]
+    assert all(value not in json.dumps(r.__dict__, default=str) for r in lines)
