@@ -50,6 +50,7 @@ SCALE_ENDPOINTS = ("list", "search", "get")
 WORKER_ENDPOINTS = ("list", "get")
 COUNTING_ENDPOINTS = ("list", "search")  # the endpoints whose total count service/counts.py reuses
 ACCESS_LOG_ENDPOINTS = ("get",)
+AUTH_ENDPOINTS = ("list", "get")
 
 
 COMMITS_PER_SECOND = 20  # the background writer of the count-reuse comparison
@@ -98,6 +99,43 @@ def list_count_outcomes(server: Server) -> dict[str, float]:
             if sample.name == "list_counts_total":
                 got[sample.labels["outcome"]] = got.get(sample.labels["outcome"], 0.0) + sample.value
     return got
+
+
+BENCH_AUDIENCE = "agno-session-bench"
+_BENCH_KEY: list[Any] = []
+
+
+def _bench_key() -> Any:
+    if not _BENCH_KEY:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        _BENCH_KEY.append(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    return _BENCH_KEY[0]
+
+
+def jwt_env() -> dict[str, str]:
+    """JWT mode as AgentOS runs it with authorization and isolation (docs/security.md)."""
+    from cryptography.hazmat.primitives import serialization
+
+    pem = (
+        _bench_key()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    return {
+        "JWT_VERIFICATION_KEY": pem.decode(),
+        "AGNO_AUTHORIZATION": "true",
+        "AGNO_USER_ISOLATION": "true",
+        "AGNO_JWT_AUDIENCE": BENCH_AUDIENCE,
+    }
+
+
+def bench_token() -> str:
+    """An admin token (sees every user's sessions, so answers equal the unauthenticated ones)."""
+    import jwt
+
+    claims = {"sub": "bench", "scopes": ["agent_os:admin"], "aud": BENCH_AUDIENCE, "exp": int(time.time()) + 86400}
+    return jwt.encode(claims, _bench_key(), algorithm="RS256")
 
 
 def target_number(n: int) -> int:
@@ -312,6 +350,7 @@ class Bench:
             kw.pop("connections", self.o.connections),
             kw.pop("threads", self.o.threads),
             out=self.o.out / f"wrk-{label}.txt",
+            headers=server.headers,
         )
         if meter:
             cpu = meter.stop()
@@ -358,7 +397,7 @@ class Bench:
         servers = [entry for entry in servers if entry[2] > 0]
         for name, server, _ in servers:
             self.rss.phase = f"warmup-{name}-{n}-{key}"
-            wrk.warm_up(server.base_url + path, self.o.warmup, self.o.connections, self.o.threads)
+            wrk.warm_up(server.base_url + path, self.o.warmup, self.o.connections, self.o.threads, server.headers)
         got: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in servers}
         for r in range(1, max((rounds for _, _, rounds in servers), default=0) + 1):
             order = servers if r % 2 else list(reversed(servers))
@@ -524,6 +563,14 @@ class Bench:
             self.results["access_log"] = {
                 "size": n,
                 "load": {k: self.compare_endpoint(pair, k, urls[k], n) for k in ACCESS_LOG_ENDPOINTS},
+            }
+        log(f"{n}: JWT authentication with scopes and user isolation vs none, alternately")
+        with self.extra_ours(dsn, n, "jwt", extra_env={**o.ours_env, **jwt_env()}) as authed:
+            authed.headers = (f"Authorization: Bearer {bench_token()}",)
+            pair = [("ours", ours, o.rounds), ("ours-jwt", authed, o.rounds)]
+            self.results["auth"] = {
+                "size": n,
+                "load": {k: self.compare_endpoint(pair, k, urls[k], n) for k in AUTH_ENDPOINTS},
             }
         log(f"{n}: AGNO_WORKERS=2 vs 1, alternately")
         with self.extra_ours(dsn, n, "w2", workers=2) as w2:

@@ -79,6 +79,10 @@ def _cores(rounds: list[dict[str, Any]]) -> str:
     return f"{statistics.median(values):.2f}" if values else "-"
 
 
+AUTH_RATIO = 0.9
+"""Authenticated throughput must stay within 10 % of unauthenticated (docs/security.md)."""
+
+
 def _ok(flag: bool) -> str:
     return "**yes**" if flag else "**NO**"
 
@@ -194,6 +198,12 @@ def render(res: dict[str, Any], out_dir: Path) -> str:
         )
     else:
         add("| RSS flat over a 300 s run | not run (`--long`) | - |")
+    auth = res.get("auth")
+    if auth:
+        ratios = {key: _med(got["ours-jwt"], "rps") / _med(got["ours"], "rps") for key, got in auth["load"].items()}
+        shown = ", ".join(f"{key} {ratio:.2f}x" for key, ratio in ratios.items())
+        within = _ok(min(ratios.values()) >= AUTH_RATIO)
+        add(f"| JWT auth (scopes, isolation) throughput within 10 % of none | {shown} | {within} |")
     w2 = res.get("workers2")
     if w2:
         parts = []
@@ -401,6 +411,19 @@ def render(res: dict[str, Any], out_dir: Path) -> str:
             "is a lower bound of what a dedicated host gives."
         )
         add("")
+    auth = res.get("auth")
+    if auth:
+        add("## Cost of authentication")
+        add("")
+        add(
+            f"{int(auth['size']):,} sessions. A second process with JWT mode as AgentOS runs it with "
+            "`authorization=True` and user isolation (`JWT_VERIFICATION_KEY` RS256, `AGNO_AUTHORIZATION=true`, "
+            "`AGNO_USER_ISOLATION=true`, an audience), loaded with an admin bearer token, alternates round by "
+            "round with the unauthenticated one. Verified tokens are remembered until their `exp` "
+            "(docs/security.md), so a token is decoded once, not per request:"
+        )
+        add("")
+        _ab_table(add, auth["load"], "ours", "ours-jwt", "no auth", "JWT")
     acc = res.get("access_log")
     if acc:
         add("## Cost of the JSON access log")

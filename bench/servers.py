@@ -25,6 +25,8 @@ class Server:
     proc: subprocess.Popen[bytes]
     log_path: Path
     command: str
+    headers: tuple[str, ...] = ()
+    """Request headers wrk sends to this server (e.g. a bearer token)."""
 
     @property
     def pid(self) -> int:

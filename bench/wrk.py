@@ -57,8 +57,17 @@ def parse(text: str) -> WrkResult:
     )
 
 
-def command(url: str, duration: float, connections: int, threads: int, script: Path | None = None) -> list[str]:
+def command(
+    url: str,
+    duration: float,
+    connections: int,
+    threads: int,
+    script: Path | None = None,
+    headers: tuple[str, ...] = (),
+) -> list[str]:
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration:g}s", "--latency"]
+    for header in headers:
+        cmd += ["-H", header]
     if script is not None:
         cmd += ["-s", str(script)]
     return [*cmd, url]
@@ -71,19 +80,21 @@ def run(
     threads: int = 2,
     out: Path | None = None,
     script: Path | None = None,
+    headers: tuple[str, ...] = (),
 ) -> WrkResult:
-    cmd = command(url, duration, connections, threads, script)
+    cmd = command(url, duration, connections, threads, script, headers)
     proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=duration + 60)
     if proc.returncode != 0:
         raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stderr or proc.stdout}")
-    if out is not None:
-        out.write_text(" ".join(cmd) + "\n" + proc.stdout)
+    if out is not None:  # the command line without header values (a bearer token is a secret)
+        shown = [("-H <header>" if prev == "-H" else arg) for prev, arg in zip(["", *cmd], cmd, strict=True)]
+        out.write_text(" ".join(a for a in shown if a != "-H") + "\n" + proc.stdout)
     result = parse(proc.stdout)
     result.raw_file = str(out or "")
     return result
 
 
-def warm_up(url: str, seconds: float, connections: int = 32, threads: int = 2) -> None:
+def warm_up(url: str, seconds: float, connections: int = 32, threads: int = 2, headers: tuple[str, ...] = ()) -> None:
     if seconds > 0:
-        cmd = command(url, seconds, connections, threads)
+        cmd = command(url, seconds, connections, threads, headers=headers)
         subprocess.run(cmd, capture_output=True, stdin=subprocess.DEVNULL, timeout=seconds + 60, check=True)
