@@ -87,8 +87,8 @@ def run(
     if proc.returncode != 0:
         raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stderr or proc.stdout}")
     if out is not None:  # the command line without header values (a bearer token is a secret)
-        shown = [("-H <header>" if prev == "-H" else arg) for prev, arg in zip(["", *cmd], cmd, strict=True)]
-        out.write_text(" ".join(a for a in shown if a != "-H") + "\n" + proc.stdout)
+        shown = [("<header>" if prev == "-H" else arg) for prev, arg in zip(["", *cmd[:-1]], cmd, strict=True)]
+        out.write_text(" ".join(shown) + "\n" + proc.stdout)
     result = parse(proc.stdout)
     result.raw_file = str(out or "")
     return result

@@ -220,7 +220,3 @@ class Authenticator:
         if not user_id:
             raise ApiError(403, MISSING_USER_IDENTITY)
         return str(user_id)
-
-
-def origin_allowed(config: AuthConfig, origin: str) -> bool:
-    return origin in config.cors_origins

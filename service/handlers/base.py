@@ -20,8 +20,8 @@ from urllib.parse import unquote
 import psycopg2
 import tornado.web
 
-from service import metrics
-from service.auth import ANONYMOUS, Authenticator, AuthError, Principal, origin_allowed
+from service import cors, metrics
+from service.auth import ANONYMOUS, Authenticator, AuthError, Principal
 from service.config import Config
 from service.db import Database, Databases
 from service.errors import ApiError, DatabaseUnavailable, PoolExhausted, StatementTimeout, TablesMissing
@@ -63,13 +63,6 @@ def _with_timeout(method: Callable[..., Awaitable[None]]) -> Callable[..., Await
             raise ApiError(500, "Database schema does not match agno 3.x (missing column)") from None
 
     return run
-
-
-# Starlette's CORSMiddleware as AgentOS configures it: every method, any requested header.
-PREFLIGHT_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY")
-PREFLIGHT_VARY = (
-    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network"
-)
 
 
 class BaseHandler(tornado.web.RequestHandler):
@@ -114,15 +107,8 @@ class BaseHandler(tornado.web.RequestHandler):
         self.set_cors_headers()
 
     def set_cors_headers(self) -> None:
-        """AgentOS's CORS answer headers (docs/security.md): `Vary: Origin` always; with an Origin,
-        credentials and exposed headers, and the origin itself when it is allowed."""
-        origin = self.origin()
-        if origin is not None:
-            self.set_header("Access-Control-Allow-Credentials", "true")
-            self.set_header("Access-Control-Expose-Headers", "*")
-            if origin_allowed(self.config.auth, origin):
-                self.set_header("Access-Control-Allow-Origin", origin)
-        self.set_header("Vary", "Origin")
+        for name, value in cors.answer_headers(self.origin(), self.config.auth.cors_origins).items():
+            self.set_header(name, value)
 
     def origin(self) -> str | None:
         values = self.request.headers.get_list("Origin")
@@ -146,29 +132,24 @@ class BaseHandler(tornado.web.RequestHandler):
             self._counted_in_progress = False
 
     def answer_preflight(self) -> bool:
-        """A CORS preflight (an Origin and Access-Control-Request-Method) is answered on any path,
-        before auth, exactly as Starlette's CORSMiddleware answers it for AgentOS."""
+        """A CORS preflight is answered on any path, before auth, as AgentOS's outermost middleware does."""
         origin = self.origin()
         method = self.request.headers.get("Access-Control-Request-Method")
         if origin is None or method is None:
             return False
+        answer = cors.preflight(
+            origin,
+            method,
+            self.request.headers.get("Access-Control-Request-Headers"),
+            "Access-Control-Request-Private-Network" in self.request.headers,
+            self.config.auth.cors_origins,
+        )
         self.clear_header("Access-Control-Expose-Headers")
-        self.set_header("Vary", PREFLIGHT_VARY)
-        self.set_header("Access-Control-Allow-Methods", ", ".join(PREFLIGHT_METHODS))
-        self.set_header("Access-Control-Max-Age", "600")
-        failures = []
-        if not origin_allowed(self.config.auth, origin):
-            failures.append("origin")
-        if method not in PREFLIGHT_METHODS:
-            failures.append("method")
-        requested_headers = self.request.headers.get("Access-Control-Request-Headers")
-        if requested_headers is not None:
-            self.set_header("Access-Control-Allow-Headers", requested_headers)
-        if self.request.headers.get("Access-Control-Request-Private-Network") is not None:
-            failures.append("private-network")
+        for name, value in answer.headers.items():
+            self.set_header(name, value)
         self.set_header("Content-Type", "text/plain; charset=utf-8")
-        self.set_status(400 if failures else 200)
-        self.finish(f"Disallowed CORS {', '.join(failures)}" if failures else "OK")
+        self.set_status(answer.status)
+        self.finish(answer.body)
         return True
 
     async def check_auth(self) -> None:
@@ -253,9 +234,8 @@ class BaseHandler(tornado.web.RequestHandler):
                 self.set_header(name, value)
             detail = exc.detail
             if isinstance(exc, AuthError) and "Access-Control-Allow-Origin" in self._headers:
-                # AgentOS's auth middleware adds these two to its own error answers
-                self.set_header("Access-Control-Allow-Methods", "*")
-                self.set_header("Access-Control-Allow-Headers", "*")
+                for name, value in cors.AUTH_ERROR_HEADERS.items():
+                    self.set_header(name, value)
         else:
             detail = STATUS_DETAILS.get(status_code, self._reason)
             if status_code == 405:
