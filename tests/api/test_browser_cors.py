@@ -4,15 +4,16 @@ Headless Chromium (Debian's `chromium`, installed by scripts/system-deps.sh) loa
 a page server on one loopback port; the page calls the service on another port the way web UIs do:
 `fetch` with `Content-Type: application/json` and `Authorization: Bearer <JWT>`, so the browser sends
 a preflight before every call. It lists the sessions, opens one session's runs, deletes another one,
-then lists once more with a bad token, and writes every outcome into the DOM as JSON, which the test
-reads back from `--dump-dom`. The service runs with JWT authorization and user isolation; the
-sessions are created through the API with the same token.
+lists with a bad token, renames the first (a POST with a JSON body) and reads it back with
+`credentials: "include"`; every outcome goes into the DOM as JSON, which the test reads back from
+`--dump-dom`. The service runs with JWT authorization and user isolation; the sessions are created
+through the API with the same token.
 
-- Origin allowed: the three calls answer 200/200/204 to the page, the 401 is readable too (CORS
-  headers on auth failures), the session is gone server-side, and the access log shows each call
-  preceded by its preflight.
+- Origin allowed: the calls answer 200/200/204 to the page, the 401 is readable too (CORS headers
+  on auth failures), the rename and the credentialed read work, the deleted session is gone
+  server-side, and the access log shows each call preceded by its preflight.
 - Origin not allowed: every `fetch` rejects with the browser's TypeError, the service saw nothing
-  but refused preflights (400), and nothing was deleted.
+  but refused preflights (400), and nothing was deleted or renamed.
 """
 
 from __future__ import annotations
@@ -44,18 +45,19 @@ AUDIENCE = "browser-cors-test"
 USER = "alice@example.com"
 SCOPES = ["sessions:read", "sessions:write", "sessions:delete"]
 OPENED, DELETED = "browser-opened", "browser-deleted"
+RENAMED = "renamed in the browser"
 OTHER_ORIGIN = "http://localhost:3000"  # AgentOS's default origin: allowed, but not the page's
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>agno-session browser test</title></head>
 <body><pre id="result">pending</pre>
 <script>
 const CONFIG = __CONFIG__;
-async function call(method, path, token) {
+async function call(method, path, token, extra) {
   try {
-    const response = await fetch(CONFIG.api + path, {
+    const response = await fetch(CONFIG.api + path, Object.assign({
       method: method,
       headers: {"Content-Type": "application/json", "Authorization": "Bearer " + token},
-    });
+    }, extra || {}));
     const text = await response.text();
     let body = text;
     try { body = JSON.parse(text); } catch (e) { /* not JSON: keep the text */ }
@@ -70,6 +72,10 @@ async function call(method, path, token) {
   outcome.runs = await call("GET", "/sessions/" + CONFIG.opened + "/runs?type=agent", CONFIG.token);
   outcome.delete = await call("DELETE", "/sessions/" + CONFIG.deleted + "?type=agent", CONFIG.token);
   outcome.bad_token = await call("GET", "/sessions?type=agent&page=1", "not-a-jwt");
+  outcome.rename = await call("POST", "/sessions/" + CONFIG.opened + "/rename?type=agent", CONFIG.token,
+                              {body: JSON.stringify({session_name: CONFIG.renamed})});
+  outcome.with_cookies = await call("GET", "/sessions/" + CONFIG.opened + "?type=agent", CONFIG.token,
+                                    {credentials: "include"});
   document.getElementById("result").textContent = JSON.stringify(outcome);
 })();
 </script></body></html>
@@ -195,12 +201,14 @@ def browser_requests(service: LiveService, at_least: int) -> list[tuple[str, str
     return seen if len(seen) >= at_least else None
 
 
-def stored_sessions(dsn: str) -> set[str]:
-    return {row[0] for row in sql(dsn, "SELECT session_id FROM ai.agno_sessions")}
+def stored_sessions(dsn: str) -> dict[str, str]:
+    """session id -> stored session name, read from the database itself."""
+    rows = sql(dsn, "SELECT session_id, session_data->>'session_name' FROM ai.agno_sessions")
+    return {session_id: name for session_id, name in rows}
 
 
 def test_allowed_origin_lists_opens_and_deletes(dsn: str, live_service: Callable[..., LiveService], keys: Keys) -> None:
-    config = {"token": keys.token, "opened": OPENED, "deleted": DELETED}
+    config = {"token": keys.token, "opened": OPENED, "deleted": DELETED, "renamed": RENAMED}
     with page_server(config) as origin:
         service = start(live_service, dsn, keys, origin)
         config["api"] = service.base_url
@@ -221,39 +229,51 @@ def test_allowed_origin_lists_opens_and_deletes(dsn: str, live_service: Callable
         "request_id": outcome["bad_token"]["request_id"],
     }
 
+    assert outcome["rename"].get("status") == 200, outcome
+    assert outcome["rename"]["body"]["session_name"] == RENAMED
+    with_cookies = outcome["with_cookies"]
+    assert with_cookies.get("status") == 200 and with_cookies["body"]["session_name"] == RENAMED, outcome
+    # with credentials the browser takes AgentOS's `Access-Control-Expose-Headers: *` literally
+    assert with_cookies["request_id"] is None
+
     gone = call(service.base_url, "GET", f"/sessions/{DELETED}?type=agent", headers=bearer(keys.token))
     assert gone.status == 404, gone
-    assert stored_sessions(dsn) == {OPENED}
+    assert stored_sessions(dsn) == {OPENED: RENAMED}
 
-    requests = wait_until("Chromium's requests in the access log", lambda: browser_requests(service, 8), 60)
-    for method, path in (
-        ("GET", "/sessions?type=agent"),
-        ("GET", f"/sessions/{OPENED}/runs?type=agent"),
-        ("DELETE", f"/sessions/{DELETED}?type=agent"),
+    requests = wait_until("Chromium's requests in the access log", lambda: browser_requests(service, 12), 60)
+    for method, path, status in (
+        ("GET", "/sessions?type=agent", 200),
+        ("GET", f"/sessions/{OPENED}/runs?type=agent", 200),
+        ("DELETE", f"/sessions/{DELETED}?type=agent", 204),
+        ("GET", "/sessions?type=agent&page=1", 401),
+        ("POST", f"/sessions/{OPENED}/rename?type=agent", 200),
+        ("GET", f"/sessions/{OPENED}?type=agent", 200),
     ):
-        real = requests.index((method, path, 204 if method == "DELETE" else 200))
+        real = requests.index((method, path, status))
         assert ("OPTIONS", path, 200) in requests[:real], f"no preflight before {method} {path}: {requests}"
 
 
 def test_disallowed_origin_is_refused_by_the_browser(
     dsn: str, live_service: Callable[..., LiveService], keys: Keys
 ) -> None:
-    config = {"token": keys.token, "opened": OPENED, "deleted": DELETED}
+    config = {"token": keys.token, "opened": OPENED, "deleted": DELETED, "renamed": RENAMED}
     with page_server(config) as origin:
         service = start(live_service, dsn, keys, OTHER_ORIGIN)
         config["api"] = service.base_url
         outcome = run_page(origin)
 
-    assert set(outcome) == {"list", "runs", "delete", "bad_token"}
+    assert set(outcome) == {"list", "runs", "delete", "bad_token", "rename", "with_cookies"}
     for name, result in outcome.items():
         assert result.get("error") == "TypeError", f"{name}: the browser should refuse the call: {outcome}"
-    assert stored_sessions(dsn) == {OPENED, DELETED}, "a refused preflight deletes nothing"
+    assert stored_sessions(dsn) == {OPENED: f"{OPENED} name", DELETED: f"{DELETED} name"}, "nothing changed"
 
-    requests = wait_until("Chromium's preflights in the access log", lambda: browser_requests(service, 4), 60)
+    requests = wait_until("Chromium's preflights in the access log", lambda: browser_requests(service, 6), 60)
     assert {(method, status) for method, _path, status in requests} == {("OPTIONS", 400)}, requests
     assert {path for _method, path, _status in requests} == {
         "/sessions?type=agent",
         f"/sessions/{OPENED}/runs?type=agent",
         f"/sessions/{DELETED}?type=agent",
         "/sessions?type=agent&page=1",
+        f"/sessions/{OPENED}/rename?type=agent",
+        f"/sessions/{OPENED}?type=agent",
     }
