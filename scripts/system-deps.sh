@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System packages the project needs on a fresh Debian machine.
 #   system-deps.sh run    PostgreSQL server binaries (`make run` and the tests start throwaway clusters) + python3-venv
-#   system-deps.sh test   also curl + jq (smoke script) and chromium (the /docs page test renders it headless)
+#   system-deps.sh test   also curl + jq (smoke script) and chromium (the /docs page and browser CORS tests run it headless)
 # As root, missing packages are installed with apt-get; as a user, the script says what to install.
 set -euo pipefail
 mode=${1:-run}
