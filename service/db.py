@@ -23,7 +23,7 @@ import psycopg2.errors
 import psycopg2.extensions
 import psycopg2.extras
 
-from service import metrics
+from service import connect, metrics, retry
 from service.config import Config
 from service.counts import CountCache
 from service.errors import ApiError, DatabaseUnavailable, PoolExhausted, StatementTimeout, TablesMissing
@@ -55,6 +55,10 @@ class TableState:
 
 class ConnectionLost(Exception):
     """A pooled connection died under a statement (the server restarted or dropped it)."""
+
+
+class ReadOnlyServer(ConnectionLost):
+    """A write met a read-only server (a standby, a demoted primary); its connection was closed."""
 
 
 class Cursor:
@@ -157,7 +161,8 @@ class Database:
             async with self._pool_lock:
                 if self._pool is None:
                     cfg = self._config
-                    self._pool = await aiopg.create_pool(
+                    # connections that follow libpq from host to host (multi-host DSNs: service/connect.py)
+                    self._pool = await connect.create_pool(
                         self._dsn,
                         minsize=cfg.pool_min_size,
                         maxsize=cfg.pool_max_size,
@@ -222,34 +227,67 @@ class Database:
             except psycopg2.extensions.QueryCanceledError:
                 metrics.DB_ERRORS.labels(self.db_id, "timeout").inc()
                 raise StatementTimeout("statement") from None
+            except psycopg2.errors.ReadOnlySqlTransaction as exc:
+                # a connection on a read-only server (a standby, a demoted primary): nothing was
+                # written; the pool drops it, so the next attempt connects afresh (libpq's
+                # target_session_attrs=read-write then picks the primary)
+                metrics.DB_ERRORS.labels(self.db_id, "connection").inc()
+                await conn.close()
+                raise ReadOnlyServer(str(exc)) from exc
             except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
                 metrics.DB_ERRORS.labels(self.db_id, "connection").inc()
                 raise ConnectionLost(str(exc)) from exc
 
-    async def read(self, work: Callable[[Cursor], Awaitable[T]]) -> T:
-        """Run an idempotent read; retried once on a connection that died under it."""
-        await self.tables()
-        try:
-            async with self.cursor() as cur:
-                return await work(cur)
-        except ConnectionLost:
-            log.warning("connection to db %s lost during a read; retrying once", self.db_id)
-        try:
-            async with self.cursor() as cur:
-                return await work(cur)
-        except ConnectionLost as exc:
-            raise DatabaseUnavailable(self.db_id) from exc
+    async def read(self, work: Callable[[Cursor], Awaitable[T]], budget: retry.Budget | None = None) -> T:
+        """Run an idempotent read. While the database is unreachable or the connection dies under
+        it (a restart, a failover) it is tried again on a fresh connection, with backoff, for up
+        to AGNO_POOL_TIMEOUT (service/retry.py); then DatabaseUnavailable (503)."""
+        budget = budget or retry.Budget(self._config.pool_timeout)
+        while True:
+            try:
+                await self.tables()
+                async with self.cursor() as cur:
+                    return await work(cur)
+            except (ConnectionLost, DatabaseUnavailable) as exc:
+                if not await budget.wait():
+                    raise DatabaseUnavailable(self.db_id) from exc
+                log.warning("db %s unreachable during a read (%s); retry %d", self.db_id, _reason(exc), budget.retries)
 
-    async def write(self, work: Callable[[Cursor], Awaitable[T]]) -> T:
-        """Run a write in one transaction; needs the tables to exist."""
-        state = await self.tables()
-        if not (state.sessions_exists and state.runs_exists):
-            raise TablesMissing(self.db_id)
-        try:
-            async with self.cursor() as cur, cur.transaction():
-                return await work(cur)
-        except ConnectionLost as exc:
-            raise DatabaseUnavailable(self.db_id) from exc
+    async def write(
+        self,
+        work: Callable[[Cursor], Awaitable[T]],
+        verify: Callable[[Cursor], Awaitable[tuple[bool, T]]] | None = None,
+    ) -> T:
+        """Run a write in one transaction; needs the tables to exist.
+
+        Never lost, never doubled (docs/reliability.md §1): a write whose connection was refused or
+        died before COMMIT was sent committed nothing, so it is tried again like a read. When the
+        COMMIT went unanswered the outcome is unknown: `verify` reads it back ((True, answer) when
+        the write is stored, (False, _) when not, and only then is it tried again). Without
+        `verify` such a write answers 503 and is never repeated."""
+        budget = retry.Budget(self._config.pool_timeout)
+        while True:
+            committing = False
+            try:
+                state = await self.tables()
+                if not (state.sessions_exists and state.runs_exists):
+                    raise TablesMissing(self.db_id)
+                async with self.cursor() as cur:
+                    async with cur.transaction():
+                        result = await work(cur)
+                        committing = True  # leaving the block sends COMMIT
+                    return result
+            except (ConnectionLost, DatabaseUnavailable) as exc:
+                if committing:
+                    if verify is None:
+                        raise DatabaseUnavailable(self.db_id) from exc
+                    log.warning("db %s: COMMIT unanswered (%s); reading the write back", self.db_id, _reason(exc))
+                    stored, answer = await self.read(verify, budget)
+                    if stored:
+                        return answer
+                if not await budget.wait():
+                    raise DatabaseUnavailable(self.db_id) from exc
+                log.warning("db %s unreachable during a write (%s); retry %d", self.db_id, _reason(exc), budget.retries)
 
     # ------------------------------------------------------------------ tables
     def invalidate(self) -> None:
@@ -268,7 +306,7 @@ class Database:
                     if self._config.auto_provision:
                         try:
                             await self._provision()
-                        except psycopg2.errors.InsufficientPrivilege as exc:
+                        except (psycopg2.errors.InsufficientPrivilege, ReadOnlyServer) as exc:
                             # e.g. a read-only role on a database AgentOS provisioned: use what exists
                             log.warning("db %s: cannot provision tables (%s); using them as they are", self.db_id, exc)
                     async with self.cursor() as cur:
@@ -387,7 +425,7 @@ class Database:
                 async with self._ping_lock:
                     try:
                         if self._ping_conn is None or self._ping_conn.closed:
-                            self._ping_conn = await aiopg.connect(
+                            self._ping_conn = await connect.connect(
                                 self._dsn, enable_hstore=False, **self._connect_options()
                             )
                         async with self._ping_conn.cursor() as cur:
@@ -417,6 +455,11 @@ class Database:
                 # aiopg does not wake `wait_closed` for a connection given back closed (a cancelled query)
                 log.warning("db %s: pool did not close within %.0fs; terminating it", self.db_id, timeout)
                 self._pool.terminate()
+
+
+def _reason(exc: BaseException) -> str:
+    cause = exc.__cause__ or exc
+    return f"{type(cause).__name__}: {str(cause).strip().splitlines()[0] if str(cause).strip() else ''}"
 
 
 def _quote(identifier: str) -> str:

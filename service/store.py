@@ -200,6 +200,34 @@ def import_run_rows(session_type: SessionType, user_id: str | None, runs: list[R
     return dumps(records)
 
 
+# ---------------------------------------------------------------------- read-back after an unanswered COMMIT
+
+
+def is_created_row(record: dict[str, Any], session_type: SessionType, values: dict[str, Any]) -> bool:
+    """Whether a stored row is the one `insert_<type>_session` wrote with `values` (not a session of
+    the same id created by someone else: that one stays a 409)."""
+    return bool(
+        record["session_type"] == session_type
+        and record[f"{session_type}_id"] == values["component_id"]
+        and record["user_id"] == values["user_id"]
+        and record["created_at"] == values["now"]
+        and record["session_data"] == loads(values["session_data"])
+        and record["metadata"] == loads(values["metadata"])
+    )
+
+
+def is_updated_row(record: dict[str, Any], body: UpdateSessionBody, now: int) -> bool:
+    """Whether a stored row carries a PATCH made at `now` with `body`. A false "no" only re-applies
+    the same values (a PATCH is idempotent but for updated_at), so the check may be strict."""
+    session_data = record["session_data"] if isinstance(record["session_data"], dict) else {}
+    return (
+        record["updated_at"] == now
+        and (body.get("session_name") is None or session_data.get("session_name") == body["session_name"])
+        and (body.get("session_state") is None or session_data.get("session_state") == body["session_state"])
+        and (body.get("metadata") is None or record["metadata"] == scrub_metadata(body["metadata"]))
+    )
+
+
 # ---------------------------------------------------------------------- reads
 
 
@@ -273,8 +301,12 @@ async def create_session(db: Database, session_type: SessionType, body: CreateSe
             await cur.run("insert_runs", {"session_id": values["session_id"], "runs": rows})
         return record
 
+    async def verify(cur: Cursor) -> tuple[bool, dict[str, Any]]:
+        record = await cur.one("get_session", {"session_id": values["session_id"], "user_id": None}, lock="")
+        return record is not None and is_created_row(record, session_type, values), record or {}
+
     try:
-        record = await db.write(work)
+        record = await db.write(work, verify)
     except psycopg2.errors.UniqueViolation:  # only run ids can clash: the session insert skips conflicts
         raise RunIdConflict(values["session_id"]) from None
     return SessionWithRuns(row=_session_row(record), runs=list(runs))
@@ -288,7 +320,12 @@ async def rename_session(
     async def work(cur: Cursor) -> dict[str, Any] | None:
         return await cur.one("rename_session", params)
 
-    record = await db.write(work)
+    async def verify(cur: Cursor) -> tuple[bool, dict[str, Any] | None]:
+        record = await cur.one("get_session", {"session_id": session_id, "user_id": user_id}, lock="")
+        stored = record is not None and (record["session_data"] or {}).get("session_name") == name
+        return stored, record
+
+    record = await db.write(work, verify)
     return None if record is None else _with_runs(record)
 
 
@@ -315,18 +352,32 @@ async def update_session(
         # like agno: written as the requested type, answered as the type stored in the row
         return SessionWithRuns(row=row, runs=loaded["runs"]), shaping.detect_session_type(row)
 
-    return await db.write(work)
+    async def verify(cur: Cursor) -> tuple[bool, tuple[SessionWithRuns, SessionType] | None]:
+        record = await cur.one("get_session", {"session_id": session_id, "user_id": user_id}, lock="")
+        if record is None or not is_updated_row(record, body, now):
+            return False, None
+        loaded = _with_runs(record)
+        return True, (loaded, shaping.detect_session_type(loaded["row"]))
+
+    return await db.write(work, verify)
 
 
 async def delete_session(db: Database, session_id: str, user_id: str | None) -> None:
     async def work(cur: Cursor) -> int:
         return await cur.run("delete_session", {"session_id": session_id, "user_id": user_id})
 
-    await db.write(work)
+    async def verify(cur: Cursor) -> tuple[bool, int]:
+        return await cur.one("get_session", {"session_id": session_id, "user_id": user_id}, lock="") is None, 1
+
+    await db.write(work, verify)
 
 
 async def delete_sessions(db: Database, session_ids: list[str], user_id: str | None) -> None:
     async def work(cur: Cursor) -> int:
         return await cur.run("delete_sessions", {"session_ids": session_ids, "user_id": user_id})
 
-    await db.write(work)
+    async def verify(cur: Cursor) -> tuple[bool, int]:
+        left = await cur.value("count_sessions_by_ids", {"session_ids": session_ids, "user_id": user_id})
+        return left == 0, len(session_ids)
+
+    await db.write(work, verify)

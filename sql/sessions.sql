@@ -181,3 +181,9 @@ FROM jsonb_to_recordset(:runs::jsonb) AS x(run_id text, run_type text, agent_id 
                                            workflow_id text, user_id text, parent_run_id text,
                                            status text, run_index bigint, run_data jsonb,
                                            created_at bigint);
+
+-- name: count_sessions_by_ids$
+-- How many of the listed sessions (within the user's reach) are still stored: a bulk delete whose
+-- COMMIT went unanswered is read back with it (service/db.py, Database.write).
+SELECT count(*) FROM {{sessions}} s
+WHERE s.session_id = ANY(:session_ids) AND (:user_id::text IS NULL OR s.user_id = :user_id);

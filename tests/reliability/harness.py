@@ -9,7 +9,10 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import os
+import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +25,7 @@ import psycopg2
 import psycopg2.extensions
 
 from service.db import APPLICATION_NAME
+from service.devpg import Cluster, free_port, pg_bindir
 from tests.conftest import LiveService, spawn_service
 
 T = TypeVar("T")
@@ -265,10 +269,16 @@ class Outcome:
     ended: float
     status: int
     reply: Reply | None
+    request: tuple[str, str, Any] | None = None
+    """(method, path, json body) as the plan made it."""
 
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
+
+    @property
+    def is_read(self) -> bool:
+        return self.request is not None and self.request[0] == "GET"
 
 
 class LoadLoop:
@@ -313,7 +323,9 @@ class LoadLoop:
             method, path, body = self.plan(worker, n)
             started = time.monotonic()
             reply = try_call(self.base_url, method, path, json_body=body, timeout=self.timeout)
-            outcome = Outcome(worker, started, time.monotonic(), reply.status if reply else 0, reply)
+            outcome = Outcome(
+                worker, started, time.monotonic(), reply.status if reply else 0, reply, (method, path, body)
+            )
             with self._lock:
                 self.outcomes.append(outcome)
 
@@ -390,3 +402,140 @@ def start_service(env: dict[str, str], log_dir: Any) -> LiveService:
     """`python -m service` on a free loopback port with AGNO_DRAIN_SECONDS=0 unless `env` says
     otherwise (tests/conftest.py's `spawn_service`, which its `live_service` runs too)."""
     return spawn_service({"AGNO_DRAIN_SECONDS": "0", **env}, Path(log_dir))
+
+
+# ---------------------------------------------------------------- acknowledged writes, checked
+
+
+@dataclass
+class MixedTraffic:
+    """A load plan of reads and writes (create with a run, PATCH, rename, delete) whose every
+    acknowledged write can be checked in the database afterwards (`check`): each worker PATCHes and
+    renames a session of its own, deletes its own victims, and creates sessions without an id
+    (the service makes it), marked by a unique `user_id` so a doubled create shows as two rows."""
+
+    own: list[str]
+    victims: list[list[str]]
+
+    @classmethod
+    def seed(cls, base_url: str, workers: int, victims_each: int = 30) -> MixedTraffic:
+        def create(**fields: Any) -> str:
+            reply = call(base_url, "POST", "/sessions", json_body=fields)
+            assert reply.status == 201, reply
+            return str(reply.json()["session_id"])
+
+        own = [create(session_name=f"own-{w}", metadata={"w": w, "n": -1}) for w in range(workers)]
+        victims = [[create(session_name=f"victim-{w}-{i}") for i in range(victims_each)] for w in range(workers)]
+        return cls(own, victims)
+
+    def plan(self, worker: int, n: int) -> tuple[str, str, Any]:
+        own = self.own[worker]
+        step = n % 8
+        if step == 0:
+            run = {"run_id": f"ledger-run-{worker}-{n}", "agent_id": "ledger", "status": "COMPLETED"}
+            return "POST", "/sessions", {"user_id": f"ledger-{worker}-{n}", "agent_id": "ledger", "runs": [run]}
+        if step == 2:
+            return "PATCH", f"/sessions/{own}", {"metadata": {"w": worker, "n": n}}
+        if step == 4:
+            return "POST", f"/sessions/{own}/rename", {"session_name": f"name-{worker}-{n}"}
+        if step == 6 and n // 8 < len(self.victims[worker]):
+            return "DELETE", f"/sessions/{self.victims[worker][n // 8]}", None
+        if step in (3, 7):
+            return "GET", "/sessions?limit=5&sort_by=updated_at", None
+        return "GET", f"/sessions/{own}", None
+
+    def check(self, dsn: str, outcomes: list[Outcome]) -> dict[str, int]:
+        """Counts of the run; `lost` and `doubled` must be 0: every 2xx write is in the database
+        (a later unacknowledged write of the same worker may have overwritten it), nothing twice."""
+        lost: list[str] = []
+        with contextlib.closing(connect(dsn)) as conn, conn.cursor() as cur:
+            cur.execute(
+                "SELECT s.user_id, count(*),"
+                " (SELECT count(*) FROM ai.agno_runs r WHERE r.session_id = min(s.session_id))"
+                " FROM ai.agno_sessions s WHERE s.user_id LIKE 'ledger-%%' GROUP BY s.user_id"
+            )
+            created = {row[0]: (int(row[1]), int(row[2])) for row in cur.fetchall()}
+            cur.execute(
+                "SELECT session_id, metadata, session_data FROM ai.agno_sessions WHERE session_id = ANY(%s)",
+                (self.own,),
+            )
+            stored = {row[0]: (row[1], row[2]) for row in cur.fetchall()}
+            cur.execute(
+                "SELECT session_id FROM ai.agno_sessions WHERE session_id = ANY(%s)",
+                ([v for vs in self.victims for v in vs],),
+            )
+            victims_left = {row[0] for row in cur.fetchall()}
+        doubled = [user for user, (rows, runs) in created.items() if rows > 1 or runs > 1]
+        last_patch: dict[int, int] = {}
+        last_rename: dict[int, int] = {}
+        sent_patch: dict[int, set[int]] = {}
+        sent_rename: dict[int, set[int]] = {}
+        for o in outcomes:
+            assert o.request is not None
+            method, path, body = o.request
+            if method == "POST" and path == "/sessions":
+                marker = body["user_id"]
+                if o.ok and created.get(marker, (0, 0)) != (1, 1):
+                    lost.append(f"create {marker}: {created.get(marker)}")
+            elif method == "PATCH":
+                sent_patch.setdefault(o.worker, set()).add(body["metadata"]["n"])
+                if o.ok:
+                    last_patch[o.worker] = max(last_patch.get(o.worker, -1), body["metadata"]["n"])
+            elif method == "POST":
+                n = int(body["session_name"].rsplit("-", 1)[1])
+                sent_rename.setdefault(o.worker, set()).add(n)
+                if o.ok:
+                    last_rename[o.worker] = max(last_rename.get(o.worker, -1), n)
+            elif method == "DELETE" and o.ok and path.rsplit("/", 1)[1] in victims_left:
+                lost.append(f"delete {path}")
+        for worker, session_id in enumerate(self.own):
+            metadata, session_data = stored[session_id]
+            n = int(metadata["n"])
+            if n < last_patch.get(worker, -1) or (n >= 0 and n not in sent_patch.get(worker, set())):
+                lost.append(f"PATCH of worker {worker}: stored n={n}, last acknowledged {last_patch.get(worker)}")
+            name = str(session_data.get("session_name", ""))
+            renamed = int(name.rsplit("-", 1)[1]) if name.startswith("name-") else -1
+            if renamed < last_rename.get(worker, -1):
+                lost.append(f"rename of worker {worker}: stored {name!r}, last acknowledged {last_rename.get(worker)}")
+        assert not lost, f"acknowledged writes lost: {lost}"
+        assert not doubled, f"created twice: {doubled}"
+        reads = [o for o in outcomes if o.is_read]
+        writes = [o for o in outcomes if not o.is_read]
+        return {
+            "requests_sent": len(outcomes),
+            "reads": len(reads),
+            "failed_reads": sum(1 for o in reads if not o.ok),
+            "writes": len(writes),
+            "failed_writes": sum(1 for o in writes if not o.ok),
+            "acknowledged_writes": sum(1 for o in writes if o.ok),
+            "lost_writes": len(lost),
+            "doubled_writes": len(doubled),
+        }
+
+
+def build_standby(primary: Cluster, root: Path) -> Cluster:
+    """A streaming standby of `primary` on its own loopback port (`pg_basebackup -R`), started."""
+    root.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+    port = free_port()
+    (root / "port").write_text(str(port))
+    command = [str(pg_bindir() / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres"]
+    command += ["-D", str(root / "data"), "-R", "-X", "stream", "--checkpoint=fast"]
+    if os.geteuid() == 0:
+        command = ["runuser", "-u", "postgres", "--", *command]
+    subprocess.run(command, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, timeout=120)
+    standby = Cluster(root, port)
+    standby.start()
+    return standby
+
+
+def is_in_recovery(dsn: str) -> bool | None:
+    """pg_is_in_recovery() of a server (None when it cannot be reached)."""
+    try:
+        with contextlib.closing(connect(dsn)) as conn, conn.cursor() as cur:
+            cur.execute("SELECT pg_is_in_recovery()")
+            row = cur.fetchone()
+            return bool(row[0]) if row else None
+    except psycopg2.OperationalError:
+        return None

@@ -1,0 +1,145 @@
+"""aiopg connections that follow libpq's socket while connecting (multi-host DSNs, failover).
+
+With a multi-host DSN (`postgresql://h1,h2/db?target_session_attrs=read-write`) libpq tries the
+hosts in turn inside one asynchronous connect: when a host refuses, or answers but is read-only,
+it closes that socket and opens one to the next host. aiopg 1.4 registers the first socket with
+the event loop once and keeps watching it, so the connect fails in `Connection._ready`
+(`FileNotFoundError`/`EBADF` from epoll) and hangs until the pool wait expires: a multi-host DSN
+only works while its first host accepts (docs/reliability.md, "Failover").
+
+`FollowingConnection` re-registers the socket libpq reports after every poll step of the connect
+(a handful of steps, connect only); once connected it is aiopg's own connection, unchanged.
+`Pool` is aiopg's pool making those connections. Host choice stays libpq's: its
+`target_session_attrs` semantics, its host order, its per-host `connect_timeout`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+from typing import Any, cast
+
+import aiopg
+import aiopg.connection
+import aiopg.pool
+import psycopg2
+import psycopg2.extensions
+
+
+class FollowingConnection(aiopg.Connection):
+    """aiopg's connection, watching whichever socket libpq uses while the connect is in progress."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._connecting = True
+
+    @staticmethod
+    def _ready(weak_self: weakref.ref[Any]) -> None:
+        self = cast("FollowingConnection | None", weak_self())
+        if self is None:
+            return
+        if not getattr(self, "_connecting", True):
+            aiopg.Connection._ready(weak_self)
+            return
+        waiter = self._waiter
+        try:
+            state = self._conn.poll()
+        except (psycopg2.Warning, psycopg2.Error) as exc:
+            self._unwatch()
+            self._fileno = None
+            self._notifies_proxy.close(exc)
+            if waiter is not None and not waiter.done():
+                waiter.set_exception(exc)
+            return
+        # libpq may have closed the previous socket (its number may even be reused by the new one):
+        # drop the old registration and register the current socket from scratch.
+        self._unwatch()
+        self._fileno = self._conn.fileno()
+        self._loop.add_reader(self._fileno, self._ready, weak_self)  # aiopg keeps a reader for life
+        if state == psycopg2.extensions.POLL_OK:
+            self._connecting = False
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+        elif state == psycopg2.extensions.POLL_WRITE:
+            self._loop.add_writer(self._fileno, self._ready, weak_self)
+            self._writing = True
+        elif state != psycopg2.extensions.POLL_READ:
+            self._fatal_error(f"Fatal error on aiopg connection: poll() answered {state} while connecting")
+
+    def _unwatch(self) -> None:
+        """Forget the registered socket; it may be closed already (then epoll dropped it itself)."""
+        if self._fileno is None:
+            return
+        if self._writing:
+            self._writing = False
+            with contextlib.suppress(OSError):
+                self._loop.remove_writer(self._fileno)
+        with contextlib.suppress(OSError):
+            self._loop.remove_reader(self._fileno)
+
+
+async def connect(dsn: str, *, timeout: float = aiopg.connection.TIMEOUT, **kwargs: Any) -> aiopg.Connection:
+    """`aiopg.connect` with a `FollowingConnection`."""
+    kwargs.setdefault("enable_json", True)
+    kwargs.setdefault("enable_hstore", True)
+    kwargs.setdefault("enable_uuid", True)
+    enable = {k: kwargs.pop(k) for k in ("enable_json", "enable_hstore", "enable_uuid")}
+    echo = bool(kwargs.pop("echo", False))
+    connection = FollowingConnection(dsn, timeout, echo, **enable, **kwargs)
+    return await connection
+
+
+class Pool(aiopg.Pool):
+    """aiopg's pool, opening `FollowingConnection`s (the one change to its `_fill_free_pool`)."""
+
+    async def _fill_free_pool(self, override_min: bool) -> None:
+        n, free = 0, len(self._free)
+        while n < free:
+            conn = self._free[-1]
+            if conn.closed:
+                self._free.pop()
+            elif -1 < self._recycle < self._loop.time() - conn.last_usage:
+                await conn.close()
+                self._free.pop()
+            else:
+                self._free.rotate()
+            n += 1
+        while self.size < self.minsize:
+            await self._open_one()
+        if self._free:
+            return
+        if override_min and (not self.maxsize or self.size < self.maxsize):
+            await self._open_one()
+
+    async def _open_one(self) -> None:
+        self._acquiring += 1
+        try:
+            conn = await connect(
+                self._dsn,
+                timeout=self._timeout,
+                enable_json=self._enable_json,
+                enable_hstore=self._enable_hstore,
+                enable_uuid=self._enable_uuid,
+                echo=self._echo,
+                **self._conn_kwargs,
+            )
+            if self._on_connect is not None:
+                await self._on_connect(conn)
+            self._free.append(conn)
+            self._cond.notify()
+        finally:
+            self._acquiring -= 1
+
+
+async def create_pool(dsn: str, *, minsize: int, maxsize: int, timeout: float, **kwargs: Any) -> aiopg.Pool:
+    """`aiopg.create_pool` making a `Pool` of `FollowingConnection`s."""
+    kwargs.setdefault("enable_json", True)
+    kwargs.setdefault("enable_hstore", True)
+    kwargs.setdefault("enable_uuid", True)
+    kwargs.setdefault("echo", False)
+    kwargs.setdefault("on_connect", None)
+    kwargs.setdefault("pool_recycle", -1.0)
+    return await Pool.from_pool_fill(dsn, minsize, maxsize, timeout, **kwargs)
+
+
+__all__ = ["FollowingConnection", "Pool", "connect", "create_pool"]
