@@ -45,6 +45,8 @@ contract-test: install
 
 test: system-deps lint lint-deploy
 	$(PY) -m pytest -q -p no:cacheprovider
+	# the API tests once more, through PgBouncer in transaction pooling mode (tests/pgbouncer.py)
+	TEST_VIA_PGBOUNCER=1 $(PY) -m pytest -q -p no:cacheprovider tests/api
 
 smoke: install
 	bash scripts/smoke-local.sh

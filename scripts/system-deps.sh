@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # System packages the project needs on a fresh Debian machine.
 #   system-deps.sh run    PostgreSQL server binaries (`make run` and the tests start throwaway clusters) + python3-venv
-#   system-deps.sh test   also curl + jq (smoke script) and chromium (the /docs page and browser CORS tests run it headless)
+#   system-deps.sh test   also curl + jq (smoke script), chromium (the /docs page and browser CORS tests run it headless)
+#                         and pgbouncer (the API tests run a second time through it: tests/pgbouncer.py)
 # As root, missing packages are installed with apt-get; as a user, the script says what to install.
 set -euo pipefail
 mode=${1:-run}
@@ -13,6 +14,7 @@ if [ "$mode" = test ]; then
   command -v curl >/dev/null || missing+=(curl)
   command -v jq >/dev/null || missing+=(jq)
   command -v chromium >/dev/null || missing+=(chromium)
+  [ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null || missing+=(pgbouncer)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
@@ -26,6 +28,8 @@ if [ "$(id -u)" -eq 0 ]; then
       pg_ctlcluster "$ver" "$name" stop || true
     done
   fi
+  # likewise Debian's own pgbouncer service (the tests start their own instances)
+  if [ -x /etc/init.d/pgbouncer ]; then /etc/init.d/pgbouncer stop >/dev/null 2>&1 || true; fi
 else
   echo "missing system packages: ${missing[*]} (run as root, or: sudo apt-get install -y ${missing[*]})" >&2
   exit 1

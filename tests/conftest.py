@@ -2,7 +2,9 @@
 
 Fixtures
 - `pg_cluster` (session): a PostgreSQL cluster started from the system binaries in a temp dir
-  (as root through `runuser -u postgres`), or the server named by `TEST_PG_DSN`.
+  (as root through `runuser -u postgres`), or the server named by `TEST_PG_DSN`. With
+  `TEST_VIA_PGBOUNCER=1` every DSN it hands out goes through PgBouncer in transaction pooling mode
+  (tests/pgbouncer.py; `make test` runs tests/api a second time so).
 - `new_database` (function): a factory `new_database(prefix="t") -> dsn` creating an empty database.
 - `dsn` (function): one fresh empty database for the test.
 - `live_service` (function): a factory starting `python -m service` as a subprocess with the given
@@ -36,6 +38,7 @@ import psycopg2
 import pytest
 
 from service.devpg import Cluster, free_port, init_cluster
+from tests import pgbouncer
 
 REPO = Path(__file__).resolve().parent.parent
 SERVICE_ENV_PREFIXES = ("AGNO_", "OS_SECURITY", "DATABASE_URL")
@@ -54,6 +57,8 @@ class PgServer:
     admin_dsn: str
     cluster: Cluster | None = None
     created: list[str] = field(default_factory=list)
+    bouncer: pgbouncer.PgBouncer | None = None
+    """The PgBouncer every DSN goes through (TEST_VIA_PGBOUNCER=1), else None."""
 
     def dsn_for(self, dbname: str) -> str:
         params = psycopg2.extensions.parse_dsn(self.admin_dsn)
@@ -89,10 +94,17 @@ def pg_cluster() -> Iterator[PgServer]:
         return
     root = Path(tempfile.mkdtemp(prefix="agno-session-pg-"))
     cluster = init_cluster(root)
-    server = PgServer(cluster.dsn("postgres"), cluster)
+    bouncer = None
     try:
+        server = PgServer(cluster.dsn("postgres"), cluster)
+        if os.environ.get("TEST_VIA_PGBOUNCER"):
+            pgbouncer.role_settings(cluster.dsn("postgres"))
+            bouncer = pgbouncer.start_pgbouncer(cluster.port)
+            server = PgServer(bouncer.dsn("postgres"), cluster, bouncer=bouncer)
         yield server
     finally:
+        if bouncer is not None:
+            bouncer.remove()
         cluster.stop("immediate")
         shutil.rmtree(root, ignore_errors=True)
 

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from service.devpg import Cluster
+from tests import pgbouncer
 
 from .harness import (
     LoadLoop,
@@ -72,6 +73,14 @@ def first_write_ok_after(outcomes: list[Outcome], moment: float) -> float | None
 
 
 @pytest.fixture
+def cleanups() -> Iterator[list[Callable[[], None]]]:
+    done: list[Callable[[], None]] = []
+    yield done
+    for cleanup in reversed(done):
+        cleanup()
+
+
+@pytest.fixture
 def standby_of() -> Iterator[Callable[[Cluster], Cluster]]:
     """A factory `standby_of(primary) -> Cluster`: a streaming standby in a temp dir of its own
     (`pg_basebackup -R`), stopped and removed at teardown."""
@@ -102,7 +111,7 @@ def kill_service_backends(admin_dsn: str, database: str) -> int:
     return len(pids)
 
 
-FAULTS = ["fast_restart", "immediate_stop", "connection_kill"]
+FAULTS = ["fast_restart", "immediate_stop", "connection_kill", "pgbouncer_restart"]
 
 
 @pytest.mark.slow
@@ -111,17 +120,27 @@ def test_fault_invisible_to_readers_and_no_write_lost(
     fault: str,
     throwaway_cluster: Callable[..., Any],
     live_service: Callable[..., Any],
+    cleanups: list[Callable[[], None]],
     figures: dict[str, Any],
 ) -> None:
     """Under steady reads and writes from 4 workers: `pg_ctl restart -m fast`, an immediate stop
-    (crash) and start, or every service backend killed three times. 0 failed reads; writes fail
+    (crash) and start, every service backend killed three times, or the PgBouncer in front
+    (transaction pooling, docs/rollout.md §6) stopped and started. 0 failed reads; writes fail
     only as 503 JSON; every acknowledged write is in the database, none twice; /readyz 200 after."""
     cluster = throwaway_cluster()
     dsn = cluster.create_database("agno")
     # PostgreSQL's default (the test clusters run with it off for speed): a commit is on disk when
     # acknowledged, so a crash (immediate stop) loses none
     sql(cluster.dsn(), f'ALTER DATABASE "{dbname(dsn)}" SET synchronous_commit = on')
-    service = live_service(env=service_env(dsn))
+    service_dsn = dsn
+    if fault == "pgbouncer_restart":
+        if not pgbouncer.available():
+            pytest.skip("pgbouncer is not installed (scripts/system-deps.sh test installs it)")
+        pgbouncer.role_settings(cluster.dsn())
+        bouncer = pgbouncer.start_pgbouncer(cluster.port)
+        cleanups.append(bouncer.remove)
+        service_dsn = bouncer.dsn(dbname(dsn))
+    service = live_service(env=service_env(service_dsn))
     traffic = MixedTraffic.seed(service.base_url, WORKERS)
 
     with Prober(service.base_url, ["/readyz"]) as probe, LoadLoop(service.base_url, traffic.plan, WORKERS) as load:
@@ -133,6 +152,9 @@ def test_fault_invisible_to_readers_and_no_write_lost(
         elif fault == "immediate_stop":
             cluster.stop("immediate")
             cluster.start()
+        elif fault == "pgbouncer_restart":
+            bouncer.stop()  # SIGTERM: PgBouncer's immediate shutdown, every connection dropped
+            bouncer.start()
         else:
             for _ in range(3):
                 wait_until(
@@ -356,4 +378,40 @@ def test_write_on_read_only_server_answers_503_and_replaces_the_connection(
     )
     listing = call(service.base_url, "GET", "/sessions")
     assert listing.status == 200 and listing.json()["meta"]["total_count"] == 1, listing
-    figures.update({"write_on_read_only_server": write.status, "read_on_read_only_server": listing.status})
+
+    # the standby first in a multi-host DSN: libpq skips it for target_session_attrs=read-write
+    # (a second socket within one connect, which service/connect.py follows)
+    both = (
+        f"postgresql://postgres@127.0.0.1:{standby.port},127.0.0.1:{primary.port}/{database}"
+        "?target_session_attrs=read-write"
+    )
+    follows = live_service(env=service_env(both, AGNO_POOL_TIMEOUT="2"))
+    created = call(follows.base_url, "POST", "/sessions", json_body={"session_name": "on the primary"})
+    assert created.status == 201, created
+    assert call(follows.base_url, "GET", "/readyz").status == 200
+    figures.update(
+        {
+            "write_on_read_only_server": write.status,
+            "read_on_read_only_server": listing.status,
+            "write_with_standby_first_in_dsn": created.status,
+        }
+    )
+
+
+@pytest.mark.slow
+def test_multi_host_dsn_with_its_first_host_down(
+    throwaway_cluster: Callable[..., Any], live_service: Callable[..., Any]
+) -> None:
+    """The first host of a multi-host DSN refuses connections: every request and /readyz use the
+    second at once (aiopg alone would watch the first host's closed socket until the pool wait
+    expired: 503 on every request)."""
+    cluster = throwaway_cluster()
+    database = dbname(cluster.create_database("agno"))
+    dead = throwaway_cluster(start=False)
+    dsn = f"postgresql://postgres@127.0.0.1:{dead.port},127.0.0.1:{cluster.port}/{database}"
+    service = live_service(env=service_env(dsn, AGNO_POOL_TIMEOUT="2"))
+    created = call(service.base_url, "POST", "/sessions", json_body={"session_name": "second host"})
+    assert created.status == 201, created
+    replies = [call(service.base_url, "GET", f"/sessions/{created.json()['session_id']}") for _ in range(10)]
+    assert [r.status for r in replies] == [200] * 10, replies
+    assert call(service.base_url, "GET", "/readyz").status == 200
