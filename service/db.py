@@ -251,7 +251,7 @@ class Database:
             except (ConnectionLost, DatabaseUnavailable) as exc:
                 if not await budget.wait():
                     raise DatabaseUnavailable(self.db_id) from exc
-                log.warning("db %s unreachable during a read (%s); retry %d", self.db_id, _reason(exc), budget.retries)
+                _log_retry(budget, "db %s unreachable during a read (%s); retry %d", self.db_id, _reason(exc))
 
     async def write(
         self,
@@ -287,7 +287,7 @@ class Database:
                         return answer
                 if not await budget.wait():
                     raise DatabaseUnavailable(self.db_id) from exc
-                log.warning("db %s unreachable during a write (%s); retry %d", self.db_id, _reason(exc), budget.retries)
+                _log_retry(budget, "db %s unreachable during a write (%s); retry %d", self.db_id, _reason(exc))
 
     # ------------------------------------------------------------------ tables
     def invalidate(self) -> None:
@@ -455,6 +455,12 @@ class Database:
                 # aiopg does not wake `wait_closed` for a connection given back closed (a cancelled query)
                 log.warning("db %s: pool did not close within %.0fs; terminating it", self.db_id, timeout)
                 self._pool.terminate()
+
+
+def _log_retry(budget: retry.Budget, message: str, db_id: str, reason: str) -> None:
+    # a warning for a request's first retry only: an outage would otherwise log every backoff step
+    level = logging.WARNING if budget.retries == 1 else logging.DEBUG
+    log.log(level, message, db_id, reason, budget.retries)
 
 
 def _reason(exc: BaseException) -> str:

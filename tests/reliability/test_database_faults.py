@@ -97,13 +97,14 @@ def test_restart_under_load(
         stop_at = time.monotonic()
         cluster.stop("fast")
         wait_until("/readyz turns 503", lambda: probe.first("/readyz", 503, stop_at), 15)
+        # each request now retries for AGNO_POOL_TIMEOUT (2 s) before its 503: two per worker
         wait_until(
-            "20 requests failed and /healthz was polled 5 times while the database is down",
+            f"{2 * POOL} requests failed and /healthz was polled 5 times while the database is down",
             lambda: (
-                sum(1 for o in load.snapshot() if o.started > stop_at and not o.ok) >= 20
+                sum(1 for o in load.snapshot() if o.started > stop_at and not o.ok) >= 2 * POOL
                 and len(liveness.statuses("/healthz", stop_at)) >= 5
             ),
-            15,
+            30,
         )
         cluster.start()
         up_at = time.monotonic()

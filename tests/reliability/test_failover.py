@@ -282,7 +282,7 @@ def test_failover_to_promoted_standby(
     )
     dsn = (
         f"postgresql://postgres@127.0.0.1:{primary.port},127.0.0.1:{standby.port}/{database}"
-        "?target_session_attrs=read-write&connect_timeout=2"
+        "?target_session_attrs=read-write"
     )
     service = live_service(env=service_env(dsn))
     traffic = MixedTraffic.seed(service.base_url, WORKERS)
