@@ -5,12 +5,13 @@ hosts in turn inside one asynchronous connect: when a host refuses, or answers b
 it closes that socket and opens one to the next host. aiopg 1.4 registers the first socket with
 the event loop once and keeps watching it, so the connect fails in `Connection._ready`
 (`FileNotFoundError`/`EBADF` from epoll) and hangs until the pool wait expires: a multi-host DSN
-only works while its first host accepts (docs/reliability.md, "Failover").
+only works while its first host accepts (docs/reliability.md §1).
 
 `FollowingConnection` re-registers the socket libpq reports after every poll step of the connect
 (a handful of steps, connect only); once connected it is aiopg's own connection, unchanged.
 `Pool` is aiopg's pool making those connections. Host choice stays libpq's: its
-`target_session_attrs` semantics, its host order, its per-host `connect_timeout`.
+`target_session_attrs` semantics and its host order. (libpq ignores `connect_timeout` in an
+asynchronous connect; aiopg's own timeout bounds the whole connect: docs/rollout.md §6.)
 """
 
 from __future__ import annotations

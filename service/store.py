@@ -322,7 +322,12 @@ async def rename_session(
 
     async def verify(cur: Cursor) -> tuple[bool, dict[str, Any] | None]:
         record = await cur.one("get_session", {"session_id": session_id, "user_id": user_id}, lock="")
-        stored = record is not None and (record["session_data"] or {}).get("session_name") == name
+        stored = (
+            record is not None
+            and (session_type is None or record["session_type"] == session_type)
+            and isinstance(record["session_data"], dict)
+            and record["session_data"].get("session_name") == name
+        )
         return stored, record
 
     record = await db.write(work, verify)
