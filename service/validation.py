@@ -15,7 +15,12 @@ from service.errors import ApiError
 from service.jsonutil import loads
 
 _INT = re.compile(r"^[+-]?\d+(?:_\d+)*(?:\.0+)?$")
-_NON_FINITE_HINT = re.compile(r"NaN|Infinity|[eE]\+?\d{3}|\d{300}")
+# Hints that a body may hold a non-finite number: searched one by one, each linear in the body
+# (an alternation, or a digit run that may start anywhere, backtracks: docs/reliability.md §9).
+_EXPONENT_HINT = re.compile(r"[eE]\+?[0-9]{3}")
+_LONG_DIGITS_HINT = re.compile(r"(?<![0-9])[0-9]{300}")
+MAX_INT_DIGITS = 4300
+"""pydantic's (and Python's) bound on the digits of an integer parsed from text."""
 _BOOL_TRUE = {"1", "true", "t", "yes", "y", "on"}
 _BOOL_FALSE = {"0", "false", "f", "no", "n", "off"}
 MAX_JSON_DEPTH = 256
@@ -63,7 +68,17 @@ class Validator:
         if not _INT.match(text):
             self.add("int_parsing", loc, "Input should be a valid integer, unable to parse string as an integer", raw)
             return None
-        value = int(text.split(".")[0])
+        whole = text.split(".")[0]
+        sign = whole[0] if whole[0] in "+-" else ""
+        digits = whole.lstrip("+-").lstrip("0_")
+        if len(digits.replace("_", "")) > MAX_INT_DIGITS:
+            # pydantic: too many digits is `int_parsing_size` (with underscores Python refuses the text)
+            if "_" in digits:
+                self.add("int_parsing", loc, "Input should be a valid integer, unable to parse string as an integer", raw)
+            else:
+                self.add("int_parsing_size", loc, "Unable to parse input string as an integer, exceeded maximum size", raw)
+            return None
+        value = int(sign + (digits or "0"))
         if ge is not None and value < ge:
             self.add("greater_than_equal", loc, f"Input should be greater than or equal to {ge}", raw, {"ge": ge})
             return None
@@ -171,13 +186,14 @@ def parse_json_body(raw: bytes, content_type: str | None) -> Any:
             json.loads(text)
         except json.JSONDecodeError as exc:
             raise _json_invalid(exc.pos, exc.msg) from None
-        except RecursionError:
+        except (RecursionError, ValueError):
+            # ValueError: an integer over 4,300 digits; FastAPI answers any non-syntax failure 400
             raise ApiError(400, BODY_PARSE_ERROR) from None
         raise _json_invalid(0, "Invalid JSON") from None
     if (text.count("[") + text.count("{")) > MAX_JSON_DEPTH and _depth(value) > MAX_JSON_DEPTH:
         # what AgentOS answers for JSON too deep for its parser (divergence `json-too-deep` below that)
         raise ApiError(400, BODY_PARSE_ERROR)
-    if _NON_FINITE_HINT.search(text) and _has_non_finite(value):
+    if _may_hold_non_finite(text) and _has_non_finite(value):
         raise ApiError(
             422,
             [
@@ -219,6 +235,15 @@ def _depth(value: Any) -> int:
             deepest = max(deepest, level)
             stack.extend((v, level + 1) for v in item)
     return deepest
+
+
+def _may_hold_non_finite(text: str) -> bool:
+    return (
+        "NaN" in text
+        or "Infinity" in text
+        or _EXPONENT_HINT.search(text) is not None
+        or _LONG_DIGITS_HINT.search(text) is not None
+    )
 
 
 def _has_non_finite(value: Any) -> bool:
