@@ -55,8 +55,22 @@ HTTP_TIMEOUTS = Counter(
 )
 HTTP_REJECTED = Counter(
     "http_requests_rejected_total",
-    "Requests refused before the handler ran: reason is overload (pool wait exhausted) or body_too_large.",
+    "Requests (or connections) refused before the handler ran, by reason: overload (pool wait exhausted),"
+    " body_too_large, search_busy (name-search budget full), body_budget (bodies being received fill the"
+    " process budget), connections (AGNO_MAX_CONNECTIONS reached), header_timeout, write_timeout"
+    " (a client stopped reading) or client_gone (the client hung up; its query was cancelled).",
     ["reason"],
+)
+ACCEPT_ERRORS = Counter(
+    "http_accept_errors_total",
+    "Failed accepts of new connections by errno (EMFILE: out of file descriptors); accept pauses after each.",
+    ["errno"],
+)
+EVENT_LOOP_LAG = Gauge(
+    "event_loop_lag_seconds",
+    "The longest delay of the event loop in the last 5 seconds (how late a timer fired): every request"
+    " and health probe waits this long.",
+    multiprocess_mode="max",
 )
 DB_POOL_CONNECTIONS = Gauge(
     "db_pool_connections",
@@ -89,6 +103,17 @@ DB_READY = Gauge(
     multiprocess_mode="min",
 )
 
+REJECT_REASONS = (
+    "overload",
+    "body_too_large",
+    "search_busy",
+    "body_budget",
+    "connections",
+    "header_timeout",
+    "write_timeout",
+    "client_gone",
+)
+
 BUILD_INFO.labels(version=__version__, agno_version=AGNO_VERSION).set(1)
 
 
@@ -100,7 +125,7 @@ def pre_create(db_ids: list[str]) -> None:
         for kind in ("connection", "timeout", "query"):
             DB_ERRORS.labels(db_id=db_id, kind=kind)
         DB_READY.labels(db_id=db_id)
-    for reason in ("overload", "body_too_large"):
+    for reason in REJECT_REASONS:
         HTTP_REJECTED.labels(reason=reason)
 
 

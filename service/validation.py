@@ -19,6 +19,8 @@ _INT = re.compile(r"^[+-]?\d+(?:_\d+)*(?:\.0+)?$")
 # (an alternation, or a digit run that may start anywhere, backtracks: docs/reliability.md §9).
 _EXPONENT_HINT = re.compile(r"[eE]\+?[0-9]{3}")
 _LONG_DIGITS_HINT = re.compile(r"(?<![0-9])[0-9]{300}")
+_INT_PARSING = "Input should be a valid integer, unable to parse string as an integer"
+_INT_PARSING_SIZE = "Unable to parse input string as an integer, exceeded maximum size"
 MAX_INT_DIGITS = 4300
 """pydantic's (and Python's) bound on the digits of an integer parsed from text."""
 _BOOL_TRUE = {"1", "true", "t", "yes", "y", "on"}
@@ -66,7 +68,7 @@ class Validator:
     def integer(self, loc: list[Any], raw: str, ge: int | None = None, le: int | None = None) -> int | None:
         text = raw.strip()
         if not _INT.match(text):
-            self.add("int_parsing", loc, "Input should be a valid integer, unable to parse string as an integer", raw)
+            self.add("int_parsing", loc, _INT_PARSING, raw)
             return None
         whole = text.split(".")[0]
         sign = whole[0] if whole[0] in "+-" else ""
@@ -74,9 +76,9 @@ class Validator:
         if len(digits.replace("_", "")) > MAX_INT_DIGITS:
             # pydantic: too many digits is `int_parsing_size` (with underscores Python refuses the text)
             if "_" in digits:
-                self.add("int_parsing", loc, "Input should be a valid integer, unable to parse string as an integer", raw)
+                self.add("int_parsing", loc, _INT_PARSING, raw)
             else:
-                self.add("int_parsing_size", loc, "Unable to parse input string as an integer, exceeded maximum size", raw)
+                self.add("int_parsing_size", loc, _INT_PARSING_SIZE, raw)
             return None
         value = int(sign + (digits or "0"))
         if ge is not None and value < ge:
