@@ -125,6 +125,7 @@ class Database:
         self._queries = queries
         self._pool: aiopg.Pool | None = None
         self._gate = asyncio.Semaphore(config.pool_max_size)
+        self._search_gate = asyncio.Semaphore(config.search_concurrency)
         self._sql_cache: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
         self._ping_conn: aiopg.Connection | None = None
         self._ping_lock = asyncio.Lock()
@@ -209,6 +210,25 @@ class Database:
         finally:
             pool.release(conn)
             self._gate.release()
+
+    def list_timeout(self, searching: bool) -> float:
+        """The statement timeout of a list: a name search's own (AGNO_SEARCH_TIMEOUT) or the usual one."""
+        return self._config.search_timeout if searching else self._config.statement_timeout
+
+    @asynccontextmanager
+    async def search_slot(self) -> AsyncIterator[None]:
+        """A place in the name-search bulkhead (AGNO_SEARCH_CONCURRENCY per database): searches can
+        hold only that many pooled connections, the rest stay free for ordinary requests."""
+        try:
+            async with asyncio.timeout(self._config.pool_timeout):
+                await self._search_gate.acquire()
+        except TimeoutError:
+            metrics.HTTP_REJECTED.labels("search_busy").inc()
+            raise ApiError(503, "Service overloaded: too many name searches running", {"Retry-After": "1"}) from None
+        try:
+            yield
+        finally:
+            self._search_gate.release()
 
     @asynccontextmanager
     async def cursor(self) -> AsyncIterator[Cursor]:

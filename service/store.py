@@ -229,6 +229,7 @@ async def list_sessions(
     }
 
     hint = db.fragment("search_planner_hint") if index_serves_search(name) else ""
+    params["statement_timeout"] = f"{max(1, int(db.list_timeout(searching=name is not None) * 1000))}ms"
 
     async def work(cur: Cursor) -> tuple[int, list[dict[str, Any]], dict[str, list[RunDict]]]:
         if name is not None:
@@ -249,7 +250,11 @@ async def list_sessions(
                 runs_by_session.setdefault(run["session_id"], []).append(run["run_data"])
         return total, page_records, runs_by_session
 
-    total, records, runs_by_session = await db.read(work)
+    if name is None:
+        total, records, runs_by_session = await db.read(work)
+    else:
+        async with db.search_slot():
+            total, records, runs_by_session = await db.read(work)
     return total, [_with_runs(r, runs_by_session.get(r["session_id"], [])) for r in records]
 
 

@@ -58,6 +58,15 @@ class Validator:
             self.add("string_nul", loc, "String should not contain NUL characters", value)
         return value
 
+    def max_length(self, loc: list[Any], value: str, limit: int) -> str | None:
+        """pydantic's `max_length` check (`string_too_long`)."""
+        if len(value) <= limit:
+            return value
+        plural = "" if limit == 1 else "s"
+        message = f"String should have at most {limit} character{plural}"
+        self.add("string_too_long", loc, message, value, {"max_length": limit})
+        return None
+
     def enum(self, loc: list[Any], value: Any, choices: Sequence[str]) -> Any:
         if value in choices:
             return value

@@ -32,6 +32,9 @@ class SessionsHandler(BaseHandler):
         component_id = self.text_param(v, "component_id")
         user_id = self.text_param(v, "user_id")
         session_name = self.text_param(v, "session_name")
+        if session_name is not None:
+            # divergence `session-name-length`: AgentOS has no bound and scans the table for any term
+            session_name = v.max_length(["query", "session_name"], session_name, self.config.search_max_length)
         raw_limit, raw_page = self.query("limit"), self.query("page")
         # divergences: page=0 is a 500 in AgentOS and limit has no cap there (docs/compatibility.md)
         limit = 20 if raw_limit is None else v.integer(["query", "limit"], raw_limit, 1, self.config.max_page_size)
