@@ -116,8 +116,9 @@ async def serve(config: Config, queries: Any, sockets: list[socket.socket]) -> N
     from service import metrics
     from service.app import Lifecycle, make_app
     from service.db import Databases
-    from service.limits import GuardedHTTPServer, watch_loop_lag
+    from service.limits import GuardedHTTPServer, trim_heap_now_and_then, tune_allocator, watch_loop_lag
 
+    tune_allocator()
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(_loop_exception_handler)
     databases = Databases(config, queries)
@@ -126,7 +127,7 @@ async def serve(config: Config, queries: Any, sockets: list[socket.socket]) -> N
     app = make_app(config, databases, lifecycle)
     server = GuardedHTTPServer(app, config)
     server.add_sockets(sockets)
-    loop_lag = asyncio.create_task(watch_loop_lag())
+    background = [asyncio.create_task(watch_loop_lag()), asyncio.create_task(trim_heap_now_and_then())]
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
@@ -141,7 +142,8 @@ async def serve(config: Config, queries: Any, sockets: list[socket.socket]) -> N
     await asyncio.sleep(config.drain_seconds)
     server.stop()
     pool_gauges.stop()
-    loop_lag.cancel()
+    for task in background:
+        task.cancel()
     deadline = time.monotonic() + config.request_timeout + 1
     while lifecycle.in_flight > 0 and time.monotonic() < deadline:
         await asyncio.sleep(0.05)

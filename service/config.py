@@ -58,12 +58,12 @@ class Config:
     header_timeout: float = 10.0
     write_timeout: float = 30.0
     max_connections: int = 1000
-    max_buffered_body_bytes: int = 64 * 1024 * 1024
+    max_buffered_body_bytes: int = 32 * 1024 * 1024
     """Bytes of request bodies being received at once, across the process (service/limits.py)."""
     search_max_length: int = 256
-    search_concurrency: int = 2
-    """Name searches running at once per database (a bulkhead: the rest of the pool stays free)."""
-    search_timeout: float = 10.0
+    expensive_concurrency: int = 2
+    """Expensive requests (name searches, pages over 100 rows) at once per database (a bulkhead)."""
+    expensive_timeout: float = 10.0
 
     @property
     def db_ids(self) -> list[str]:
@@ -196,9 +196,9 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         raise ConfigError(f"AGNO_LOG_LEVEL: unknown level {log_level!r}")
     key = env.get("OS_SECURITY_KEY")
-    search_concurrency = int(_number(env, "AGNO_SEARCH_CONCURRENCY", max(1, pool_max // 4), 1, integer=True))
-    if search_concurrency > pool_max:
-        raise ConfigError("AGNO_SEARCH_CONCURRENCY: larger than AGNO_POOL_MAX_SIZE")
+    expensive = int(_number(env, "AGNO_EXPENSIVE_CONCURRENCY", max(1, pool_max // 4), 1, integer=True))
+    if expensive > pool_max:
+        raise ConfigError("AGNO_EXPENSIVE_CONCURRENCY: larger than AGNO_POOL_MAX_SIZE")
     return Config(
         dsn_map=dsn_map,
         default_db_id=default_db_id,
@@ -226,8 +226,8 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         header_timeout=_number(env, "AGNO_HEADER_TIMEOUT", 10.0, 0.1),
         write_timeout=_number(env, "AGNO_WRITE_TIMEOUT", 30.0, 0.1),
         max_connections=int(_number(env, "AGNO_MAX_CONNECTIONS", 1000, 1, integer=True)),
-        max_buffered_body_bytes=int(_number(env, "AGNO_MAX_BUFFERED_BODY_BYTES", 64 * 1024 * 1024, 1, integer=True)),
+        max_buffered_body_bytes=int(_number(env, "AGNO_MAX_BUFFERED_BODY_BYTES", 32 * 1024 * 1024, 1, integer=True)),
         search_max_length=int(_number(env, "AGNO_SEARCH_MAX_LENGTH", 256, 1, integer=True)),
-        search_concurrency=search_concurrency,
-        search_timeout=_number(env, "AGNO_SEARCH_TIMEOUT", min(10.0, statement_timeout), 0.01),
+        expensive_concurrency=expensive,
+        expensive_timeout=_number(env, "AGNO_EXPENSIVE_TIMEOUT", min(10.0, statement_timeout), 0.01),
     )

@@ -21,3 +21,46 @@ def loads(text: str | bytes) -> Any:
         return ujson.loads(text)
     except (ValueError, OverflowError):
         return json.loads(text)
+
+
+BATCH_BYTES = 256 * 1024
+"""Encoded items are handed to the connection in batches of about this size."""
+
+
+def encode_batches(value: Any) -> list[bytes]:
+    """`dumps(value)` as UTF-8, byte for byte, in batches: a top-level list (or a list value of a
+    top-level object, such as a page's `data`) is encoded item by item, so a large answer never
+    exists as one string and one more copy of it in bytes at once."""
+    parts: list[str] = []
+    if isinstance(value, list) and value:
+        _list_parts(value, parts)
+    elif isinstance(value, dict) and value and all(isinstance(key, str) for key in value):
+        parts.append("{")
+        for index, (key, item) in enumerate(value.items()):
+            parts.append(("," if index else "") + dumps(key) + ":")
+            if isinstance(item, list) and item:
+                _list_parts(item, parts)
+            else:
+                parts.append(dumps(item))
+        parts.append("}")
+    else:
+        return [dumps(value).encode()]
+    batches: list[bytes] = []
+    pending: list[str] = []
+    size = 0
+    for part in parts:
+        pending.append(part)
+        size += len(part)
+        if size >= BATCH_BYTES:
+            batches.append("".join(pending).encode())
+            pending, size = [], 0
+    if pending:
+        batches.append("".join(pending).encode())
+    return batches
+
+
+def _list_parts(items: list[Any], parts: list[str]) -> None:
+    parts.append("[")
+    for index, item in enumerate(items):
+        parts.append(("," if index else "") + dumps(item))
+    parts.append("]")

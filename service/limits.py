@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import ctypes
 import errno
 import logging
 import socket
@@ -309,6 +311,42 @@ class GuardedHTTPServer(HTTPServer):
 def _close_after(written: Any, stream: IOStream) -> None:
     written.exception()  # a failed write (the peer is gone) is expected here
     stream.close()
+
+
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+TRIM_INTERVAL = 10.0
+"""Seconds between hand-backs of freed heap memory to the system (glibc `malloc_trim`)."""
+
+
+def _libc() -> Any:
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6")
+        if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim"):
+            return libc
+    return None
+
+
+def tune_allocator() -> None:
+    """glibc only (a no-op elsewhere): buffers of 64 KiB or more (bodies, encoded pages) get memory
+    of their own that goes back to the system when freed; by default glibc raises that threshold
+    after the first large free and keeps such memory in the heap, so RSS never came back down after
+    an attack (docs/reliability.md §9)."""
+    libc = _libc()
+    if libc is not None:
+        libc.mallopt(_M_MMAP_THRESHOLD, 64 * 1024)
+        libc.mallopt(_M_TRIM_THRESHOLD, 1024 * 1024)
+
+
+async def trim_heap_now_and_then() -> None:
+    """Hand freed heap memory back to the system every few seconds (glibc keeps freed memory below
+    the top of the heap otherwise)."""
+    libc = _libc()
+    if libc is None:
+        return
+    while True:
+        await asyncio.sleep(TRIM_INTERVAL)
+        libc.malloc_trim(0)
 
 
 async def watch_loop_lag() -> None:

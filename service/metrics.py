@@ -56,9 +56,10 @@ HTTP_TIMEOUTS = Counter(
 HTTP_REJECTED = Counter(
     "http_requests_rejected_total",
     "Requests (or connections) refused before the handler ran, by reason: overload (pool wait exhausted),"
-    " body_too_large, search_busy (name-search budget full), body_budget (bodies being received fill the"
-    " process budget), connections (AGNO_MAX_CONNECTIONS reached), header_timeout, write_timeout"
-    " (a client stopped reading) or client_gone (the client hung up; its query was cancelled).",
+    " body_too_large, expensive_busy (bulkhead of name searches and large pages full), body_budget"
+    " (bodies being received fill the process budget), connections (AGNO_MAX_CONNECTIONS reached),"
+    " header_timeout, write_timeout (a client stopped reading) or client_gone (the client hung up; its"
+    " query was cancelled).",
     ["reason"],
 )
 ACCEPT_ERRORS = Counter(
@@ -106,7 +107,7 @@ DB_READY = Gauge(
 REJECT_REASONS = (
     "overload",
     "body_too_large",
-    "search_busy",
+    "expensive_busy",
     "body_budget",
     "connections",
     "header_timeout",

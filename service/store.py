@@ -59,6 +59,15 @@ def index_serves_search(session_name: str | None) -> bool:
     return bool(session_name and _TRIGRAM_RUN.search(session_name))
 
 
+LARGE_PAGE = 100
+"""Pages of more rows than this are expensive requests (db.Database.expensive_slot)."""
+
+
+def is_expensive(filters: ListFilters, limit: int) -> bool:
+    """A name search (a scan of names unless the trigram index serves it) or a large page."""
+    return filters["session_name"] is not None or limit > LARGE_PAGE
+
+
 def merge_legacy_runs(table_runs: list[RunDict], legacy: Any) -> list[RunDict]:
     """agno's `merge_runs_table_with_legacy_blob`: legacy order, each entry replaced by the runs-table
     row of the same run_id, then the runs-table-only rows in table order."""
@@ -229,7 +238,7 @@ async def list_sessions(
     }
 
     hint = db.fragment("search_planner_hint") if index_serves_search(name) else ""
-    params["statement_timeout"] = f"{max(1, int(db.list_timeout(searching=name is not None) * 1000))}ms"
+    params["statement_timeout"] = f"{max(1, int(db.list_timeout(is_expensive(filters, limit)) * 1000))}ms"
 
     async def work(cur: Cursor) -> tuple[int, list[dict[str, Any]], dict[str, list[RunDict]]]:
         if name is not None:
@@ -250,11 +259,7 @@ async def list_sessions(
                 runs_by_session.setdefault(run["session_id"], []).append(run["run_data"])
         return total, page_records, runs_by_session
 
-    if name is None:
-        total, records, runs_by_session = await db.read(work)
-    else:
-        async with db.search_slot():
-            total, records, runs_by_session = await db.read(work)
+    total, records, runs_by_session = await db.read(work)
     return total, [_with_runs(r, runs_by_session.get(r["session_id"], [])) for r in records]
 
 

@@ -25,7 +25,7 @@ from service.clientip import client_address
 from service.config import Config
 from service.db import Database, Databases
 from service.errors import ApiError, DatabaseUnavailable, PoolExhausted, StatementTimeout, TablesMissing
-from service.jsonutil import dumps
+from service.jsonutil import dumps, encode_batches
 from service.validation import Validator, parse_json_body
 
 log = logging.getLogger("agno_session.api")
@@ -218,7 +218,16 @@ class BaseHandler(tornado.web.RequestHandler):
     # ------------------------------------------------------------ output
     def write_json(self, value: Any, status: int = 200) -> None:
         self.set_status(status)
-        self.finish(dumps(value))
+        batches = encode_batches(value)
+        if len(batches) == 1:
+            self.finish(batches[0])
+            return
+        # a large answer goes to the connection batch by batch (no joined copy of it all)
+        self.set_header("Content-Length", str(sum(len(batch) for batch in batches)))
+        for batch in batches:
+            self.write(batch)
+            self.flush()
+        self.finish()
 
     def write_no_content(self) -> None:
         self.set_status(204)

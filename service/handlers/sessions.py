@@ -58,19 +58,21 @@ class SessionsHandler(BaseHandler):
         filters = ListFilters(
             session_type=session_type, component_id=component_id, user_id=user_id, session_name=session_name
         )
-        total, sessions = await store.list_sessions(database, filters, sort_by, sort_order, limit, page)
-        self.write_json(
-            {
-                "data": [shaping.list_item(s["row"], s["runs"]) for s in sessions],
-                "meta": {
-                    "page": page,
-                    "limit": limit,
-                    "total_pages": math.ceil(total / limit),
-                    "total_count": total,
-                    "search_time_ms": 0.0,
-                },
-            }
-        )
+        # the slot covers shaping and encoding too: that is where a large page takes its memory
+        async with database.expensive_slot(store.is_expensive(filters, limit)):
+            total, sessions = await store.list_sessions(database, filters, sort_by, sort_order, limit, page)
+            self.write_json(
+                {
+                    "data": [shaping.list_item(s["row"], s["runs"]) for s in sessions],
+                    "meta": {
+                        "page": page,
+                        "limit": limit,
+                        "total_pages": math.ceil(total / limit),
+                        "total_count": total,
+                        "search_time_ms": 0.0,
+                    },
+                }
+            )
 
     async def post(self) -> None:
         v = Validator()
