@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import tornado.web
+from tornado import httputil
 
 from service.auth import Authenticator
 from service.config import Config
@@ -14,6 +16,7 @@ from service.db import Databases
 from service.handlers import docs, health, runs, sessions
 from service.handlers import metrics as metrics_handlers
 from service.handlers.base import NotFoundHandler
+from service.limits import HeadersOnly
 from service.logs import log_request
 from service.service_accounts import ServiceAccounts
 
@@ -35,6 +38,19 @@ def routes() -> list[Any]:
         *runs.default_handlers,
         *sessions.default_handlers,
     ]
+
+
+def auth_decides_from_headers(app: tornado.web.Application) -> HeadersOnly:
+    """The server's hook to drop the body of a request that authentication refuses from its headers
+    alone: an unauthenticated upload is never buffered (docs/reliability.md)."""
+    authenticator: Authenticator = app.settings["authenticator"]
+
+    def refused(start_line: httputil.RequestStartLine, headers: httputil.HTTPHeaders) -> bool:
+        authorization = headers.get_list("Authorization")
+        path = unquote(urlsplit(start_line.path).path.rstrip("/") or "/")
+        return authenticator.refuses_unread(start_line.method, path, authorization[0] if authorization else None)
+
+    return refused
 
 
 def make_app(config: Config, databases: Databases, lifecycle: Lifecycle | None = None) -> tornado.web.Application:

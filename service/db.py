@@ -125,6 +125,7 @@ class Database:
         self._queries = queries
         self._pool: aiopg.Pool | None = None
         self._gate = asyncio.Semaphore(config.pool_max_size)
+        self._expensive_gate = asyncio.Semaphore(config.expensive_concurrency)
         self._sql_cache: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
         self._ping_conn: aiopg.Connection | None = None
         self._ping_lock = asyncio.Lock()
@@ -210,6 +211,31 @@ class Database:
         finally:
             pool.release(conn)
             self._gate.release()
+
+    def list_timeout(self, expensive: bool) -> float:
+        """The statement timeout of a list: an expensive one's own (AGNO_EXPENSIVE_TIMEOUT) or the usual one."""
+        return self._config.expensive_timeout if expensive else self._config.statement_timeout
+
+    @asynccontextmanager
+    async def expensive_slot(self, expensive: bool = True) -> AsyncIterator[None]:
+        """A place in the bulkhead of expensive requests (name searches, large pages), at most
+        AGNO_EXPENSIVE_CONCURRENCY per database: they can never hold the whole pool (nor build many
+        large answers in memory at once), the rest stays free for ordinary requests."""
+        if not expensive:
+            yield
+            return
+        try:
+            async with asyncio.timeout(self._config.pool_timeout):
+                await self._expensive_gate.acquire()
+        except TimeoutError:
+            metrics.HTTP_REJECTED.labels("expensive_busy").inc()
+            raise ApiError(
+                503, "Service overloaded: too many expensive requests running", {"Retry-After": "1"}
+            ) from None
+        try:
+            yield
+        finally:
+            self._expensive_gate.release()
 
     @asynccontextmanager
     async def cursor(self) -> AsyncIterator[Cursor]:

@@ -59,6 +59,15 @@ def index_serves_search(session_name: str | None) -> bool:
     return bool(session_name and _TRIGRAM_RUN.search(session_name))
 
 
+LARGE_PAGE = 100
+"""Pages of more rows than this are expensive requests (db.Database.expensive_slot)."""
+
+
+def is_expensive(filters: ListFilters, limit: int) -> bool:
+    """A name search (a scan of names unless the trigram index serves it) or a large page."""
+    return filters["session_name"] is not None or limit > LARGE_PAGE
+
+
 def merge_legacy_runs(table_runs: list[RunDict], legacy: Any) -> list[RunDict]:
     """agno's `merge_runs_table_with_legacy_blob`: legacy order, each entry replaced by the runs-table
     row of the same run_id, then the runs-table-only rows in table order."""
@@ -229,6 +238,7 @@ async def list_sessions(
     }
 
     hint = db.fragment("search_planner_hint") if index_serves_search(name) else ""
+    params["statement_timeout"] = f"{max(1, int(db.list_timeout(is_expensive(filters, limit)) * 1000))}ms"
 
     async def work(cur: Cursor) -> tuple[int, list[dict[str, Any]], dict[str, list[RunDict]]]:
         if name is not None:

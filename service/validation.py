@@ -9,13 +9,24 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from itertools import accumulate
 from typing import Any
 
 from service.errors import ApiError
-from service.jsonutil import loads
+from service.jsonutil import dumps, loads
 
 _INT = re.compile(r"^[+-]?\d+(?:_\d+)*(?:\.0+)?$")
-_NON_FINITE_HINT = re.compile(r"NaN|Infinity|[eE]\+?\d{3}|\d{300}")
+# Hints that a body may hold a non-finite number: searched one by one, each linear in the body
+# (an alternation, or a digit run that may start anywhere, backtracks: docs/reliability.md §9).
+_EXPONENT_HINT = re.compile(r"[eE]\+?[0-9]{3}")
+_LONG_DIGITS_HINT = re.compile(r"(?<![0-9])[0-9]{300}")
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')  # unrolled: linear, no backtracking
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+_INT_PARSING = "Input should be a valid integer, unable to parse string as an integer"
+_INT_PARSING_SIZE = "Unable to parse input string as an integer, exceeded maximum size"
+MAX_INT_DIGITS = 4300
+"""pydantic's (and Python's) bound on the digits of an integer parsed from text."""
 _BOOL_TRUE = {"1", "true", "t", "yes", "y", "on"}
 _BOOL_FALSE = {"0", "false", "f", "no", "n", "off"}
 MAX_JSON_DEPTH = 256
@@ -51,6 +62,15 @@ class Validator:
             self.add("string_nul", loc, "String should not contain NUL characters", value)
         return value
 
+    def max_length(self, loc: list[Any], value: str, limit: int) -> str | None:
+        """pydantic's `max_length` check (`string_too_long`)."""
+        if len(value) <= limit:
+            return value
+        plural = "" if limit == 1 else "s"
+        message = f"String should have at most {limit} character{plural}"
+        self.add("string_too_long", loc, message, value, {"max_length": limit})
+        return None
+
     def enum(self, loc: list[Any], value: Any, choices: Sequence[str]) -> Any:
         if value in choices:
             return value
@@ -61,9 +81,19 @@ class Validator:
     def integer(self, loc: list[Any], raw: str, ge: int | None = None, le: int | None = None) -> int | None:
         text = raw.strip()
         if not _INT.match(text):
-            self.add("int_parsing", loc, "Input should be a valid integer, unable to parse string as an integer", raw)
+            self.add("int_parsing", loc, _INT_PARSING, raw)
             return None
-        value = int(text.split(".")[0])
+        whole = text.split(".")[0]
+        sign = whole[0] if whole[0] in "+-" else ""
+        digits = whole.lstrip("+-").lstrip("0_")
+        if len(digits.replace("_", "")) > MAX_INT_DIGITS:
+            # pydantic: too many digits is `int_parsing_size` (with underscores Python refuses the text)
+            if "_" in digits:
+                self.add("int_parsing", loc, _INT_PARSING, raw)
+            else:
+                self.add("int_parsing_size", loc, _INT_PARSING_SIZE, raw)
+            return None
+        value = int(sign + (digits or "0"))
         if ge is not None and value < ge:
             self.add("greater_than_equal", loc, f"Input should be greater than or equal to {ge}", raw, {"ge": ge})
             return None
@@ -112,15 +142,22 @@ class Validator:
     def storable_json(self, loc: list[Any], value: Any) -> Any:
         """JSON as PostgreSQL can store it: like agno, NUL characters are stripped from string values;
         a NUL in an object key is a 422 (AgentOS answers 500 there)."""
+        # a NUL anywhere shows as `\u0000` in the encoded value: one C-speed pass instead of a walk
+        # of every item on the event loop when there is none (the usual case)
+        if isinstance(value, (dict, list)) and "\\u0000" not in dumps(value):
+            return value
+        return self._strip_nul(loc, value)
+
+    def _strip_nul(self, loc: list[Any], value: Any) -> Any:
         if isinstance(value, str):
             return value.replace("\x00", "") if "\x00" in value else value
         if isinstance(value, list):
-            return [self.storable_json(loc, item) for item in value]
+            return [self._strip_nul(loc, item) for item in value]
         if isinstance(value, dict):
             if any("\x00" in key for key in value):
                 self.add("string_nul", loc, "Object keys should not contain NUL characters", None)
                 return value
-            return {key: self.storable_json(loc, item) for key, item in value.items()}
+            return {key: self._strip_nul(loc, item) for key, item in value.items()}
         return value
 
     def list_field(self, body: dict[str, Any], name: str, item_choices: Sequence[str] | None = None) -> list[Any]:
@@ -171,13 +208,14 @@ def parse_json_body(raw: bytes, content_type: str | None) -> Any:
             json.loads(text)
         except json.JSONDecodeError as exc:
             raise _json_invalid(exc.pos, exc.msg) from None
-        except RecursionError:
+        except (RecursionError, ValueError):
+            # ValueError: an integer over 4,300 digits; FastAPI answers any non-syntax failure 400
             raise ApiError(400, BODY_PARSE_ERROR) from None
         raise _json_invalid(0, "Invalid JSON") from None
-    if (text.count("[") + text.count("{")) > MAX_JSON_DEPTH and _depth(value) > MAX_JSON_DEPTH:
+    if (text.count("[") + text.count("{")) > MAX_JSON_DEPTH and _depth_of_text(text) > MAX_JSON_DEPTH:
         # what AgentOS answers for JSON too deep for its parser (divergence `json-too-deep` below that)
         raise ApiError(400, BODY_PARSE_ERROR)
-    if _NON_FINITE_HINT.search(text) and _has_non_finite(value):
+    if _may_hold_non_finite(text) and _has_non_finite(value):
         raise ApiError(
             422,
             [
@@ -207,18 +245,20 @@ def _json_invalid(position: int, message: str) -> ApiError:
     )
 
 
-def _depth(value: Any) -> int:
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict):
-            deepest = max(deepest, level)
-            stack.extend((v, level + 1) for v in item.values())
-        elif isinstance(item, list):
-            deepest = max(deepest, level)
-            stack.extend((v, level + 1) for v in item)
-    return deepest
+def _depth_of_text(text: str) -> int:
+    """The nesting depth of valid JSON text: its brackets outside strings, summed up in C-speed passes
+    (walking a decoded megabyte of small containers in Python takes most of a second)."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0)
+
+
+def _may_hold_non_finite(text: str) -> bool:
+    return (
+        "NaN" in text
+        or "Infinity" in text
+        or _EXPONENT_HINT.search(text) is not None
+        or _LONG_DIGITS_HINT.search(text) is not None
+    )
 
 
 def _has_non_finite(value: Any) -> bool:

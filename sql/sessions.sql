@@ -33,6 +33,10 @@ SET LOCAL enable_seqscan = off;
 -- A name search looks up :index_pattern (its rare words, service/search.py) in the trigram index and
 -- filters the candidates by the full :name_pattern; `|| ''` keeps that filter out of the index lookup.
 -- {{planner_hint}} is empty or, for a name search the trigram index serves, `search_planner_hint`.
+-- :statement_timeout is the statement timeout of this list (expensive lists, name searches and pages
+-- over 100 rows, have their own, smaller one: AGNO_EXPENSIVE_TIMEOUT), local to the statement
+-- string's implicit transaction like the hint.
+SELECT set_config('statement_timeout', :statement_timeout, true);
 {{planner_hint}}
 WITH matching AS NOT MATERIALIZED (
     SELECT s.session_id, s.session_type, s.agent_id, s.team_id, s.workflow_id, s.user_id,

@@ -682,6 +682,19 @@ def bad_input_cases() -> list[Case]:
         get("multimodal_previews", "/sessions/edge-multimodal/run-previews", ("db_id", EDGE), **e),
         get("multimodal_run", "/sessions/edge-multimodal/runs/edge-multimodal-r0", ("db_id", EDGE), **e),
         get("edge_ok_get", "/sessions/edge-ok", ("db_id", EDGE), **e),
+        # integers past Python's 4,300-digit bound: pydantic's `int_parsing_size`, FastAPI's 400 for the body
+        lst("huge_integer_limit", ("limit", "1" * 4301)),
+        lst("huge_negative_integer_page", ("page", "-" + "9" * 4400)),
+        lst("long_leading_zeros_page", ("page", "0" * 5000 + "1")),
+        Case(
+            "huge_integer_in_create",
+            "POST",
+            "/sessions",
+            (),
+            raw_body='{"session_id": "new-huge-int{T}", "session_state": {"x": ' + "9" * 4301 + "}}",
+        ),
+        lst("session_name_at_length_cap", ("session_name", "n" * 256)),
+        lst("session_name_over_length_cap", ("session_name", "n" * 257), divergence="session-name-length"),
     ]
     return c
 
