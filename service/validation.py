@@ -18,9 +18,17 @@ _INT = re.compile(r"^[+-]?\d+(?:_\d+)*(?:\.0+)?$")
 _NON_FINITE_HINT = re.compile(r"NaN|Infinity|[eE]\+?\d{3}|\d{300}")
 _BOOL_TRUE = {"1", "true", "t", "yes", "y", "on"}
 _BOOL_FALSE = {"0", "false", "f", "no", "n", "off"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_JSON_DEPTH = 256
+UNICODE_MESSAGE = "Input should be a valid string, unable to parse raw data as a unicode string"
 BODY_PARSE_ERROR = "There was an error parsing the body"
 MISSING = object()
+
+
+def has_surrogate(text: str) -> bool:
+    """Whether a string holds an unpaired surrogate (JSON `"\\ud800"`): not Unicode, so no UTF-8
+    encoder (PostgreSQL, the answer) can write it."""
+    return not text.isascii() and _SURROGATE.search(text) is not None
 
 
 def enum_message(choices: Sequence[str]) -> str:
@@ -49,6 +57,12 @@ class Validator:
         # divergence: PostgreSQL text cannot hold NUL; AgentOS answers 500, we answer 422
         if "\x00" in value:
             self.add("string_nul", loc, "String should not contain NUL characters", value)
+        return self.unicode(loc, value)
+
+    def unicode(self, loc: list[Any], value: str) -> str:
+        # divergence `invalid-unicode`: AgentOS answers 500 (echoing its SQL), we answer 422
+        if has_surrogate(value):
+            self.add("string_unicode", loc, UNICODE_MESSAGE, None)
         return value
 
     def enum(self, loc: list[Any], value: Any, choices: Sequence[str]) -> Any:
@@ -96,7 +110,7 @@ class Validator:
             self.add("string_type", ["body", name], "Input should be a valid string", value)
             return None
         if strip_nul:
-            return value.replace("\x00", "")
+            return self.unicode(["body", name], value.replace("\x00", ""))
         return self.no_nul(["body", name], value)
 
     def object_field(self, body: dict[str, Any], name: str) -> dict[str, Any] | None:
@@ -113,14 +127,17 @@ class Validator:
         """JSON as PostgreSQL can store it: like agno, NUL characters are stripped from string values;
         a NUL in an object key is a 422 (AgentOS answers 500 there)."""
         if isinstance(value, str):
-            return value.replace("\x00", "") if "\x00" in value else value
+            return self.unicode(loc, value.replace("\x00", "") if "\x00" in value else value)
         if isinstance(value, list):
-            return [self.storable_json(loc, item) for item in value]
+            return [self.storable_json([*loc, index], item) for index, item in enumerate(value)]
         if isinstance(value, dict):
             if any("\x00" in key for key in value):
                 self.add("string_nul", loc, "Object keys should not contain NUL characters", None)
                 return value
-            return {key: self.storable_json(loc, item) for key, item in value.items()}
+            if any(has_surrogate(key) for key in value):
+                self.add("string_unicode", loc, "Object keys should be valid unicode strings", None)
+                return value
+            return {key: self.storable_json([*loc, key], item) for key, item in value.items()}
         return value
 
     def list_field(self, body: dict[str, Any], name: str, item_choices: Sequence[str] | None = None) -> list[Any]:

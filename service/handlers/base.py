@@ -166,6 +166,10 @@ class BaseHandler(tornado.web.RequestHandler):
         value = self.query(name)
         return None if value is None else v.no_nul(["query", name], value)
 
+    def decode_argument(self, value: bytes, name: str | None = None) -> str:
+        # path segments that are not UTF-8 (`%ED%A0%80`): decoded with U+FFFD like AgentOS, not a 400
+        return value.decode("utf-8", "replace")
+
     def path_param(self, v: Validator, name: str, value: str) -> str:
         return v.no_nul(["path", name], value)
 

@@ -219,3 +219,45 @@ async def test_unknown_routes_methods_request_id_and_nul(fresh_dsn: str) -> None
             "POST", "/sessions", raw=b'{"session_id": "\xff"}', headers={"Content-Type": "application/json"}
         )
         assert bad_utf8.status == 400 and bad_utf8.json == {"detail": "There was an error parsing the body"}
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_unpaired_surrogates_are_422_and_write_nothing(fresh_dsn: str) -> None:
+    """An escaped unpaired surrogate is not Unicode (docs/compatibility.md `invalid-unicode`)."""
+    json_type = {"Content-Type": "application/json"}
+    async with running_api({"AGNO_PG_DSN": fresh_dsn}) as api:
+        created = await api.call("POST", "/sessions", body={"session_id": "s1", "session_name": "kept"})
+        assert created.status == 201
+        for method, path, raw, loc in (
+            ("POST", "/sessions", '{"session_id": "s2", "session_name": "a\\ud800"}', ["body", "session_name"]),
+            ("POST", "/sessions", '{"session_id": "s2\\udc00"}', ["body", "session_id"]),
+            (
+                "POST",
+                "/sessions",
+                '{"session_id": "s2", "metadata": {"a": [1, "\\udfff"]}}',
+                ["body", "metadata", "a", 1],
+            ),
+            ("POST", "/sessions", '{"session_id": "s2", "session_state": {"k\\ud800": 1}}', ["body", "session_state"]),
+            ("PATCH", "/sessions/s1", '{"session_name": "\\ud800"}', ["body", "session_name"]),
+            ("PATCH", "/sessions/s1", '{"summary": {"summary": "\\ud800"}}', ["body", "summary", "summary"]),
+            ("POST", "/sessions/s1/rename", '{"session_name": "\\udbff"}', ["body", "session_name"]),
+            (
+                "DELETE",
+                "/sessions",
+                '{"session_ids": ["s1\\ud800"], "session_types": ["agent"]}',
+                ["body", "session_ids", 0],
+            ),
+        ):
+            answer = await api.call(method, path, raw=raw, headers=json_type)
+            assert answer.status == 422, (path, raw, answer.json)
+            assert answer.json["detail"][0]["type"] == "string_unicode" and answer.json["detail"][0]["loc"] == loc, raw
+        assert sql(fresh_dsn, "SELECT session_id, session_data ->> 'session_name' FROM ai.agno_sessions") == [
+            ("s1", "kept")
+        ]
+        pair = await api.call(
+            "POST", "/sessions", raw='{"session_id": "s3", "session_name": "\\ud83d\\ude80"}', headers=json_type
+        )
+        assert pair.status == 201 and pair.json["session_name"] == "\U0001f680"
+        not_utf8_path = await api.get("/sessions/%ED%A0%80")
+        assert not_utf8_path.status == 404
+        assert not_utf8_path.json == {"detail": "Session with id '\ufffd\ufffd\ufffd' not found"}

@@ -45,7 +45,7 @@ class Case:
     path: str = "/sessions"
     query: tuple[tuple[str, str], ...] = ()
     body: Any = NO_BODY
-    raw_body: str | None = None
+    raw_body: str | bytes | None = None
     content_type: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     instance: str = "single"
@@ -62,7 +62,8 @@ class Case:
     allow_5xx: tuple[int, ...] = ()  # a 5xx that is AgentOS's designed answer (503: no media storage)
 
     def is_twin(self) -> bool:
-        parts = [self.path, self.raw_body or "", json.dumps(list(self.query))]
+        raw = self.raw_body.decode("utf-8", "replace") if isinstance(self.raw_body, bytes) else self.raw_body
+        parts = [self.path, raw or "", json.dumps(list(self.query))]
         if self.body is not NO_BODY:
             parts.append(json.dumps(self.body))
         return any("{T}" in p for p in parts)
@@ -682,6 +683,138 @@ def bad_input_cases() -> list[Case]:
         get("multimodal_previews", "/sessions/edge-multimodal/run-previews", ("db_id", EDGE), **e),
         get("multimodal_run", "/sessions/edge-multimodal/runs/edge-multimodal-r0", ("db_id", EDGE), **e),
         get("edge_ok_get", "/sessions/edge-ok", ("db_id", EDGE), **e),
+    ]
+    return c
+
+
+# ========================================================================================================
+# strings that are not Unicode: an escaped unpaired surrogate in a body, non-UTF-8 percent-escapes
+# ========================================================================================================
+SURROGATE = "%ED%A0%80"  # the UTF-8-like bytes of U+D800: both decode them as U+FFFD
+
+
+def unicode_cases() -> list[Case]:
+    e = {"instance": "multi", "db": "edge"}
+    sm = "/sessions/mut-agent-misc{T}"
+    div = {"divergence": "invalid-unicode-field"}
+    name_div = {"divergence": "invalid-unicode"}
+
+    def nothing_written(name: str, *paths: str, rows: Sequence[str] = (), db: str = "a", **kw: Any) -> Case:
+        # the twins read back and their rows compared as any mutation (no divergence): nothing was written
+        return Case(f"{name}__readback", kind="readback", readback=paths, source=name, db_rows=tuple(rows), db=db, **kw)
+
+    c = [
+        Case(
+            "unicode_surrogate_in_created_name",
+            "POST",
+            "/sessions",
+            raw_body='{"session_id": "new-uni-name{T}", "session_name": "a\\ud800"}',
+            **name_div,
+        ),
+        nothing_written("unicode_surrogate_in_created_name", "/sessions/new-uni-name{T}"),
+        Case(
+            "unicode_surrogate_in_created_state_key",
+            "POST",
+            "/sessions",
+            raw_body='{"session_id": "new-uni-key{T}", "session_state": {"k\\udc00": 1}}',
+            **div,
+        ),
+        nothing_written("unicode_surrogate_in_created_state_key", "/sessions/new-uni-key{T}"),
+        Case(
+            "unicode_surrogate_in_created_metadata_list",
+            "POST",
+            "/sessions",
+            raw_body='{"session_id": "new-uni-meta{T}", "metadata": {"k": ["x\\udfff"]}}',
+            **div,
+        ),
+        Case(
+            "unicode_surrogate_in_created_user_id",
+            "POST",
+            "/sessions",
+            (("type", "team"),),
+            raw_body='{"session_id": "new-uni-user{T}", "user_id": "\\ud800\\ud800"}',
+            **div,
+        ),
+        Case(
+            "unicode_surrogate_in_created_session_id",
+            "POST",
+            "/sessions",
+            raw_body='{"session_id": "new-uni-id\\udbff{T}"}',
+            **div,
+        ),
+        Case(
+            "unicode_surrogate_pair_is_fine",
+            "POST",
+            "/sessions",
+            raw_body='{"session_id": "new-uni-pair{T}", "session_name": "\\ud83d\\ude80 ok"}',
+        ),
+        nothing_written("unicode_surrogate_pair_is_fine", "/sessions/new-uni-pair{T}", rows=["new-uni-pair{T}"]),
+        Case(
+            "unicode_surrogate_in_unused_field_ignored",
+            "POST",
+            "/sessions",
+            raw_body='{"session_id": "new-uni-unused{T}", "not_a_field": "\\ud800"}',
+        ),
+        Case("unicode_surrogate_in_patch_name", "PATCH", sm, raw_body='{"session_name": "a\\ud800"}', **name_div),
+        Case(
+            "unicode_surrogate_in_patch_state",
+            "PATCH",
+            sm,
+            raw_body='{"session_state": {"deep": [{"x": "\\udc00"}]}}',
+            **div,
+        ),
+        Case(
+            "unicode_surrogate_in_patch_summary",
+            "PATCH",
+            sm,
+            raw_body='{"summary": {"summary": "s", "topics": ["\\ud800"]}}',
+            **div,
+        ),
+        Case("unicode_surrogate_in_rename", "POST", sm + "/rename", raw_body='{"session_name": "\\ud800"}', **name_div),
+        nothing_written("unicode_surrogate_in_rename", sm, rows=["mut-agent-misc{T}"]),
+        Case(
+            "unicode_surrogate_in_bulk_delete_ids",
+            "DELETE",
+            "/sessions",
+            raw_body='{"session_ids": ["mut-agent-misc{T}\\ud800"], "session_types": ["agent"]}',
+            **div,
+        ),
+        Case(
+            "unicode_raw_surrogate_bytes_in_body",
+            "POST",
+            "/sessions",
+            (("db_id", EDGE),),
+            raw_body=b'{"session_id": "edge-raw-surrogate", "session_name": "a\xed\xa0\x80"}',
+            divergence="invalid-utf8-body",
+            **e,
+        ),
+        Case(
+            "unicode_invalid_utf8_body",
+            "POST",
+            "/sessions",
+            (("db_id", EDGE),),
+            raw_body=b'{"session_id": "edge-raw-ff", "session_name": "a\xff"}',
+            **e,
+        ),
+        Case("unicode_query_value_list", "GET", f"/sessions?user_id={SURROGATE}", unordered=list_ties(())),
+        Case("unicode_query_value_name", "GET", f"/sessions?session_name=x{SURROGATE}", unordered=list_ties(())),
+        Case(
+            "unicode_query_value_sort_by", "GET", f"/sessions?sort_by={SURROGATE}&type=team", unordered={"data": None}
+        ),
+        Case("unicode_query_value_type", "GET", f"/sessions?type={SURROGATE}"),
+        Case("unicode_query_value_get", "GET", f"/sessions/agent-00?user_id={SURROGATE}"),
+        Case("unicode_query_value_db_id", "GET", f"/sessions/agent-00?db_id={SURROGATE}"),
+        Case("unicode_query_value_status", "GET", f"/sessions/agent-00/runs?status={SURROGATE}"),
+        get("unicode_path_get", f"/sessions/{SURROGATE}"),
+        get("unicode_path_get_suffix", f"/sessions/x{SURROGATE}y", ("type", "team")),
+        get("unicode_path_runs", f"/sessions/{SURROGATE}/runs"),
+        get("unicode_path_previews", f"/sessions/{SURROGATE}/run-previews"),
+        get("unicode_path_run_id", f"/sessions/agent-00/runs/{SURROGATE}"),
+        get("unicode_path_overlong", "/sessions/%C0%AF"),
+        get("unicode_path_lone_continuation", "/sessions/%80x"),
+        Case("unicode_path_rename", "POST", f"/sessions/{SURROGATE}/rename", body={"session_name": "x"}),
+        Case("unicode_path_patch", "PATCH", f"/sessions/{SURROGATE}", body={"session_name": "x"}),
+        Case("unicode_path_delete", "DELETE", f"/sessions/{SURROGATE}"),
     ]
     return c
 
@@ -1565,6 +1698,7 @@ def build_cases() -> list[Case]:
         + auth_cases()
         + create_cases()
         + bad_input_cases()
+        + unicode_cases()
         + rename_cases()
         + patch_cases()
         + delete_cases()

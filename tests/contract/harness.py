@@ -69,7 +69,7 @@ def send(
     path: str,
     query: Sequence[tuple[str, str]] = (),
     body: Any = NO_BODY,
-    raw_body: str | None = None,
+    raw_body: str | bytes | None = None,
     content_type: str | None = None,
     headers: Mapping[str, str] | None = None,
     timeout: float = 60,
@@ -79,7 +79,7 @@ def send(
     hdrs = {"Connection": "close", **(headers or {})}
     payload: bytes | None = None
     if raw_body is not None:
-        payload = raw_body.encode()
+        payload = raw_body.encode() if isinstance(raw_body, str) else raw_body  # bytes: not UTF-8 on purpose
     elif body is not NO_BODY:
         payload = json.dumps(body, ensure_ascii=False).encode()
     if payload is not None:
