@@ -433,6 +433,8 @@ class Databases:
         return list(self._by_id)
 
     async def resolve(self, db_id: str | None, table: str | None = None) -> Database:
+        # agno's get_db tests both for truth: an empty `db_id=` or `table=` is the same as none
+        db_id, table = db_id or None, table or None
         if table is not None and db_id is None:
             raise ApiError(400, "The db_id query parameter is required when passing a table")
         if db_id is not None:

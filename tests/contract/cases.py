@@ -269,6 +269,15 @@ def list_cases() -> list[Case]:
         lst("list_db_id_and_memory_table", ("db_id", A), ("table", "agno_memories"), ("limit", "2")),
         lst("list_db_id_and_runs_table_rejected", ("db_id", A), ("table", "agno_runs")),
         lst("list_db_id_and_table_unknown", ("db_id", A), ("table", "nope")),
+        lst("list_db_id_empty", ("db_id", ""), ("limit", "3")),
+        lst("list_table_empty", ("table", ""), ("limit", "3")),
+        lst("list_db_id_and_table_empty", ("db_id", ""), ("table", ""), ("type", "team")),
+        lst("list_db_id_valid_table_empty", ("db_id", A), ("table", ""), ("limit", "2")),
+        lst("list_db_id_empty_table_given", ("db_id", ""), ("table", "agno_sessions")),
+        lst("list_db_id_empty_table_unknown", ("db_id", ""), ("table", "nope")),
+        lst("list_db_id_empty_type_invalid", ("db_id", ""), ("type", "robot")),
+        lst("list_db_id_repeated_empty_last", ("db_id", A), ("db_id", ""), ("limit", "2")),
+        lst("list_db_id_repeated_empty_first", ("db_id", ""), ("db_id", "nope")),
         lst("list_unknown_query_param_ignored", ("foo", "bar"), ("limit", "2")),
         lst("list_repeated_type_last_wins", ("type", "agent"), ("type", "team"), ("limit", "50")),
         lst("list_repeated_limit_last_wins", ("limit", "50"), ("limit", "2")),
@@ -347,6 +356,12 @@ def get_cases() -> list[Case]:
         get("get_db_id_unknown", "/sessions/team-01", ("db_id", "nope")),
         get("get_table_without_db_id", "/sessions/team-01", ("table", "agno_sessions")),
         get("get_db_id_and_table_unknown", "/sessions/team-01", ("db_id", A), ("table", "nope")),
+        get("get_db_id_empty", "/sessions/team-01", ("db_id", "")),
+        get("get_table_empty", "/sessions/team-01", ("table", "")),
+        get("get_db_id_and_table_empty", "/sessions/agent-01", ("db_id", ""), ("table", ""), ("type", "agent")),
+        get("get_db_id_valid_table_empty", "/sessions/agent-01", ("db_id", A), ("table", "")),
+        get("get_db_id_empty_table_given", "/sessions/agent-01", ("db_id", ""), ("table", "agno_sessions")),
+        get("get_db_id_empty_unknown_session", "/sessions/does-not-exist", ("db_id", ""), ("table", "")),
         get("get_id_urlencoded_space", "/sessions/has%20space"),
         get("get_id_non_ascii", "/sessions/%C3%BCnicode-%F0%9F%9A%80"),
         get("get_repeated_type_last_wins", "/sessions/team-00", ("type", "agent"), ("type", "team")),
@@ -434,6 +449,21 @@ def run_cases() -> list[Case]:
         get("runs_db_id_unknown", r.format("agent-00"), ("db_id", "nope")),
         get("runs_db_id_valid", r.format("agent-01"), ("db_id", A)),
         get("runs_table_without_db_id", r.format("agent-01"), ("table", "agno_sessions")),
+        get("runs_db_id_empty", r.format("agent-01"), ("db_id", "")),
+        get("runs_db_id_and_table_empty", r.format("team-01"), ("db_id", ""), ("table", ""), ("status", "error")),
+        get("runs_db_id_valid_table_empty", r.format("agent-01"), ("db_id", A), ("table", "")),
+        get("runs_db_id_empty_table_given", r.format("agent-01"), ("db_id", ""), ("table", "agno_sessions")),
+        get("previews_db_id_and_table_empty", p.format("agent-01"), ("db_id", ""), ("table", "")),
+        get("previews_db_id_empty_table_given", p.format("agent-01"), ("db_id", ""), ("table", "agno_memories")),
+        get("run_db_id_and_table_empty", "/sessions/agent-00/runs/agent-00-r1", ("db_id", ""), ("table", "")),
+        get("run_db_id_empty_table_given", "/sessions/agent-00/runs/agent-00-r1", ("db_id", ""), ("table", "x")),
+        get(
+            "media_db_id_and_table_empty",
+            "/sessions/agent-00/media/k.png",
+            ("db_id", ""),
+            ("table", ""),
+            allow_5xx=(503,),
+        ),
     ]
     for sid in (
         "agent-01",
@@ -513,6 +543,21 @@ def multi_cases() -> list[Case]:
         get("multi_previews_db_b", "/sessions/agent-00/run-previews", ("db_id", B), **m),
         get("multi_run_db_b", "/sessions/agent-00/runs/b-agent-00-r0", ("db_id", B), **m),
         get("multi_run_db_a_not_in_b", "/sessions/agent-00/runs/agent-00-r0", ("db_id", B), **m),
+        lst("multi_list_db_id_empty_400", ("db_id", ""), **m),
+        lst("multi_list_table_empty_400", ("table", ""), **m),
+        lst("multi_list_db_id_and_table_empty_400", ("db_id", ""), ("table", ""), **m),
+        lst("multi_list_db_b_table_empty", ("db_id", B), ("table", ""), **m),
+        lst("multi_list_db_id_empty_table_given", ("db_id", ""), ("table", "agno_sessions"), **m),
+        lst("multi_list_db_id_empty_type_invalid", ("db_id", ""), ("type", "robot"), **m),
+        get("multi_get_db_id_empty_400", "/sessions/agent-00", ("db_id", ""), **m),
+        get("multi_get_db_b_table_empty", "/sessions/agent-00", ("db_id", B), ("table", ""), **m),
+        get("multi_get_db_id_and_table_empty_400", "/sessions/agent-00", ("db_id", ""), ("table", ""), **m),
+        get("multi_runs_db_id_empty_400", "/sessions/b-team-only/runs", ("db_id", ""), **m),
+        get("multi_runs_db_b_table_empty", "/sessions/b-team-only/runs", ("db_id", B), ("table", ""), **m),
+        get("multi_previews_db_id_empty_400", "/sessions/agent-00/run-previews", ("db_id", ""), ("table", ""), **m),
+        get("multi_run_db_id_empty_400", "/sessions/agent-00/runs/b-agent-00-r0", ("db_id", ""), **m),
+        get("multi_run_db_b_table_empty", "/sessions/agent-00/runs/b-agent-00-r0", ("db_id", B), ("table", ""), **m),
+        get("multi_media_db_id_empty", "/sessions/agent-00/media/k.png", ("db_id", ""), allow_5xx=(503,), **m),
     ]
     lg = {"instance": "multi", "db": "legacy"}
     c += [
@@ -816,6 +861,154 @@ def unicode_cases() -> list[Case]:
         Case("unicode_path_patch", "PATCH", f"/sessions/{SURROGATE}", body={"session_name": "x"}),
         Case("unicode_path_delete", "DELETE", f"/sessions/{SURROGATE}"),
     ]
+    return c
+
+
+# ========================================================================================================
+# empty `db_id=` / `table=`: agno tests them for truth, so empty is the same as absent (writes)
+# ========================================================================================================
+def empty_db_param_cases() -> list[Case]:
+    s = "/sessions/{}"
+    empty = (("db_id", ""), ("table", ""))
+    c: list[Case] = []
+    # single database: empty means the only database
+    c += mutation(
+        Case(
+            "empty_db_id_create",
+            "POST",
+            "/sessions",
+            (("db_id", ""),),
+            {"session_id": "new-edb{T}", "session_name": "Before"},
+        ),
+        s.format("new-edb{T}"),
+        rows=["new-edb{T}"],
+    )
+    c += mutation(
+        Case("empty_db_id_rename", "POST", s.format("new-edb{T}") + "/rename", empty, {"session_name": "E"}),
+        s.format("new-edb{T}"),
+        rows=["new-edb{T}"],
+    )
+    c += mutation(
+        Case(
+            "empty_db_id_patch",
+            "PATCH",
+            s.format("new-edb{T}"),
+            (("db_id", ""), ("table", ""), ("type", "agent")),
+            {"session_state": {"e": 1}, "metadata": {"m": "e"}},
+        ),
+        s.format("new-edb{T}"),
+        rows=["new-edb{T}"],
+    )
+    c += [
+        Case("empty_db_id_table_given_patch_400", "PATCH", s.format("new-edb{T}"), (("table", "x"),), {}),
+        Case(
+            "empty_db_id_table_given_rename_400",
+            "POST",
+            s.format("new-edb{T}") + "/rename",
+            (("db_id", ""), ("table", "agno_sessions")),
+            {"session_name": "never"},
+        ),
+        Case("empty_db_id_table_given_delete_400", "DELETE", s.format("new-edb{T}"), (("db_id", ""), ("table", "t"))),
+    ]
+    c += mutation(
+        Case("empty_db_id_delete", "DELETE", s.format("new-edb{T}"), empty),
+        s.format("new-edb{T}"),
+        rows=["new-edb{T}"],
+    )
+    c += mutation(
+        Case(
+            "empty_db_id_create_2",
+            "POST",
+            "/sessions",
+            (("db_id", ""), ("type", "team")),
+            {"session_id": "new-edb2{T}"},
+        ),
+        s.format("new-edb2{T}"),
+    )
+    c += mutation(
+        Case(
+            "empty_db_id_bulk_delete",
+            "DELETE",
+            "/sessions",
+            empty,
+            {"session_ids": ["new-edb2{T}"], "session_types": ["team"]},
+        ),
+        s.format("new-edb2{T}"),
+        rows=["new-edb2{T}"],
+    )
+    # several databases: an empty db_id is a missing one (400, nothing written), an empty table is no table
+    m = {"instance": "multi", "db": "b"}
+    qb = (("db_id", B),)
+    c += [
+        Case("multi_empty_db_id_create_400", "POST", "/sessions", (("db_id", ""),), {"session_id": "new-e{T}"}, **m),
+        Case("multi_empty_db_id_rename_400", "POST", "/sessions/agent-00/rename", empty, {"session_name": "x"}, **m),
+        Case(
+            "multi_empty_db_id_patch_400", "PATCH", "/sessions/agent-00", (("db_id", ""),), {"session_name": "x"}, **m
+        ),
+        Case("multi_empty_db_id_delete_400", "DELETE", "/sessions/agent-00", (("db_id", ""),), **m),
+        Case(
+            "multi_empty_db_id_bulk_delete_400",
+            "DELETE",
+            "/sessions",
+            empty,
+            {"session_ids": ["agent-00"], "session_types": ["agent"]},
+            **m,
+        ),
+        get("multi_empty_db_id_nothing_deleted", "/sessions/agent-00", ("db_id", B), **m),
+    ]
+    c += mutation(
+        Case(
+            "multi_empty_table_create",
+            "POST",
+            "/sessions",
+            (("db_id", B), ("table", "")),
+            {"session_id": "new-edb-b{T}", "session_name": "Before B"},
+            **m,
+        ),
+        s.format("new-edb-b{T}"),
+        rows=["new-edb-b{T}"],
+        query=qb,
+    )
+    c += mutation(
+        Case(
+            "multi_empty_table_rename",
+            "POST",
+            s.format("new-edb-b{T}") + "/rename",
+            (("db_id", B), ("table", "")),
+            {"session_name": "EB"},
+            **m,
+        ),
+        s.format("new-edb-b{T}"),
+        rows=["new-edb-b{T}"],
+        query=qb,
+    )
+    c += mutation(
+        Case(
+            "multi_empty_table_patch",
+            "PATCH",
+            s.format("new-edb-b{T}"),
+            (("db_id", B), ("table", "")),
+            {"session_state": {"b": 2}},
+            **m,
+        ),
+        s.format("new-edb-b{T}"),
+        rows=["new-edb-b{T}"],
+        query=qb,
+    )
+    c += mutation(
+        Case(
+            "multi_empty_table_bulk_delete",
+            "DELETE",
+            "/sessions",
+            (("db_id", B), ("table", "")),
+            {"session_ids": ["new-edb-b{T}"], "session_types": ["agent"]},
+            **m,
+        ),
+        s.format("new-edb-b{T}"),
+        rows=["new-edb-b{T}"],
+        query=qb,
+    )
+    c.append(Case("multi_empty_table_delete", "DELETE", s.format("new-edb-b{T}"), (("db_id", B), ("table", "")), **m))
     return c
 
 
@@ -1699,6 +1892,7 @@ def build_cases() -> list[Case]:
         + create_cases()
         + bad_input_cases()
         + unicode_cases()
+        + empty_db_param_cases()
         + rename_cases()
         + patch_cases()
         + delete_cases()
