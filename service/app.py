@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+import tornado.httputil
 import tornado.web
 
 from service.config import Config
@@ -35,8 +37,28 @@ def routes() -> list[Any]:
     ]
 
 
+def agentos_path(raw: str) -> str:
+    """The path as AgentOS routes it, re-quoted for Tornado's router: uvicorn percent-decodes the path
+    before routing (`%2F` is a separator, `/%73essions` is `/sessions`; bytes that are not UTF-8 become
+    U+FFFD) and agno's TrailingSlashMiddleware strips every trailing slash (docs/compatibility.md)."""
+    try:
+        raw_bytes = raw.encode("latin-1")  # Tornado decodes the request line as latin-1
+    except UnicodeEncodeError:
+        raw_bytes = raw.encode("utf-8")
+    decoded = urllib.parse.unquote_to_bytes(raw_bytes).decode("utf-8", "replace")
+    if decoded != "/" and decoded.endswith("/") and decoded.rstrip("/"):
+        decoded = decoded.rstrip("/")
+    return urllib.parse.quote(decoded, safe="/")
+
+
+class Application(tornado.web.Application):
+    def find_handler(self, request: tornado.httputil.HTTPServerRequest, **kwargs: Any) -> Any:
+        request.path = agentos_path(request.path)
+        return super().find_handler(request, **kwargs)
+
+
 def make_app(config: Config, databases: Databases, lifecycle: Lifecycle | None = None) -> tornado.web.Application:
-    return tornado.web.Application(
+    return Application(
         routes(),
         config=config,
         databases=databases,

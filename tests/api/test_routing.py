@@ -261,3 +261,17 @@ async def test_unpaired_surrogates_are_422_and_write_nothing(fresh_dsn: str) -> 
         not_utf8_path = await api.get("/sessions/%ED%A0%80")
         assert not_utf8_path.status == 404
         assert not_utf8_path.json == {"detail": "Session with id '\ufffd\ufffd\ufffd' not found"}
+
+
+def test_paths_are_routed_as_agentos_routes_them() -> None:
+    """uvicorn percent-decodes before routing and agno strips trailing slashes (contract cases `pct_*`)."""
+    from service.app import agentos_path
+
+    assert agentos_path("/sessions/") == "/sessions"
+    assert agentos_path("/sessions/x/runs//") == "/sessions/x/runs"
+    assert agentos_path("/sessions/x%2Fruns") == "/sessions/x/runs"
+    assert agentos_path("/%73essions") == "/sessions"
+    assert agentos_path("/sessions/a%252Fb") == "/sessions/a%252Fb"  # decoded once: the id is `a%2Fb`
+    assert agentos_path("/sessions/a+b %00") == "/sessions/a%2Bb%20%00"
+    assert agentos_path("/sessions/%ED%A0%80") == "/sessions/" + "%EF%BF%BD" * 3
+    assert agentos_path("/") == "/" and agentos_path("//") == "//"

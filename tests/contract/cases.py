@@ -142,6 +142,43 @@ def misc_cases() -> list[Case]:
         get("trailing_slash_runs", "/sessions/agent-00/runs/"),
         get("trailing_slash_run", "/sessions/agent-00/runs/agent-00-r1/"),
         get("media_without_storage_503", "/sessions/agent-00/media/some/key.png", allow_5xx=(503,)),
+        # agno's TrailingSlashMiddleware strips every trailing slash; uvicorn percent-decodes the path
+        # before routing (an encoded `/` separates segments)
+        get("trailing_slash_previews", "/sessions/agent-00/run-previews/"),
+        get("trailing_slash_media", "/sessions/agent-00/media/k.png/", allow_5xx=(503,)),
+        Case("trailing_slashes_many_list", "GET", "/sessions//", (("limit", "2"),), unordered=list_ties(())),
+        get("trailing_slashes_many_runs", "/sessions/agent-00/runs//"),
+        get("trailing_slashes_many_health", "/health//", ignore=("instantiated_at",)),
+        get("trailing_slashes_many_unknown", "/sessionz//"),
+        get("root_double_slash", "//"),
+        get("double_slash_inside", "/sessions//agent-00"),
+        get("double_slash_inside_runs", "/sessions/agent-00//runs"),
+        get("pct_slash_in_session_id", "/sessions/a%2Fb"),
+        get("pct_slash_in_session_id_runs", "/sessions/a%2Fb/runs"),
+        get("pct_slash_joins_route", "/sessions/agent-00%2Fruns"),
+        get("pct_slash_joins_run", "/sessions/agent-00/runs%2Fagent-00-r0"),
+        get("pct_slash_in_run_id", "/sessions/agent-00/runs/a%2Fb"),
+        get("pct_slash_trailing", "/sessions/agent-00%2F"),
+        get("pct_slash_trailing_run", "/sessions/agent-00/runs/agent-00-r0%2F%2f"),
+        get("pct_slash_leading", "/%2Fsessions"),
+        get("pct_encoded_route_letter", "/%73essions/agent-00"),
+        get("pct_encoded_everything", "/sessions%2Fagent-00%2Frun-previews"),
+        get("pct_encoded_media_key", "/sessions/agent-00/media/a%2F%2Fb", allow_5xx=(503,)),
+        get("pct_double_encoded", "/sessions/a%252Fb"),
+        get("pct_encoded_dash", "/sessions/agent%2D00", ("type", "agent")),
+        get("pct_encoded_dot", "/sessions/%2E"),
+        get("dot_dot_segment", "/sessions/.."),
+        get("dot_dot_run_id", "/sessions/agent-00/runs/.."),
+        get("plus_in_path_is_literal", "/sessions/a+b"),
+        get("paths_are_case_sensitive", "/SESSIONS"),
+        get("paths_are_case_sensitive_runs", "/sessions/agent-00/RUNS"),
+        Case("query_empty_pairs", "GET", "/sessions?&&limit=1&", unordered=list_ties(())),
+        Case("query_key_without_value", "GET", "/sessions?limit"),
+        Case("query_value_without_key", "GET", "/sessions?limit=1&=x", unordered=list_ties(())),
+        Case("query_semicolon_is_not_a_separator", "GET", "/sessions?limit=1;type=team"),
+        Case("query_encoded_key", "GET", "/sessions?%6Cimit=2&type%3Dx=1", unordered=list_ties(())),
+        Case("query_plus_is_space", "GET", "/sessions?type=team+"),
+        Case("query_plus_in_user_id", "GET", "/sessions/agent-00?user_id=alice+x@example.com"),
     ]
 
 
@@ -282,6 +319,15 @@ def list_cases() -> list[Case]:
         lst("list_unknown_query_param_ignored", ("foo", "bar"), ("limit", "2")),
         lst("list_repeated_type_last_wins", ("type", "agent"), ("type", "team"), ("limit", "50")),
         lst("list_repeated_limit_last_wins", ("limit", "50"), ("limit", "2")),
+        lst("list_repeated_user_id_last_wins", ("user_id", "nobody"), ("user_id", "alice@example.com")),
+        lst("list_repeated_session_name_last_wins", ("session_name", "zzz"), ("session_name", "conversation")),
+        lst("list_repeated_sort_order_last_invalid", ("sort_order", "asc"), ("sort_order", "bad")),
+        lst("list_repeated_sort_by_last_wins", ("sort_by", "bogus"), ("sort_by", "session_id"), ("limit", "5")),
+        lst("list_repeated_page_first_invalid", ("page", "x"), ("page", "2"), ("limit", "3")),
+        lst("list_repeated_component_id", ("component_id", "support-agent"), ("component_id", "oracle-team")),
+        lst(
+            "list_repeated_table_last_wins", ("db_id", A), ("table", "nope"), ("table", "agno_sessions"), ("limit", "2")
+        ),
     ]
     return c
 
@@ -486,6 +532,33 @@ def run_cases() -> list[Case]:
             ("type", "q"),
         ),
         get("runs_status_empty", r.format("agent-00"), ("status", "")),
+        get(
+            "runs_repeated_created_after", r.format("agent-00"), ("created_after", "x"), ("created_after", "1735733400")
+        ),
+        get("runs_repeated_user_id", r.format("agent-00"), ("user_id", "bob"), ("user_id", "alice@example.com")),
+        get("runs_repeated_type", r.format("team-00"), ("type", "robot"), ("type", "agent")),
+        get("run_repeated_db_id", "/sessions/agent-00/runs/agent-00-r1", ("db_id", "nope"), ("db_id", A)),
+        get(
+            "get_repeated_table_first_unknown",
+            "/sessions/agent-00",
+            ("db_id", A),
+            ("table", "x"),
+            ("table", "agno_sessions"),
+        ),
+        get(
+            "get_repeated_table_last_unknown",
+            "/sessions/agent-00",
+            ("db_id", A),
+            ("table", "agno_sessions"),
+            ("table", "x"),
+        ),
+        get(
+            "media_repeated_redirect",
+            "/sessions/agent-00/media/k",
+            ("redirect", "x"),
+            ("redirect", "true"),
+            allow_5xx=(503,),
+        ),
         get("runs_user_match", r.format("agent-00"), ("user_id", "alice@example.com")),
         get("runs_user_mismatch", r.format("agent-00"), ("user_id", "bob@example.com")),
         get("runs_db_id_unknown", r.format("agent-00"), ("db_id", "nope")),
@@ -599,6 +672,9 @@ def multi_cases() -> list[Case]:
         get("multi_previews_db_id_empty_400", "/sessions/agent-00/run-previews", ("db_id", ""), ("table", ""), **m),
         get("multi_run_db_id_empty_400", "/sessions/agent-00/runs/b-agent-00-r0", ("db_id", ""), **m),
         get("multi_run_db_b_table_empty", "/sessions/agent-00/runs/b-agent-00-r0", ("db_id", B), ("table", ""), **m),
+        lst("multi_repeated_db_id_last_wins", ("db_id", "nope"), ("db_id", B), **m),
+        lst("multi_repeated_db_id_last_unknown", ("db_id", B), ("db_id", "nope"), **m),
+        get("multi_repeated_db_id_get", "/sessions/agent-00", ("db_id", A), ("db_id", B), **m),
         get("multi_media_db_id_empty", "/sessions/agent-00/media/k.png", ("db_id", ""), allow_5xx=(503,), **m),
     ]
     lg = {"instance": "multi", "db": "legacy"}
@@ -1051,6 +1127,67 @@ def empty_db_param_cases() -> list[Case]:
         query=qb,
     )
     c.append(Case("multi_empty_table_delete", "DELETE", s.format("new-edb-b{T}"), (("db_id", B), ("table", "")), **m))
+    return c
+
+
+# ========================================================================================================
+# writes through trailing slashes and percent-encoded paths, repeated parameters on writes
+# ========================================================================================================
+def path_form_mutation_cases() -> list[Case]:
+    c: list[Case] = []
+    one = "/sessions/new-slash5{T}"
+    c += mutation(
+        Case("slash_create_trailing", "POST", "/sessions//", body={"session_id": "new-slash5{T}", "session_name": "S"}),
+        one,
+        rows=["new-slash5{T}"],
+    )
+    c += mutation(
+        Case("slash_rename_encoded", "POST", "/sessions/new-slash5{T}%2Frename%2F", body={"session_name": "S2"}),
+        one,
+        rows=["new-slash5{T}"],
+    )
+    c += mutation(
+        Case("slash_patch_trailing", "PATCH", "/sessions/new-slash5{T}//", body={"session_state": {"s": 1}}),
+        one,
+        rows=["new-slash5{T}"],
+    )
+    c += mutation(
+        Case(
+            "slash_patch_repeated_type",
+            "PATCH",
+            "/%73essions/new-slash5{T}",
+            (("type", "robot"), ("type", "agent"), ("db_id", "nope"), ("db_id", A)),
+            {"metadata": {"r": 1}},
+        ),
+        one,
+        rows=["new-slash5{T}"],
+    )
+    c += [
+        Case("slash_delete_media_last_false", "DELETE", one + "/", (("delete_media", "true"), ("delete_media", "0"))),
+        Case(
+            "slash_delete_media_last_true",
+            "DELETE",
+            "/sessions/never-existed{T}",
+            (("delete_media", "false"), ("delete_media", "true")),
+            allow_5xx=(503,),
+        ),
+    ]
+    c += mutation(
+        Case("slash_create_again", "POST", "/sessions/", body={"session_id": "new-slash6{T}"}),
+        "/sessions/new-slash6{T}",
+    )
+    c += mutation(
+        Case(
+            "slash_bulk_delete_trailing",
+            "DELETE",
+            "/sessions%2F",
+            (("table", "x"), ("table", ""), ("db_id", A)),
+            {"session_ids": ["new-slash5{T}", "new-slash6{T}"], "session_types": ["agent", "agent"]},
+        ),
+        one,
+        "/sessions/new-slash6{T}",
+        rows=["new-slash5{T}", "new-slash6{T}"],
+    )
     return c
 
 
@@ -1948,6 +2085,7 @@ def build_cases() -> list[Case]:
         + bad_input_cases()
         + unicode_cases()
         + empty_db_param_cases()
+        + path_form_mutation_cases()
         + rename_cases()
         + patch_cases()
         + delete_cases()
