@@ -337,6 +337,15 @@ class Database:
             self._name_sample_read_at = now
         return self._name_sample
 
+    @property
+    def has_legacy_runs(self) -> bool:
+        """Whether the sessions table still has agno 2.x's `runs` column (from the cached inspection)."""
+        return self._state is not None and self._state.has_legacy_runs
+
+    @property
+    def has_runs_table(self) -> bool:
+        return self._state is None or self._state.runs_exists
+
     def fragments(self) -> dict[str, str]:
         """Placeholder values for this database's queries, from the cached table state."""
         state = self._state or TableState(True, True, False)

@@ -40,12 +40,15 @@ class RunIdConflict(Exception):
     """An imported run id is already stored (run ids are unique across sessions)."""
 
 
-def order_by_clause(sort_by: str | None, sort_order: str) -> str:
+def order_by_clause(sort_by: str | None, sort_order: str, legacy_runs: bool = False) -> str:
     """AgentOS's `apply_sorting`: a column of the table, `updated_at` falling back to `created_at`;
-    anything else means no ORDER BY at all. The clause comes from this whitelist only."""
+    anything else means no ORDER BY at all. The clause comes from this whitelist only. On the 2.x
+    layout `runs` is a column too (jsonb order; SQL NULL last ascending, first descending)."""
+    direction = "ASC" if sort_order == "asc" else "DESC"
+    if sort_by == "runs" and legacy_runs:
+        return f"ORDER BY s.legacy_runs {direction}"
     if sort_by not in SORT_COLUMNS:
         return ""
-    direction = "ASC" if sort_order == "asc" else "DESC"
     column = "coalesce(s.updated_at, s.created_at)" if sort_by == "updated_at" else f"s.{sort_by}"
     return f"ORDER BY {column} {direction}"
 
@@ -236,7 +239,10 @@ async def list_sessions(
         known = db.count_cache.known(count_key)
         params["known_snapshot"] = None if known is None else known.snapshot
         records = await cur.all(
-            "list_sessions", params, order_by=order_by_clause(sort_by, sort_order), planner_hint=hint
+            "list_sessions",
+            params,
+            order_by=order_by_clause(sort_by, sort_order, db.has_legacy_runs),
+            planner_hint=hint,
         )
         first = records[0]  # the count row is always there; page columns are NULL past the end
         counted = None if first["total_count"] is None else int(first["total_count"])

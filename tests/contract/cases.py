@@ -243,6 +243,7 @@ def list_cases() -> list[Case]:
         lst("list_sort_by_unknown_column", ("sort_by", "bogus"), ("type", "agent"), ("limit", "100")),
         lst("list_sort_by_session_name_not_a_column", ("sort_by", "session_name"), ("type", "team")),
         lst("list_sort_by_empty", ("sort_by", ""), ("type", "workflow")),
+        lst("list_sort_by_runs_not_a_column", ("sort_by", "runs"), ("type", "team")),
         lst("list_sort_by_uppercase_column", ("sort_by", "CREATED_AT"), ("type", "team")),
         lst("list_sort_order_invalid", ("sort_order", "sideways")),
         lst("list_sort_order_uppercase", ("sort_order", "ASC")),
@@ -680,8 +681,25 @@ def multi_cases() -> list[Case]:
     lg = {"instance": "multi", "db": "legacy"}
     c += [
         lst("legacy_list", ("db_id", LEG), **lg),
-        lst("legacy_list_sort_runs_asc", ("db_id", LEG), ("sort_by", "runs"), ("sort_order", "asc"), **lg),
-        lst("legacy_list_sort_runs_desc", ("db_id", LEG), ("sort_by", "runs"), **lg),
+        # `runs` is a column of the 2.x layout: ordered as jsonb (SQL NULL last ascending, first descending);
+        # every seeded blob differs, so the order is compared exactly
+        Case("legacy_list_sort_runs_asc", query=(("db_id", LEG), ("sort_by", "runs"), ("sort_order", "asc")), **lg),
+        Case("legacy_list_sort_runs_desc", query=(("db_id", LEG), ("sort_by", "runs")), **lg),
+        Case(
+            "legacy_list_sort_runs_desc_page2",
+            query=(("db_id", LEG), ("sort_by", "runs"), ("limit", "3"), ("page", "2")),
+            **lg,
+        ),
+        Case(
+            "legacy_list_sort_runs_asc_last_page",
+            query=(("db_id", LEG), ("sort_by", "runs"), ("sort_order", "asc"), ("limit", "4"), ("page", "3")),
+            **lg,
+        ),
+        Case(
+            "legacy_list_sort_runs_agents_asc",
+            query=(("db_id", LEG), ("sort_by", "runs"), ("sort_order", "asc"), ("type", "agent")),
+            **lg,
+        ),
         lst("legacy_list_type_team", ("db_id", LEG), ("type", "team"), **lg),
         lst("legacy_list_name_filter", ("db_id", LEG), ("session_name", "blob"), **lg),
     ]
