@@ -240,9 +240,10 @@ class Database:
             raise DatabaseUnavailable(self.db_id) from exc
 
     async def write(self, work: Callable[[Cursor], Awaitable[T]]) -> T:
-        """Run a write in one transaction; needs the tables to exist."""
+        """Run a write in one transaction; needs the sessions table (not the runs table: agno writes
+        the sessions of a 2.x database that has none, and so do we)."""
         state = await self.tables()
-        if not (state.sessions_exists and state.runs_exists):
+        if not state.sessions_exists:
             raise TablesMissing(self.db_id)
         try:
             async with self.cursor() as cur, cur.transaction():
