@@ -8,6 +8,8 @@ read-back), then reads that observe the mutations. A case's `instance` names the
             AgentOS fail: documented divergences); `db_id` is mandatory
     auth    contract-a with OS_SECURITY_KEY set on both services (and agno-session's page-size cap left
             at its default, for the documented `limit-cap` divergence)
+    legacy2x  contract-legacy-2x: the agno 2.x layout without an agno_runs table (runs only in the sessions'
+            `runs` column), both services told not to create tables
 
 Placeholders: `{T}` in a path, query value or body becomes `-os` in the request sent to AgentOS and `-us` in
 the one sent to the service under test (twin sessions, seeded twice); `{ID}` in a read-back path is the
@@ -24,12 +26,20 @@ from typing import Any
 NO_BODY: Any = type("NoBody", (), {"__repr__": lambda self: "NO_BODY"})()
 
 SECURITY_KEY = "contract-secret-key"
-DB_IDS = {"a": "contract-a", "b": "contract-b", "legacy": "contract-legacy", "edge": "contract-edge"}
+DB_IDS = {
+    "a": "contract-a",
+    "b": "contract-b",
+    "legacy": "contract-legacy",
+    "edge": "contract-edge",
+    "legacy2x": "contract-legacy-2x",
+}
 A, B, LEG, EDGE = DB_IDS["a"], DB_IDS["b"], DB_IDS["legacy"], DB_IDS["edge"]
 INSTANCES: dict[str, dict[str, Any]] = {
     "single": {"dbs": ["a"]},
     "multi": {"dbs": ["a", "b", "legacy", "edge"]},
     "auth": {"dbs": ["a"], "auth": True, "max_page_size": 1000},
+    # an agno 2.x database never migrated (no agno_runs table); neither side may create tables
+    "legacy2x": {"dbs": ["legacy2x"], "auto_provision": False},
 }
 AUTH = {"Authorization": f"Bearer {SECURITY_KEY}"}
 
@@ -731,6 +741,222 @@ def multi_cases() -> list[Case]:
         ),
         get("legacy_run_junk_dropped", "/sessions/leg-agent-junk/runs/leg-agent-junk-r0", ("db_id", LEG), **lg),
         get("legacy_run_workflow", "/sessions/leg-workflow/runs/leg-workflow-r1", ("db_id", LEG), **lg),
+    ]
+    return c
+
+
+# ========================================================================================================
+# agno 2.x database never migrated: no agno_runs table, runs only in the sessions' `runs` column
+# ========================================================================================================
+L2X_SESSIONS = [
+    "old-agent",
+    "old-agent-named",
+    "old-team",
+    "old-workflow",
+    "old-string-blob",
+    "old-junk-first",
+    "old-junk-after",
+    "old-empty-blob",
+    "old-null-blob",
+    "old-empty-string-blob",
+    "old-null-named",
+]
+# AgentOS's run endpoints fail on a `runs` column it reads unparsed: a JSON string, or entries that are
+# not objects (before the run asked for)
+L2X_UNPARSABLE_RUNS = {"old-string-blob", "old-junk-first", "old-junk-after"}
+
+
+def legacy_2x_read_cases() -> list[Case]:
+    x = {"instance": "legacy2x", "db": "legacy2x"}
+    exact: dict[str, list[str] | None] = {}  # every seeded runs value differs: the order is compared exactly
+    c = [
+        lst("l2x_list", ("limit", "100"), **x),
+        lst("l2x_list_type_agent", ("type", "agent"), ("limit", "100"), **x),
+        lst("l2x_list_type_team", ("type", "team"), **x),
+        lst("l2x_list_type_workflow", ("type", "workflow"), **x),
+        lst("l2x_list_name_filter", ("session_name", "old"), **x),
+        lst("l2x_list_page2", ("limit", "4"), ("page", "2"), **x),
+        Case("l2x_list_sort_runs_asc", query=(("sort_by", "runs"), ("sort_order", "asc")), unordered=exact, **x),
+        Case("l2x_list_sort_runs_desc", query=(("sort_by", "runs"),), unordered=exact, **x),
+        Case(
+            "l2x_list_sort_runs_desc_page3",
+            query=(("sort_by", "runs"), ("limit", "5"), ("page", "3")),
+            unordered=exact,
+            **x,
+        ),
+        lst("l2x_list_db_id", ("db_id", DB_IDS["legacy2x"]), ("type", "team"), **x),
+    ]
+    for sid in L2X_SESSIONS:
+        c.append(get(f"l2x_get_{sid}", f"/sessions/{sid}", **x))
+        for as_type in ("agent", "team", "workflow"):
+            c.append(get(f"l2x_get_{sid}_as_{as_type}", f"/sessions/{sid}", ("type", as_type), **x))
+        div = {"divergence": "legacy-2x-unparsable-runs"} if sid in L2X_UNPARSABLE_RUNS else {}
+        c.append(get(f"l2x_runs_{sid}", f"/sessions/{sid}/runs", **x, **div))
+        c.append(get(f"l2x_previews_{sid}", f"/sessions/{sid}/run-previews", **x, **div))
+    div = {"divergence": "legacy-2x-unparsable-runs"}
+    c += [
+        get("l2x_runs_team_as_agent", "/sessions/old-team/runs", ("type", "agent"), **x),
+        get("l2x_runs_agent_as_workflow", "/sessions/old-agent/runs", ("type", "workflow"), **x),
+        get("l2x_runs_status_filter", "/sessions/old-agent/runs", ("status", "error"), **x),
+        get(
+            "l2x_runs_created_after",
+            "/sessions/old-agent/runs",
+            ("created_after", str(1735732800 + 450 * 86400 + 10)),
+            **x,
+        ),
+        get("l2x_run_agent", "/sessions/old-agent/runs/old-agent-r1", **x),
+        get("l2x_run_member", "/sessions/old-team/runs/old-team-r0-member", **x),
+        get("l2x_run_workflow", "/sessions/old-workflow/runs/old-workflow-r0", **x),
+        get("l2x_run_unknown", "/sessions/old-agent/runs/nope", **x),
+        get("l2x_run_empty_blob", "/sessions/old-empty-blob/runs/x", **x),
+        get("l2x_run_null_blob", "/sessions/old-null-blob/runs/x", **x),
+        get("l2x_run_empty_string_blob", "/sessions/old-empty-string-blob/runs/x", **x),
+        get("l2x_run_before_junk", "/sessions/old-junk-after/runs/old-junk-after-r0", **x),
+        get("l2x_run_after_junk", "/sessions/old-junk-after/runs/old-junk-after-no-ids", **x, **div),
+        get("l2x_run_junk_first", "/sessions/old-junk-first/runs/old-junk-first-r0", **x, **div),
+        get(
+            "l2x_run_string_blob",
+            "/sessions/old-string-blob/runs/old-string-blob-r0",
+            divergence="legacy-2x-string-blob-run",
+            **x,
+        ),
+    ]
+    return c
+
+
+def legacy_2x_mutation_cases() -> list[Case]:
+    x = {"instance": "legacy2x", "db": "legacy2x"}
+    s = "/sessions/{}"
+    c: list[Case] = []
+    c += mutation(
+        Case(
+            "l2x_create",
+            "POST",
+            "/sessions",
+            body={"session_id": "new-2x{T}", "session_state": {"a": 1}, "session_name": "N"},
+            **x,
+        ),
+        s.format("new-2x{T}"),
+        rows=["new-2x{T}"],
+    )
+    c += mutation(
+        Case(
+            "l2x_create_team",
+            "POST",
+            "/sessions",
+            (("type", "team"),),
+            {"session_id": "new-2x-team{T}", "team_id": "t"},
+            **x,
+        ),
+        s.format("new-2x-team{T}"),
+        rows=["new-2x-team{T}"],
+    )
+    c += mutation(
+        Case("l2x_create_workflow", "POST", "/sessions", (("type", "workflow"),), {"session_id": "new-2x-wf{T}"}, **x),
+        s.format("new-2x-wf{T}"),
+        rows=["new-2x-wf{T}"],
+    )
+    c.append(Case("l2x_create_conflict", "POST", "/sessions", body={"session_id": "old-agent"}, **x))
+    c += mutation(
+        Case(
+            "l2x_rename", "POST", s.format("old-mut-rename{T}") + "/rename", body={"session_name": "Renamed 2.x"}, **x
+        ),
+        s.format("old-mut-rename{T}"),
+        s.format("old-mut-rename{T}") + "/runs",
+        rows=["old-mut-rename{T}"],
+    )
+    c += mutation(
+        Case("l2x_rename_created", "POST", s.format("new-2x{T}") + "/rename", body={"session_name": "N2"}, **x),
+        s.format("new-2x{T}"),
+        rows=["new-2x{T}"],
+    )
+    c.append(
+        Case(
+            "l2x_rename_wrong_type_404",
+            "POST",
+            s.format("old-mut-rename{T}") + "/rename",
+            (("type", "team"),),
+            {"session_name": "x"},
+            **x,
+        )
+    )
+    c += mutation(
+        Case(
+            "l2x_patch",
+            "PATCH",
+            s.format("old-mut-patch{T}"),
+            body={
+                "session_name": "Patched 2.x",
+                "session_state": {"p": 2},
+                "metadata": {"k": "v", "agno_dispatch_depth": 1},
+                "summary": {"summary": "S", "topics": ["t"]},
+            },
+            **x,
+        ),
+        s.format("old-mut-patch{T}"),
+        s.format("old-mut-patch{T}") + "/run-previews",
+        rows=["old-mut-patch{T}"],
+    )
+    c += mutation(
+        Case(
+            "l2x_patch_as_workflow",
+            "PATCH",
+            s.format("old-mut-type{T}"),
+            (("type", "workflow"),),
+            {"metadata": {"w": 1}},
+            **x,
+        ),
+        s.format("old-mut-type{T}"),
+        rows=["old-mut-type{T}"],
+    )
+    c += mutation(
+        Case(
+            "l2x_patch_as_team",
+            "PATCH",
+            s.format("old-mut-type{T}"),
+            (("type", "team"),),
+            {"session_state": {"t": 1}},
+            **x,
+        ),
+        s.format("old-mut-type{T}"),
+        rows=["old-mut-type{T}"],
+    )
+    c += mutation(
+        Case("l2x_patch_created", "PATCH", s.format("new-2x-team{T}"), body={"session_name": "T2"}, **x),
+        s.format("new-2x-team{T}"),
+        rows=["new-2x-team{T}"],
+    )
+    c.append(Case("l2x_patch_unknown_404", "PATCH", s.format("nope{T}"), body={"session_name": "x"}, **x))
+    c += mutation(
+        Case("l2x_delete", "DELETE", s.format("old-mut-del{T}"), **x),
+        s.format("old-mut-del{T}"),
+        rows=["old-mut-del{T}"],
+    )
+    c += mutation(
+        Case("l2x_delete_user_mismatch", "DELETE", s.format("old-mut-bulk{T}"), (("user_id", "other"),), **x),
+        s.format("old-mut-bulk{T}"),
+        rows=["old-mut-bulk{T}"],
+    )
+    c += mutation(
+        Case(
+            "l2x_bulk_delete",
+            "DELETE",
+            "/sessions",
+            body={"session_ids": ["old-mut-bulk{T}", "new-2x-wf{T}"], "session_types": ["agent", "workflow"]},
+            **x,
+        ),
+        s.format("old-mut-bulk{T}"),
+        s.format("new-2x-wf{T}"),
+        rows=["old-mut-bulk{T}", "new-2x-wf{T}"],
+    )
+    c += [
+        lst("l2x_after_list", ("limit", "100"), **x),
+        Case(
+            "l2x_after_sort_runs",
+            query=(("sort_by", "runs"), ("sort_order", "asc"), ("type", "agent")),
+            unordered={"data": None},
+            **x,
+        ),
     ]
     return c
 
@@ -2098,6 +2324,7 @@ def build_cases() -> list[Case]:
         + get_cases()
         + run_cases()
         + multi_cases()
+        + legacy_2x_read_cases()
         + auth_cases()
         + create_cases()
         + bad_input_cases()
@@ -2108,6 +2335,7 @@ def build_cases() -> list[Case]:
         + patch_cases()
         + delete_cases()
         + other_db_mutation_cases()
+        + legacy_2x_mutation_cases()
         + after_cases()
     )
     names = [c.name for c in cases]

@@ -10,7 +10,8 @@ CONTRACT_DBS is a JSON list of [db_id, SQLAlchemy URL] pairs (use the `postgresq
 agno's postgres extra installs psycopg 3, and PostgresDb hands the URL to SQLAlchemy unchanged). The first
 database is the AgentOS `db`; every further one is attached to its own trivial agent, so AgentOS registers
 several db ids and `?db_id=` becomes mandatory on /sessions. OS_SECURITY_KEY, when set in the environment,
-turns on AgentOS's security-key auth; CONTRACT_AUTO_PROVISION=false turns off its table provisioning. The OS gets no name, so `GET /` answers `"name": "AgentOS"` (the
+turns on AgentOS's security-key auth; CONTRACT_AUTO_PROVISION=false turns off its table provisioning.
+The OS gets no name, so `GET /` answers `"name": "AgentOS"` (the
 default a deployment without a name shows). No model is ever called: the agents only exist because AgentOS needs
 components; the `openai` package is required because agno imports it for the default model.
 """
