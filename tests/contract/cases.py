@@ -346,6 +346,7 @@ def list_cases() -> list[Case]:
 # ========================================================================================================
 # GET /sessions/{id} (§7.2, §7.3)
 # ========================================================================================================
+SESSION_TYPE_NAMES = ("agent", "team", "workflow")
 READ_SESSIONS = [
     ("agent-00", "agent"),
     ("agent-01", "agent"),
@@ -383,16 +384,12 @@ def get_cases() -> list[Case]:
     for sid, t in READ_SESSIONS:
         c.append(get(f"get_{sid}_typed", f"/sessions/{sid}", ("type", t)))
         c.append(get(f"get_{sid}_autodetect", f"/sessions/{sid}"))
-    for sid, wrong in (
-        ("agent-00", "team"),
-        ("agent-02", "workflow"),
-        ("team-00", "agent"),
-        ("team-01", "workflow"),
-        ("workflow-00", "agent"),
-        ("workflow-01", "team"),
-        ("live-team-1", "agent"),
-    ):
-        c.append(get(f"get_{sid}_as_{wrong}", f"/sessions/{sid}", ("type", wrong)))
+    # a `type` naming another type than the stored one: rendered as the requested type over the runs that
+    # type's session class keeps
+    for sid, stored in READ_SESSIONS:
+        for wrong in SESSION_TYPE_NAMES:
+            if wrong != stored:
+                c.append(get(f"get_{sid}_as_{wrong}", f"/sessions/{sid}", ("type", wrong)))
     c += [
         get("get_bad_stored_summary", "/sessions/agent-bad-summary", divergence="bad-stored-summary"),
         get(
@@ -1436,6 +1433,35 @@ def path_form_mutation_cases() -> list[Case]:
 
 
 # ========================================================================================================
+# PATCH with a `type` other than the stored one: loaded and written as the requested type, answered as
+# the stored type over the runs the requested type's session class kept (a workflow keeps no agent runs)
+# ========================================================================================================
+def type_override_mutation_cases() -> list[Case]:
+    s = "/sessions/{}"
+    c: list[Case] = []
+    for sid, other in (
+        ("mut-type-agent{T}", "workflow"),
+        ("mut-type-agent{T}", "team"),
+        ("mut-type-team{T}", "workflow"),
+        ("mut-type-team{T}", "agent"),
+        ("mut-type-wf{T}", "agent"),
+        ("mut-type-wf{T}", "team"),
+    ):
+        name = f"patch_{sid.replace('{T}', '').replace('mut-type-', '')}_as_{other}"
+        c += mutation(
+            Case(name, "PATCH", s.format(sid), (("type", other),), {"metadata": {"as": other}}),
+            s.format(sid),
+            s.format(sid) + "/runs",
+            rows=[sid],
+        )
+        c.append(get(f"{name}_then_get_as_{other}", s.format(sid.replace("{T}", "-os")), ("type", other)))
+    c.append(
+        Case("patch_type_override_unknown_404", "PATCH", s.format("nope{T}"), (("type", "workflow"),), {"metadata": {}})
+    )
+    return c
+
+
+# ========================================================================================================
 # auth (§8.1): OS_SECURITY_KEY set on both services
 # ========================================================================================================
 def auth_cases() -> list[Case]:
@@ -2331,6 +2357,7 @@ def build_cases() -> list[Case]:
         + unicode_cases()
         + empty_db_param_cases()
         + path_form_mutation_cases()
+        + type_override_mutation_cases()
         + rename_cases()
         + patch_cases()
         + delete_cases()

@@ -784,6 +784,51 @@ def twin_sessions(suffix: str, offset: int) -> list[Any]:
                 updated_at=t + offset,
             )
         )
+    # PATCHed with a `type` other than the stored one: no stored name, so the answer's derived name shows
+    # which runs the requested type's session class kept
+    t = t_next()
+    i = sid("mut-type-agent")
+    s.append(
+        AgentSession(
+            session_id=i,
+            agent_id="support-agent",
+            user_id="mut@example.com",
+            session_data={"session_state": {"k": 1}},
+            agent_data=agent_data("support-agent"),
+            runs=[agent_run(i, f"{i}-r0", "support-agent", "mut@example.com", "Typed question", t)],
+            created_at=t + offset,
+            updated_at=t + 10 + offset,
+        )
+    )
+    t = t_next()
+    i = sid("mut-type-team")
+    s.append(
+        TeamSession(
+            session_id=i,
+            team_id="oracle-team",
+            user_id="mut@example.com",
+            team_data={"name": "Oracle Team"},
+            runs=[
+                team_run(i, f"{i}-r0", "oracle-team", "mut@example.com", "Typed team question", t),
+                agent_run(i, f"{i}-r0-member", "researcher", "mut@example.com", "member", t + 3, parent=f"{i}-r0"),
+            ],
+            created_at=t + offset,
+            updated_at=t + 10 + offset,
+        )
+    )
+    t = t_next()
+    i = sid("mut-type-wf")
+    s.append(
+        WorkflowSession(
+            session_id=i,
+            workflow_id="oracle-workflow",
+            user_id="mut@example.com",
+            workflow_data={"name": "Oracle Workflow"},
+            runs=[workflow_run(i, f"{i}-r0", "oracle-workflow", "mut@example.com", {"typed": True}, t)],
+            created_at=t + offset,
+            updated_at=t + 10 + offset,
+        )
+    )
     return s
 
 
