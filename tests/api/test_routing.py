@@ -275,3 +275,52 @@ def test_paths_are_routed_as_agentos_routes_them() -> None:
     assert agentos_path("/sessions/a+b %00") == "/sessions/a%2Bb%20%00"
     assert agentos_path("/sessions/%ED%A0%80") == "/sessions/" + "%EF%BF%BD" * 3
     assert agentos_path("/") == "/" and agentos_path("//") == "//"
+
+
+@pytest.fixture
+def legacy_2x_dsn(pg_cluster: Any) -> str:
+    """agno 2.x never migrated: the sessions table with its `runs` column and no agno_runs table."""
+    dsn = pg_cluster.create_database("legacy2x")
+    provision(dsn)
+    sql(dsn, "DROP TABLE ai.agno_runs")
+    sql(dsn, "ALTER TABLE ai.agno_sessions ADD COLUMN runs jsonb")
+    source = SEED["agent-sess-00"]
+    run = source["runs"][0]
+    conn = psycopg2.connect(dsn)
+    with conn, conn.cursor() as cur:
+        for sid, blob in (("good", [run]), ("string", json.dumps([run])), ("junk-first", [42, run])):
+            insert_session(cur, {**source["row"], "session_id": sid}, [])
+            cur.execute("UPDATE ai.agno_sessions SET runs = %s::jsonb WHERE session_id = %s", (json.dumps(blob), sid))
+    conn.close()
+    return dsn
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_legacy_layout_without_runs_table_is_read_and_written(legacy_2x_dsn: str) -> None:
+    """AGNO_AUTO_PROVISION=false on it: the runs column is read as agno reads it then, and sessions are
+    created, renamed, patched and deleted (contract cases `l2x_*`)."""
+    dsn, source = legacy_2x_dsn, SEED["agent-sess-00"]
+    run = source["runs"][0]
+    async with running_api({"AGNO_PG_DSN": dsn, "AGNO_AUTO_PROVISION": "false"}) as api:
+        good = await api.get("/sessions/good")
+        assert good.status == 200 and len(good.json["chat_history"]) > 0
+        for sid in ("string", "junk-first"):  # agno parses no runs there: no history, not rebuilt
+            detail = await api.get(f"/sessions/{sid}")
+            assert detail.status == 200 and detail.json["chat_history"] == [], sid
+        assert [r["run_id"] for r in (await api.get("/sessions/junk-first/runs")).json] == [run["run_id"]]
+        assert (await api.get("/sessions/string/runs")).json == []
+        created = await api.call("POST", "/sessions", body={"session_id": "new", "session_name": "n", "runs": [run]})
+        assert created.status == 201, created.json
+        renamed = await api.call("POST", "/sessions/new/rename", body={"session_name": "renamed"})
+        assert renamed.status == 200 and renamed.json["session_name"] == "renamed"
+        patched = await api.call("PATCH", "/sessions/good", body={"session_state": {"p": 1}})
+        assert patched.status == 200 and patched.json["session_state"] == {"p": 1}
+        assert (await api.call("DELETE", "/sessions/string")).status == 204
+        bulk = await api.call("DELETE", "/sessions", body={"session_ids": ["junk-first"], "session_types": ["agent"]})
+        assert bulk.status == 204
+    assert sql(dsn, "SELECT to_regclass('ai.agno_runs') IS NULL") == [(True,)]
+    rows = sql(
+        dsn,
+        "SELECT session_id, session_data ->> 'session_name', jsonb_array_length(runs) FROM ai.agno_sessions ORDER BY 1",
+    )
+    assert rows == [("good", source["row"]["session_data"].get("session_name"), 1), ("new", "renamed", 1)]
