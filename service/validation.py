@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from service.errors import ApiError
-from service.jsonutil import loads
+from service.jsonutil import loads, without_surrogates
 
 _INT = re.compile(r"^[+-]?\d+(?:_\d+)*(?:\.0+)?$")
 _NON_FINITE_HINT = re.compile(r"NaN|Infinity|[eE]\+?\d{3}|\d{300}")
@@ -41,6 +41,9 @@ class Validator:
 
     def __init__(self) -> None:
         self.errors: list[dict[str, Any]] = []
+        # strings that are not Unicode: reported only when pydantic finds nothing else (for pydantic they
+        # are valid strings, so AgentOS's 422s never list them)
+        self.unicode_errors: list[dict[str, Any]] = []
 
     def add(self, type_: str, loc: list[Any], msg: str, value: Any, ctx: dict[str, Any] | None = None) -> None:
         error: dict[str, Any] = {"type": type_, "loc": loc, "msg": msg, "input": value}
@@ -50,7 +53,10 @@ class Validator:
 
     def check(self) -> None:
         if self.errors:
-            raise ApiError(422, self.errors)
+            # divergence `invalid-unicode-echo`: AgentOS cannot encode an echoed unpaired surrogate (500)
+            raise ApiError(422, without_surrogates(self.errors))
+        if self.unicode_errors:
+            raise ApiError(422, self.unicode_errors)
 
     # ------------------------------------------------------------ scalar values
     def no_nul(self, loc: list[Any], value: str) -> str:
@@ -62,7 +68,7 @@ class Validator:
     def unicode(self, loc: list[Any], value: str) -> str:
         # divergence `invalid-unicode`: AgentOS answers 500 (echoing its SQL), we answer 422
         if has_surrogate(value):
-            self.add("string_unicode", loc, UNICODE_MESSAGE, None)
+            self.unicode_errors.append({"type": "string_unicode", "loc": loc, "msg": UNICODE_MESSAGE, "input": None})
         return value
 
     def enum(self, loc: list[Any], value: Any, choices: Sequence[str]) -> Any:
@@ -135,7 +141,8 @@ class Validator:
                 self.add("string_nul", loc, "Object keys should not contain NUL characters", None)
                 return value
             if any(has_surrogate(key) for key in value):
-                self.add("string_unicode", loc, "Object keys should be valid unicode strings", None)
+                message = "Object keys should be valid unicode strings"
+                self.unicode_errors.append({"type": "string_unicode", "loc": loc, "msg": message, "input": None})
                 return value
             return {key: self.storable_json([*loc, key], item) for key, item in value.items()}
         return value

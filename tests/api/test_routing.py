@@ -258,6 +258,12 @@ async def test_unpaired_surrogates_are_422_and_write_nothing(fresh_dsn: str) -> 
             "POST", "/sessions", raw='{"session_id": "s3", "session_name": "\\ud83d\\ude80"}', headers=json_type
         )
         assert pair.status == 201 and pair.json["session_name"] == "\U0001f680"
+        echoed = await api.call("PATCH", "/sessions/s1", raw='{"session_state": "x\\ud800"}', headers=json_type)
+        assert echoed.status == 422 and echoed.json["detail"][0]["input"] == "x\ufffd"  # valid UTF-8 answer
+        beside = await api.call(
+            "POST", "/sessions", raw='{"session_id": 1, "session_name": "\\ud800"}', headers=json_type
+        )
+        assert [e["type"] for e in beside.json["detail"]] == ["string_type"]  # pydantic's errors first, alone
         not_utf8_path = await api.get("/sessions/%ED%A0%80")
         assert not_utf8_path.status == 404
         assert not_utf8_path.json == {"detail": "Session with id '\ufffd\ufffd\ufffd' not found"}

@@ -1183,6 +1183,41 @@ def unicode_cases() -> list[Case]:
             raw_body='{"session_ids": ["mut-agent-misc{T}\\ud800"], "session_types": ["agent"]}',
             **div,
         ),
+        # a string pydantic accepts is no error of AgentOS's 422: the other errors are answered alone
+        Case(
+            "unicode_surrogate_beside_a_type_error",
+            "POST",
+            "/sessions",
+            raw_body='{"session_id": 1, "session_name": "\\ud800", "metadata": {"\\udc00": 1}}',
+        ),
+        Case(
+            "unicode_surrogate_echoed_enum",
+            "DELETE",
+            "/sessions",
+            raw_body='{"session_ids": ["a{T}"], "session_types": ["\\ud800"]}',
+            divergence="invalid-unicode-echo",
+        ),
+        Case(
+            "unicode_surrogate_echoed_dict_type",
+            "PATCH",
+            sm,
+            raw_body='{"session_state": "x\\ud800"}',
+            divergence="invalid-unicode-echo",
+        ),
+        Case(
+            "unicode_surrogate_echoed_body",
+            "POST",
+            "/sessions",
+            raw_body='"\\ud800"',
+            divergence="invalid-unicode-echo",
+        ),
+        Case(
+            "unicode_surrogate_echoed_name_list",
+            "POST",
+            sm + "/rename",
+            raw_body='{"session_name": ["\\udfff"]}',
+            divergence="invalid-unicode-echo",
+        ),
         Case(
             "unicode_raw_surrogate_bytes_in_body",
             "POST",
