@@ -132,7 +132,7 @@ class BaseHandler(tornado.web.RequestHandler):
         key = self.config.security_key
         if not key or self.request.method == "OPTIONS":
             return
-        path = self.request.path.rstrip("/") or "/"
+        path = self.request.path  # trailing slashes already stripped as AgentOS does (app.agentos_path)
         if path in AUTH_EXEMPT_PATHS:
             return
         header = self.request.headers.get("Authorization", "").strip()

@@ -1502,6 +1502,12 @@ def type_override_mutation_cases() -> list[Case]:
 def auth_cases() -> list[Case]:
     a = {"instance": "auth"}
     return [
+        # the open paths as AgentOS routes them: decoded, trailing slashes stripped; `//` is no open path
+        get("auth_double_slash_root_401", "//", **a),
+        get("auth_encoded_slash_root_401", "/%2F", **a),
+        get("auth_health_many_slashes_open", "/health//", ignore=("instantiated_at",), **a),
+        get("auth_health_encoded_open", "/%68ealth", ignore=("instantiated_at",), **a),
+        get("auth_encoded_sessions_401", "/sessions%2F", **a),
         lst("auth_list_no_header_401", **a),
         lst("auth_list_wrong_token_401", headers={"Authorization": "Bearer wrong"}, **a),
         lst("auth_list_ok", ("limit", "5"), headers=AUTH, **a),
