@@ -782,6 +782,10 @@ def legacy_2x_read_cases() -> list[Case]:
             **x,
         ),
         lst("l2x_list_db_id", ("db_id", DB_IDS["legacy2x"]), ("type", "team"), **x),
+        lst("l2x_list_table_sessions", ("db_id", DB_IDS["legacy2x"]), ("table", "agno_sessions"), ("limit", "3"), **x),
+        lst("l2x_list_table_not_created", ("db_id", DB_IDS["legacy2x"]), ("table", "agno_memories"), **x),
+        lst("l2x_list_table_runs_404", ("db_id", DB_IDS["legacy2x"]), ("table", "agno_runs"), **x),
+        lst("l2x_list_empty_db_params", ("db_id", ""), ("table", ""), ("type", "workflow"), **x),
     ]
     for sid in L2X_SESSIONS:
         c.append(get(f"l2x_get_{sid}", f"/sessions/{sid}", **x))
