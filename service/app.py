@@ -40,7 +40,7 @@ def routes() -> list[Any]:
 def agentos_path(raw: str) -> str:
     """The path as AgentOS routes it, re-quoted for Tornado's router: uvicorn percent-decodes the path
     before routing (`%2F` is a separator, `/%73essions` is `/sessions`; bytes that are not UTF-8 become
-    U+FFFD) and agno's TrailingSlashMiddleware strips every trailing slash (docs/compatibility.md)."""
+    U+FFFD) and agno's TrailingSlashMiddleware strips every trailing slash (docs/contract-testing.md)."""
     try:
         raw_bytes = raw.encode("latin-1")  # Tornado decodes the request line as latin-1
     except UnicodeEncodeError:

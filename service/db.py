@@ -345,6 +345,7 @@ class Database:
 
     @property
     def has_runs_table(self) -> bool:
+        """Whether the runs table exists (from the cached inspection; assumed before the first one)."""
         return self._state is None or self._state.runs_exists
 
     def fragments(self) -> dict[str, str]:

@@ -503,7 +503,9 @@ def parsed_runs(row: SessionRow, runs: list[RunDict], parsed_as: SessionType) ->
     Agent/TeamSession keeps the dicts with an `agent_id` or `team_id` key, and none at all when the
     first entry is not a dict (only possible on a 2.x column read without the merge)."""
     if parsed_as == "workflow":
-        return [{k: v for k, v in r.items() if k != "messages"} for r in runs if _is_workflow_run(r)]
+        return [
+            {k: v for k, v in r.items() if k != "messages"} for r in runs if isinstance(r, dict) and _is_workflow_run(r)
+        ]
     raw = cast(Mapping[str, Any], row).get(UNMERGED_LEGACY_RUNS)
     if isinstance(raw, list) and raw and not isinstance(raw[0], dict):
         return []
