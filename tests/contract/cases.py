@@ -808,6 +808,10 @@ def legacy_2x_read_cases() -> list[Case]:
         get("l2x_run_agent", "/sessions/old-agent/runs/old-agent-r1", **x),
         get("l2x_run_member", "/sessions/old-team/runs/old-team-r0-member", **x),
         get("l2x_run_workflow", "/sessions/old-workflow/runs/old-workflow-r0", **x),
+        get("l2x_get_null_first", "/sessions/old-mut-nullfirst-os", **x),
+        get("l2x_get_null_first_as_workflow", "/sessions/old-mut-nullfirst-os", ("type", "workflow"), **x),
+        get("l2x_runs_null_first", "/sessions/old-mut-nullfirst-os/runs", **x, **div),
+        lst("l2x_list_null_first_named_from_its_run", ("session_name", "After a null"), **x),
         get("l2x_run_unknown", "/sessions/old-agent/runs/nope", **x),
         get("l2x_run_empty_blob", "/sessions/old-empty-blob/runs/x", **x),
         get("l2x_run_null_blob", "/sessions/old-null-blob/runs/x", **x),
@@ -926,6 +930,22 @@ def legacy_2x_mutation_cases() -> list[Case]:
         Case("l2x_patch_created", "PATCH", s.format("new-2x-team{T}"), body={"session_name": "T2"}, **x),
         s.format("new-2x-team{T}"),
         rows=["new-2x-team{T}"],
+    )
+    c += mutation(
+        Case("l2x_patch_null_first", "PATCH", s.format("old-mut-nullfirst{T}"), body={"session_state": {"n": 1}}, **x),
+        s.format("old-mut-nullfirst{T}"),
+        rows=["old-mut-nullfirst{T}"],
+    )
+    c += mutation(
+        Case(
+            "l2x_rename_null_first",
+            "POST",
+            s.format("old-mut-nullfirst{T}") + "/rename",
+            body={"session_name": "Named after a null"},
+            **x,
+        ),
+        s.format("old-mut-nullfirst{T}"),
+        rows=["old-mut-nullfirst{T}"],
     )
     c.append(Case("l2x_patch_unknown_404", "PATCH", s.format("nope{T}"), body={"session_name": "x"}, **x))
     c += mutation(

@@ -1296,6 +1296,10 @@ def build_legacy_2x() -> "tuple[list[Any], dict[str, Any]]":
                 ).to_dict()
                 for j in range(2)
             ]
+        # a JSON null first (agno's session classes then keep no run; its list skips the null) and no name
+        sid = f"old-mut-nullfirst{suffix}"
+        sessions.append(agent_session(sid, 3000 + off, metadata={"m": 2}))
+        blobs[sid] = [None, agent_run(sid, f"{sid}-r0", "old-agent", uid, "After a null", t + 3000).to_dict()]
     return sessions, blobs
 
 
