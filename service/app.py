@@ -41,6 +41,8 @@ def agentos_path(raw: str) -> str:
     """The path as AgentOS routes it, re-quoted for Tornado's router: uvicorn percent-decodes the path
     before routing (`%2F` is a separator, `/%73essions` is `/sessions`; bytes that are not UTF-8 become
     U+FFFD) and agno's TrailingSlashMiddleware strips every trailing slash (docs/contract-testing.md)."""
+    if "%" not in raw and raw.isascii() and (raw == "/" or not raw.endswith("/")):
+        return raw  # nothing to decode or strip (the common case): the router reads it as it would re-quoted
     try:
         raw_bytes = raw.encode("latin-1")  # Tornado decodes the request line as latin-1
     except UnicodeEncodeError:
