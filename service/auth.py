@@ -135,8 +135,8 @@ class Authenticator:
         )
 
     def exempt(self, path: str) -> bool:
-        stripped = path.rstrip("/") or "/"
-        return stripped in EXEMPT_PATHS or stripped in SERVICE_EXEMPT_PATHS
+        """agno's excluded-route rule: the path or the path without trailing slashes (so `//` is not `/`)."""
+        return any(p in EXEMPT_PATHS or p in SERVICE_EXEMPT_PATHS for p in (path, path.rstrip("/")))
 
     async def authenticate(
         self,

@@ -267,9 +267,10 @@ class Database:
             raise DatabaseUnavailable(self.db_id) from exc
 
     async def write(self, work: Callable[[Cursor], Awaitable[T]]) -> T:
-        """Run a write in one transaction; needs the tables to exist."""
+        """Run a write in one transaction; needs the sessions table (not the runs table: agno writes
+        the sessions of a 2.x database that has none, and so do we)."""
         state = await self.tables()
-        if not (state.sessions_exists and state.runs_exists):
+        if not state.sessions_exists:
             raise TablesMissing(self.db_id)
         try:
             async with self.cursor() as cur, cur.transaction():
@@ -363,6 +364,16 @@ class Database:
             self._name_sample = NameSample.from_stats(row)
             self._name_sample_read_at = now
         return self._name_sample
+
+    @property
+    def has_legacy_runs(self) -> bool:
+        """Whether the sessions table still has agno 2.x's `runs` column (from the cached inspection)."""
+        return self._state is not None and self._state.has_legacy_runs
+
+    @property
+    def has_runs_table(self) -> bool:
+        """Whether the runs table exists (from the cached inspection; assumed before the first one)."""
+        return self._state is None or self._state.runs_exists
 
     def fragments(self) -> dict[str, str]:
         """Placeholder values for this database's queries, from the cached table state."""
@@ -467,6 +478,8 @@ class Databases:
         return self._by_id[self._config.default_db_id or self._config.db_ids[0]]
 
     async def resolve(self, db_id: str | None, table: str | None = None) -> Database:
+        # agno's get_db tests both for truth: an empty `db_id=` or `table=` is the same as none
+        db_id, table = db_id or None, table or None
         if table is not None and db_id is None:
             raise ApiError(400, "The db_id query parameter is required when passing a table")
         if db_id is not None:

@@ -15,7 +15,7 @@ import json
 import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 from uuid import uuid4
 
 from service.rows import SESSION_TYPES, RunDict, SessionRow, SessionType
@@ -493,11 +493,27 @@ def _is_workflow_run(run: RunDict) -> bool:
     return not (run.get("agent_id") or run.get("agent_name") or run.get("team_id") or run.get("team_name"))
 
 
-def _detail_name(row: SessionRow, runs: list[RunDict], as_type: SessionType) -> str:
+UNMERGED_LEGACY_RUNS = "unmerged_legacy_runs"
+"""Row key set by the store on a 2.x database without a runs table: the raw `runs` column."""
+
+
+def parsed_runs(row: SessionRow, runs: list[RunDict], parsed_as: SessionType) -> list[RunDict]:
+    """The runs an agno session class keeps when it deserialises `runs` (`<Type>Session.from_dict`):
+    a WorkflowSession keeps the workflow runs (as WorkflowRunOutput, which carries no messages); an
+    Agent/TeamSession keeps the dicts with an `agent_id` or `team_id` key, and none at all when the
+    first entry is not a dict (only possible on a 2.x column read without the merge)."""
+    if parsed_as == "workflow":
+        return [
+            {k: v for k, v in r.items() if k != "messages"} for r in runs if isinstance(r, dict) and _is_workflow_run(r)
+        ]
+    raw = cast(Mapping[str, Any], row).get(UNMERGED_LEGACY_RUNS)
+    if isinstance(raw, list) and raw and not isinstance(raw[0], dict):
+        return []
+    return [{**run, "input": _naming_input(run.get("input"))} for run in _session_runs(runs)]
+
+
+def _detail_name(row: SessionRow, kept: list[RunDict], as_type: SessionType) -> str:
     """session_name as the detail schemas derive it: over the deserialised session's runs."""
-    if as_type == "workflow":
-        return session_name(row, [r for r in runs if isinstance(r, dict) and _is_workflow_run(r)], as_type)
-    kept = [{**run, "input": _naming_input(run.get("input"))} for run in _session_runs(runs)]
     return session_name(row, kept, as_type)
 
 
@@ -507,11 +523,16 @@ def _detail_timestamps(created_at: Any, updated_at: Any) -> tuple[str | None, st
     return created, updated
 
 
-def session_detail(row: SessionRow, runs: list[RunDict], as_type: SessionType, *, now: int) -> dict[str, Any]:
+def session_detail(
+    row: SessionRow, runs: list[RunDict], as_type: SessionType, *, now: int, parsed_as: SessionType | None = None
+) -> dict[str, Any]:
     """Agent/Team/WorkflowSessionDetailSchema of `row` rendered as `as_type`, every field present.
 
-    `now` stands in for a workflow's NULL created_at/updated_at (agno's WorkflowSession defaults).
+    `parsed_as` is the session class that deserialised the runs when it differs from the rendering
+    (a PATCH with another `type`: loaded as that type, answered as the stored one). `now` stands in
+    for a workflow's NULL created_at/updated_at (agno's WorkflowSession defaults).
     """
+    kept = parsed_runs(row, runs, parsed_as or as_type)
     session_id = row.get("session_id", "")
     session_data = row.get("session_data")
 
@@ -529,7 +550,7 @@ def session_detail(row: SessionRow, runs: list[RunDict], as_type: SessionType, *
             "workflow_id": row.get("workflow_id"),
             "workflow_name": None,
             "session_id": session_id,
-            "session_name": _detail_name(wf_row, runs, as_type),
+            "session_name": _detail_name(wf_row, kept, as_type),
             "session_data": wf_session_data,
             "session_state": wf_session_data.get("session_state") if _non_empty_dict(wf_session_data) else None,
             "workflow_data": workflow_data if workflow_data is not None else {},
@@ -545,9 +566,9 @@ def session_detail(row: SessionRow, runs: list[RunDict], as_type: SessionType, *
         total_tokens = metrics.get("total_tokens") if isinstance(metrics, dict) else None
     else:
         session_state = metrics = total_tokens = None
-    name = _detail_name(row, runs, as_type)
+    name = _detail_name(row, kept, as_type)
     summary = summary_for_detail(row.get("summary"))
-    history = chat_history(runs)
+    history = chat_history(kept)
 
     if as_type == "team":
         return {

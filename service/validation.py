@@ -13,7 +13,7 @@ from itertools import accumulate
 from typing import Any
 
 from service.errors import ApiError
-from service.jsonutil import dumps, loads
+from service.jsonutil import dumps, loads, without_surrogates
 
 _INT = re.compile(r"^[+-]?\d+(?:_\d+)*(?:\.0+)?$")
 # Hints that a body may hold a non-finite number: searched one by one, each linear in the body
@@ -29,9 +29,17 @@ MAX_INT_DIGITS = 4300
 """pydantic's (and Python's) bound on the digits of an integer parsed from text."""
 _BOOL_TRUE = {"1", "true", "t", "yes", "y", "on"}
 _BOOL_FALSE = {"0", "false", "f", "no", "n", "off"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_JSON_DEPTH = 256
+UNICODE_MESSAGE = "Input should be a valid string, unable to parse raw data as a unicode string"
 BODY_PARSE_ERROR = "There was an error parsing the body"
 MISSING = object()
+
+
+def has_surrogate(text: str) -> bool:
+    """Whether a string holds an unpaired surrogate (JSON `"\\ud800"`): not Unicode, so no UTF-8
+    encoder (PostgreSQL, the answer) can write it."""
+    return not text.isascii() and _SURROGATE.search(text) is not None
 
 
 def enum_message(choices: Sequence[str]) -> str:
@@ -44,6 +52,9 @@ class Validator:
 
     def __init__(self) -> None:
         self.errors: list[dict[str, Any]] = []
+        # strings that are not Unicode: reported only when pydantic finds nothing else (for pydantic they
+        # are valid strings, so AgentOS's 422s never list them)
+        self.unicode_errors: list[dict[str, Any]] = []
 
     def add(self, type_: str, loc: list[Any], msg: str, value: Any, ctx: dict[str, Any] | None = None) -> None:
         error: dict[str, Any] = {"type": type_, "loc": loc, "msg": msg, "input": value}
@@ -53,13 +64,22 @@ class Validator:
 
     def check(self) -> None:
         if self.errors:
-            raise ApiError(422, self.errors)
+            # divergence `invalid-unicode-echo`: AgentOS cannot encode an echoed unpaired surrogate (500)
+            raise ApiError(422, without_surrogates(self.errors))
+        if self.unicode_errors:
+            raise ApiError(422, self.unicode_errors)
 
     # ------------------------------------------------------------ scalar values
     def no_nul(self, loc: list[Any], value: str) -> str:
         # divergence: PostgreSQL text cannot hold NUL; AgentOS answers 500, we answer 422
         if "\x00" in value:
             self.add("string_nul", loc, "String should not contain NUL characters", value)
+        return self.unicode(loc, value)
+
+    def unicode(self, loc: list[Any], value: str) -> str:
+        # divergence `invalid-unicode`: AgentOS answers 500 (echoing its SQL), we answer 422
+        if has_surrogate(value):
+            self.unicode_errors.append({"type": "string_unicode", "loc": loc, "msg": UNICODE_MESSAGE, "input": None})
         return value
 
     def max_length(self, loc: list[Any], value: str, limit: int) -> str | None:
@@ -126,7 +146,7 @@ class Validator:
             self.add("string_type", ["body", name], "Input should be a valid string", value)
             return None
         if strip_nul:
-            return value.replace("\x00", "")
+            return self.unicode(["body", name], value.replace("\x00", ""))
         return self.no_nul(["body", name], value)
 
     def object_field(self, body: dict[str, Any], name: str) -> dict[str, Any] | None:
@@ -141,23 +161,30 @@ class Validator:
 
     def storable_json(self, loc: list[Any], value: Any) -> Any:
         """JSON as PostgreSQL can store it: like agno, NUL characters are stripped from string values;
-        a NUL in an object key is a 422 (AgentOS answers 500 there)."""
-        # a NUL anywhere shows as `\u0000` in the encoded value: one C-speed pass instead of a walk
-        # of every item on the event loop when there is none (the usual case)
-        if isinstance(value, (dict, list)) and "\\u0000" not in dumps(value):
-            return value
-        return self._strip_nul(loc, value)
+        a NUL in an object key is a 422 (AgentOS answers 500 there), an unpaired surrogate anywhere a
+        422 `string_unicode` (docs/compatibility.md)."""
+        # neither shows in the encoded value in the usual case: one C-speed pass over the text instead
+        # of a walk of every item on the event loop
+        if isinstance(value, (dict, list)):
+            text = dumps(value)
+            if "\\u0000" not in text and not has_surrogate(text):
+                return value
+        return self._walk(loc, value)
 
-    def _strip_nul(self, loc: list[Any], value: Any) -> Any:
+    def _walk(self, loc: list[Any], value: Any) -> Any:
         if isinstance(value, str):
-            return value.replace("\x00", "") if "\x00" in value else value
+            return self.unicode(loc, value.replace("\x00", "") if "\x00" in value else value)
         if isinstance(value, list):
-            return [self._strip_nul(loc, item) for item in value]
+            return [self._walk([*loc, index], item) for index, item in enumerate(value)]
         if isinstance(value, dict):
             if any("\x00" in key for key in value):
                 self.add("string_nul", loc, "Object keys should not contain NUL characters", None)
                 return value
-            return {key: self._strip_nul(loc, item) for key, item in value.items()}
+            if any(has_surrogate(key) for key in value):
+                message = "Object keys should be valid unicode strings"
+                self.unicode_errors.append({"type": "string_unicode", "loc": loc, "msg": message, "input": None})
+                return value
+            return {key: self._walk([*loc, key], item) for key, item in value.items()}
         return value
 
     def list_field(self, body: dict[str, Any], name: str, item_choices: Sequence[str] | None = None) -> list[Any]:

@@ -175,6 +175,21 @@ WITH deleted AS (
 )
 DELETE FROM {{runs}} r WHERE r.session_id IN (SELECT session_id FROM deleted);
 
+-- name: delete_session_row!
+-- delete_session on a database without a runs table (agno 2.x layout): the row only.
+DELETE FROM {{sessions}} s
+WHERE s.session_id = :session_id AND (:user_id::text IS NULL OR s.user_id = :user_id);
+
+-- name: delete_session_rows!
+-- delete_sessions on a database without a runs table (agno 2.x layout).
+DELETE FROM {{sessions}} s
+WHERE s.session_id = ANY(:session_ids) AND (:user_id::text IS NULL OR s.user_id = :user_id);
+
+-- name: set_legacy_runs!
+-- Import extension on a database without a runs table (agno 2.x layout): the runs go where agno 2.x
+-- kept them, the sessions' `runs` column.
+UPDATE {{sessions}} SET runs = :runs::jsonb WHERE session_id = :session_id;
+
 -- name: insert_runs!
 -- Import extension of POST /sessions: store a list of runs as rows of the runs table, in order.
 INSERT INTO {{runs}} (run_id, session_id, run_type, agent_id, team_id, workflow_id, user_id,

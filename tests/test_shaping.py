@@ -655,3 +655,19 @@ def test_run_preview_truncation_and_json_content() -> None:
 def test_run_created_at_accepts_iso_strings() -> None:
     assert agent_run_schema({"created_at": "2025-01-01T12:00:00Z"}, None)["created_at"] == "2025-01-01T12:00:00Z"
     assert agent_run_schema({"created_at": "nonsense"}, None)["created_at"] is None
+
+
+def test_runs_as_the_requested_type_parses_them() -> None:
+    """A PATCH with another `type` answers over the runs that type's session class keeps; on a 2.x
+    column read without the merge, agent/team sessions keep none when the first entry is not a dict."""
+    user = {"id": "m", "role": "user", "content": "hi", "created_at": 1}
+    agent_run = {"run_id": "r1", "agent_id": "a1", "messages": [user], "input": {"input_content": "hi"}}
+    wf_run = {"run_id": "w1", "workflow_id": "w", "input": "flow input", "messages": [user]}
+    runs = [agent_run, wf_run]
+    as_workflow = shaping.session_detail(row(), runs, "agent", now=0, parsed_as="workflow")
+    assert as_workflow["chat_history"] == [] and as_workflow["session_name"] == "flow input"
+    assert [m["content"] for m in shaping.session_detail(row(), runs, "agent", now=0)["chat_history"]] == ["hi"]
+    unmerged = {**row(), shaping.UNMERGED_LEGACY_RUNS: [None, agent_run]}
+    assert shaping.session_detail(unmerged, [agent_run], "agent", now=0)["chat_history"] == []
+    unmerged_ok = {**row(), shaping.UNMERGED_LEGACY_RUNS: [agent_run, None]}
+    assert len(shaping.session_detail(unmerged_ok, [agent_run], "agent", now=0)["chat_history"]) == 1

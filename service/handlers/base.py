@@ -182,7 +182,7 @@ class BaseHandler(tornado.web.RequestHandler):
         try:
             self.principal = await self.authenticator.authenticate(
                 self.request.method or "GET",
-                unquote(self.request.path.rstrip("/") or "/"),
+                unquote(self.request.path),  # as AgentOS routes it (app.agentos_path)
                 authorization[0] if authorization else None,
                 self.query("user_id"),
                 self.client_ip(),
@@ -222,6 +222,10 @@ class BaseHandler(tornado.web.RequestHandler):
     def text_param(self, v: Validator, name: str) -> str | None:
         value = self.query(name)
         return None if value is None else v.no_nul(["query", name], value)
+
+    def decode_argument(self, value: bytes, name: str | None = None) -> str:
+        # path segments that are not UTF-8 (`%ED%A0%80`): decoded with U+FFFD like AgentOS, not a 400
+        return value.decode("utf-8", "replace")
 
     def path_param(self, v: Validator, name: str, value: str) -> str:
         return v.no_nul(["path", name], value)

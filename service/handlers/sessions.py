@@ -213,8 +213,9 @@ class SessionHandler(BaseHandler):
         updated = await store.update_session(database, session_id, user_id, session_type, update, now)
         if updated is None:
             raise ApiError(404, f"Session with id '{session_id}' not found")
-        session, answer_as = updated
-        self.write_json(shaping.session_detail(session["row"], session["runs"], answer_as, now=now))
+        session, answer_as, parsed_as = updated
+        detail = shaping.session_detail(session["row"], session["runs"], answer_as, now=now, parsed_as=parsed_as)
+        self.write_json(detail)
 
     async def delete(self, session_id: str) -> None:
         v = Validator()
