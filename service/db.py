@@ -42,7 +42,7 @@ APPLICATION_NAME = "agno-session"
 NAME_STATS_MAX_AGE = 300.0
 """Seconds before the search's name statistics are read again (autovacuum refreshes them)."""
 
-# Tables agno lets the `table` query parameter name (besides the sessions table), contract §1.5.
+# Tables agno lets the `table` query parameter name (besides the sessions table), docs/agentos.md §3.
 OTHER_TABLES = ("agno_memories", "agno_metrics", "agno_eval_runs", "agno_knowledge", "agno_learnings")
 
 
@@ -461,7 +461,7 @@ def _quote(identifier: str) -> str:
 
 
 class Databases:
-    """The registry of configured databases with AgentOS's `db_id`/`table` rules (contract §1.5)."""
+    """The registry of configured databases with AgentOS's `db_id`/`table` rules (docs/agentos.md §3)."""
 
     def __init__(self, config: Config, queries: Queries) -> None:
         self._config = config

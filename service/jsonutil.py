@@ -1,4 +1,4 @@
-"""JSON in and out: ujson, compact, raw UTF-8 (AgentOS's byte conventions, contract §1.2)."""
+"""JSON in and out: ujson, compact, raw UTF-8 (AgentOS's byte conventions, docs/agentos.md §1)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The sessions repository: named queries in, plain dicts out.
 
 Also the pure rules for what a write stores (create, PATCH), mirroring agno 3.1.10's
-`upsert_session` column by column (contract §2.3, §6, §7.10), and the legacy 2.x run merge (§2.5).
+`upsert_session` column by column (docs/agentos.md §4, §5, §7), and the legacy 2.x run merge (§4).
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ def _json(value: Any) -> str:
 
 
 def create_values(session_type: SessionType, body: CreateSessionBody, now: int) -> dict[str, Any]:
-    """Parameters of `insert_<type>_session` for a POST /sessions body (contract §6)."""
+    """Parameters of `insert_<type>_session` for a POST /sessions body (docs/agentos.md §5)."""
     session_data: JSONObject | None = None
     if body.get("session_state") is not None:
         session_data = {"session_state": body["session_state"]}
@@ -165,7 +165,7 @@ def create_values(session_type: SessionType, body: CreateSessionBody, now: int) 
 
 
 def update_values(row: SessionRow, as_type: SessionType, body: UpdateSessionBody, now: int) -> dict[str, Any]:
-    """Parameters of `update_<type>_session` for a PATCH body applied to a loaded row (§7.10)."""
+    """Parameters of `update_<type>_session` for a PATCH body applied to a loaded row (docs/agentos.md §7)."""
     session_data = row["session_data"]
     if body.get("session_name") is not None:
         session_data = dict(session_data or {})

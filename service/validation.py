@@ -1,4 +1,4 @@
-"""Request validation with FastAPI/pydantic v2's 422 error shapes (contract §1.4).
+"""Request validation with FastAPI/pydantic v2's 422 error shapes (docs/agentos.md §2).
 
 Errors are collected in declaration order (query parameters first, then the body) and raised
 together, exactly like FastAPI reports them.

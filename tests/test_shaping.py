@@ -1,12 +1,11 @@
 """Unit tests for service.shaping (pure functions, no database, no HTTP).
 
 Two kinds of checks:
-- golden: the seed rows of the oracle database (tests/fixtures/shaping/seed_sessions.json, taken from
-  shared/agentos/oracle/seed-agno_a.sql, runs in `run_index, created_at, run_id` order) shaped by our
-  functions must equal the real AgentOS 3.1.10 responses captured for them
-  (golden_reads.json / golden_mutations.json, copied from oracle/golden.jsonl) - values AND key order
-  at every nesting level;
-- hand-written cases, one or more per rule of the contract (§3-§7).
+- golden: the seed rows of an agno-seeded database (tests/fixtures/shaping/seed_sessions.json, runs in
+  `run_index, created_at, run_id` order) shaped by our functions must equal the real AgentOS 3.1.10
+  responses captured for them (golden_reads.json / golden_mutations.json) - values AND key order at
+  every nesting level;
+- hand-written cases, one or more per rule of the contract (docs/agentos.md §5-§9).
 """
 
 from __future__ import annotations
@@ -205,7 +204,7 @@ def test_exclude_none_is_top_level_only() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# §3.2 session_name
+# docs/agentos.md §8.2 session_name
 # --------------------------------------------------------------------------------------------
 
 
@@ -264,7 +263,7 @@ def test_stringify_input_content() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# §3.5 chat_history and Message.to_dict
+# docs/agentos.md §8.5 chat_history and Message.to_dict
 # --------------------------------------------------------------------------------------------
 
 
@@ -364,7 +363,7 @@ def test_message_to_dict_invents_missing_id_and_created_at() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# §3.4 sdk metadata
+# docs/agentos.md §8.4 sdk metadata
 # --------------------------------------------------------------------------------------------
 
 
@@ -400,7 +399,7 @@ def test_detail_sdk_metadata() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# §3.6 summaries
+# docs/agentos.md §8.6 summaries
 # --------------------------------------------------------------------------------------------
 
 
@@ -457,7 +456,7 @@ def test_parse_summary_input_accepts() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# §5 list item, §7.3 detail
+# docs/agentos.md §9 list item, §6 detail
 # --------------------------------------------------------------------------------------------
 
 
@@ -559,7 +558,7 @@ def test_detail_as_other_type_uses_deserialised_runs() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# §3.7, §4, §7.4-7.6 runs
+# docs/agentos.md §8.7, §9, §6 runs
 # --------------------------------------------------------------------------------------------
 
 

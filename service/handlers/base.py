@@ -1,6 +1,6 @@
 """The JSON API base handler: Tornado has no middleware, so this is it.
 
-prepare(): request id, bearer auth (AgentOS §8.1), body size. Every HTTP verb a subclass defines
+prepare(): request id, auth (docs/security.md), body size. Every HTTP verb a subclass defines
 runs under the request timeout (wrapped in `__init_subclass__`, so no handler can forget it), and
 infrastructure failures become JSON answers: 503 (database down, pool exhausted), 504 (timeout).
 write_error(): one body shape, `{"detail": ...}`; unhandled errors never leak internals.
@@ -274,7 +274,7 @@ class BaseHandler(tornado.web.RequestHandler):
         self.finish()
 
     def _clear_representation_headers(self) -> None:
-        # AgentOS keeps `content-type: application/json` on its 204 answers (contract §1.2)
+        # AgentOS keeps `content-type: application/json` on its 204 answers (docs/agentos.md §1)
         if self.get_status() != 204:
             super()._clear_representation_headers()
 

@@ -1,4 +1,4 @@
-"""`/sessions/{id}/runs`, `/run-previews`, `/runs/{run_id}` and `/media/{key}` (contract §7.4-7.6, §7.11)."""
+"""`/sessions/{id}/runs`, `/run-previews`, `/runs/{run_id}` and `/media/{key}` (docs/agentos.md §6)."""
 
 from __future__ import annotations
 

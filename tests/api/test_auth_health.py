@@ -1,4 +1,4 @@
-"""OS_SECURITY_KEY bearer auth (contract §8.1), /health, /healthz, /readyz, /metrics, the access log."""
+"""OS_SECURITY_KEY bearer auth (docs/security.md), /health, /healthz, /readyz, /metrics, the access log."""
 
 from __future__ import annotations
 

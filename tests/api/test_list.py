@@ -1,4 +1,4 @@
-"""GET /sessions: filters, name search, sorting, pagination and parameter validation (contract §5)."""
+"""GET /sessions: filters, name search, sorting, pagination and parameter validation (docs/agentos.md)."""
 
 from __future__ import annotations
 

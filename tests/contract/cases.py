@@ -1,4 +1,4 @@
-"""The request matrix of the contract suite (contract §1-§8), in execution order.
+"""The request matrix of the contract suite (docs/agentos.md, docs/security.md), in execution order.
 
 Reads come first (they see the seed exactly), then mutations (each on twin sessions, followed by a
 read-back), then reads that observe the mutations. A case's `instance` names the server pair it runs on:
@@ -131,7 +131,7 @@ def mutation(case: Case, *readback: str, rows: Sequence[str] = (), query: Q = ()
 
 
 # ========================================================================================================
-# misc: health, home, routing (§1.1, §8.2)
+# misc: health, home, routing (docs/agentos.md §1)
 # ========================================================================================================
 def misc_cases() -> list[Case]:
     return [
@@ -193,7 +193,7 @@ def misc_cases() -> list[Case]:
 
 
 # ========================================================================================================
-# GET /sessions (§5)
+# GET /sessions (docs/agentos.md §9)
 # ========================================================================================================
 def list_cases() -> list[Case]:
     c: list[Case] = [lst("list_default"), lst("list_limit_all", ("limit", "1000"))]
@@ -344,7 +344,7 @@ def list_cases() -> list[Case]:
 
 
 # ========================================================================================================
-# GET /sessions/{id} (§7.2, §7.3)
+# GET /sessions/{id} (docs/agentos.md §6)
 # ========================================================================================================
 SESSION_TYPE_NAMES = ("agent", "team", "workflow")
 READ_SESSIONS = [
@@ -425,7 +425,7 @@ def get_cases() -> list[Case]:
 
 
 # ========================================================================================================
-# runs, run previews, one run (§7.4-§7.6)
+# runs, run previews, one run (docs/agentos.md §6)
 # ========================================================================================================
 RUN_SESSIONS = [
     ("agent-00", "agent"),
@@ -643,7 +643,7 @@ def run_cases() -> list[Case]:
 
 
 # ========================================================================================================
-# second database, db_id routing, legacy layout (§1.5, §2.5)
+# second database, db_id routing, legacy layout (docs/agentos.md §3, §4)
 # ========================================================================================================
 def multi_cases() -> list[Case]:
     m = {"instance": "multi"}
@@ -1534,7 +1534,7 @@ def type_override_mutation_cases() -> list[Case]:
 
 
 # ========================================================================================================
-# auth (§8.1): OS_SECURITY_KEY set on both services
+# auth (docs/security.md): OS_SECURITY_KEY set on both services
 # ========================================================================================================
 def auth_cases() -> list[Case]:
     a = {"instance": "auth"}
@@ -1579,7 +1579,7 @@ def auth_cases() -> list[Case]:
 
 
 # ========================================================================================================
-# POST /sessions (§6)
+# POST /sessions (docs/agentos.md §5)
 # ========================================================================================================
 def create_cases() -> list[Case]:
     s = "/sessions/{}"
@@ -1850,7 +1850,7 @@ def create_cases() -> list[Case]:
 
 
 # ========================================================================================================
-# POST /sessions/{id}/rename (§7.9)
+# POST /sessions/{id}/rename (docs/agentos.md §7)
 # ========================================================================================================
 def rename_cases() -> list[Case]:
     s, rn = "/sessions/{}", "/sessions/{}/rename"
@@ -1975,7 +1975,7 @@ def rename_cases() -> list[Case]:
 
 
 # ========================================================================================================
-# PATCH /sessions/{id} (§7.10)
+# PATCH /sessions/{id} (docs/agentos.md §7)
 # ========================================================================================================
 def patch_cases() -> list[Case]:
     s = "/sessions/{}"
@@ -2109,7 +2109,7 @@ def patch_cases() -> list[Case]:
 
 
 # ========================================================================================================
-# DELETE /sessions/{id} and DELETE /sessions (§7.7, §7.8)
+# DELETE /sessions/{id} and DELETE /sessions (docs/agentos.md §7)
 # ========================================================================================================
 def delete_cases() -> list[Case]:
     s = "/sessions/{}"

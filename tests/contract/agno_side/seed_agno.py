@@ -15,7 +15,7 @@ Kinds
           `main` but with other content (routing by db_id must be visible).
   legacy  a database in the agno 2.x layout: agno's 3.x tables plus a `runs` JSONB column on agno_sessions
           holding run dicts (RunOutput.to_dict()), some of whose runs are also in agno_runs (with other
-          content: the table wins) and some not (contract §2.5).
+          content: the table wins) and some not (docs/agentos.md §4).
 
 Rows are written with `PostgresDb.upsert_sessions(..., preserve_updated_at=True)` / `upsert_session` and
 `PostgresDb.upsert_run(run, session_id, user_id, run_index)` per run (upsert_session never writes runs).
