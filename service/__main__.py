@@ -111,26 +111,23 @@ def _supervise(config: Config, queries: Any, sockets: list[socket.socket]) -> No
 
 
 async def serve(config: Config, queries: Any, sockets: list[socket.socket]) -> None:
-    from tornado.httpserver import HTTPServer
     from tornado.ioloop import PeriodicCallback
 
     from service import metrics
-    from service.app import Lifecycle, make_app
+    from service.app import Lifecycle, auth_decides_from_headers, make_app
     from service.db import Databases
+    from service.limits import GuardedHTTPServer, trim_heap_now_and_then, tune_allocator, watch_loop_lag
 
+    tune_allocator()
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(_loop_exception_handler)
     databases = Databases(config, queries)
     metrics.pre_create(databases.ids())
     lifecycle = Lifecycle()
     app = make_app(config, databases, lifecycle)
-    server = HTTPServer(
-        app,
-        max_body_size=config.max_body_bytes * 4 + 65536,
-        idle_connection_timeout=75,
-        body_timeout=config.request_timeout,
-    )
+    server = GuardedHTTPServer(app, config, headers_only=auth_decides_from_headers(app))
     server.add_sockets(sockets)
+    background = [asyncio.create_task(watch_loop_lag()), asyncio.create_task(trim_heap_now_and_then())]
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
@@ -145,6 +142,8 @@ async def serve(config: Config, queries: Any, sockets: list[socket.socket]) -> N
     await asyncio.sleep(config.drain_seconds)
     server.stop()
     pool_gauges.stop()
+    for task in background:
+        task.cancel()
     deadline = time.monotonic() + config.request_timeout + 1
     while lifecycle.in_flight > 0 and time.monotonic() < deadline:
         await asyncio.sleep(0.05)

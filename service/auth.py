@@ -135,8 +135,8 @@ class Authenticator:
         )
 
     def exempt(self, path: str) -> bool:
-        stripped = path.rstrip("/") or "/"
-        return stripped in EXEMPT_PATHS or stripped in SERVICE_EXEMPT_PATHS
+        """agno's excluded-route rule: the path or the path without trailing slashes (so `//` is not `/`)."""
+        return any(p in EXEMPT_PATHS or p in SERVICE_EXEMPT_PATHS for p in (path, path.rstrip("/")))
 
     async def authenticate(
         self,
@@ -184,6 +184,9 @@ class Authenticator:
             claims = await self.tokens.verify(token)
         except TokenRejected as exc:
             raise AuthError(401, exc.detail, exc.reason) from None
+        return self._jwt_principal(method, path, claims)
+
+    def _jwt_principal(self, method: str, path: str, claims: dict[str, Any]) -> Principal:
         user_id = claims.get(self.config.jwt_user_id_claim)
         if is_reserved(user_id):
             raise AuthError(401, "Invalid token subject", "subject")
@@ -198,6 +201,28 @@ class Authenticator:
             if required and not has_scope(scopes, required, self.config.admin_scope):
                 raise insufficient(required)
         return Principal("jwt", user_id, scopes, self.config.user_isolation)
+
+    def refuses_unread(self, method: str, path: str, authorization: str | None) -> bool:
+        """Whether the headers alone already decide a 401/403, so the body need not be kept
+        (docs/reliability.md): no credential, a wrong key, a JWT that fails with the keys at hand.
+        Undecided (a service-account token, a JWT whose key must be fetched first) keeps the body."""
+        if not self.config.enabled or method == "OPTIONS" or self.exempt(path):
+            return False
+        token = bearer_token(authorization or "")
+        if not token:
+            return True
+        if token.startswith(SERVICE_ACCOUNT_TOKEN_PREFIX):
+            return False
+        if self.tokens is None:
+            key = self.config.security_key or ""
+            return not hmac.compare_digest(token.encode("utf-8", "surrogatepass"), key.encode("utf-8", "surrogatepass"))
+        if not self.tokens.keys_known_for(token):
+            return False
+        try:
+            self._jwt_principal(method, path, self.tokens.verify_with_known_keys(token))
+        except (TokenRejected, AuthError):
+            return True
+        return False
 
     async def _service_account(self, method: str, path: str, token: str, client: str) -> Principal:
         if self.service_accounts is None:

@@ -422,6 +422,7 @@ class Divergence:
     agentos_body: Any  # the parsed JSON when the cell holds a complete JSON body, else _MISSING
     ours_status: int
     ours_body: Any
+    ours_cell: str = ""  # the agno-session cell as written (names the 422 error types it documents)
 
     @property
     def checks_agentos_body(self) -> bool:
@@ -479,7 +480,9 @@ def parse_divergences(markdown: str) -> dict[str, Divergence]:
         ours = _parse_cell(row.get("agno-session", ""))
         if not div_id or theirs is None or ours is None:
             continue
-        out[div_id] = Divergence(div_id, row.get("request", ""), theirs[0], theirs[1], ours[0], ours[1])
+        out[div_id] = Divergence(
+            div_id, row.get("request", ""), theirs[0], theirs[1], ours[0], ours[1], row.get("agno-session", "")
+        )
     return out
 
 

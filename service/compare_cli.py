@@ -4,12 +4,14 @@
                          (--log FILE | --requests FILE)
                          [--include-writes --staging-db NAME] [--progress-every N] [--recheck N]
                          [--timeout S] [--max-requests N] [--max-diffs N] [--ignore PATTERN ...]
+                         [--divergences FILE | --no-divergences]
 
 Every request is sent to AgentOS first, then to this service, and the two answers are compared with
 `service.compare` (status code, JSON values, key order). The report lists, per endpoint (method and
 route template), how many answers were JSON-equal, a short diff for each mismatch, and ends with
-`N/M requests JSON-equal`. Exit status: 0 when every replayed answer matched, 1 when anything
-differed (or nothing could be replayed), 2 on usage errors and refused write replays.
+`N/M requests JSON-equal` (followed by the documented divergences and mismatches when there are
+documented ones). Exit status: 0 when every replayed answer matched or is a documented divergence, 1
+when anything else differed (or nothing could be replayed), 2 on usage errors and refused write replays.
 
 Inputs
 - `--log FILE`: this service's JSON access log (its stdout): the lines whose `logger` is
@@ -38,6 +40,13 @@ row changed by live traffic between the two requests is not reported.
 Keys can come from the environment instead of the command line (which `ps` shows):
 AGNO_COMPARE_AGENTOS_KEY and AGNO_COMPARE_KEY.
 
+Documented divergences: an answer pair that differs exactly as a row of the divergence table of
+docs/compatibility.md says (AgentOS's status and, where the cell gives one, body; ours likewise; on a
+route the row's `request` cell names, if it names any) is reported as that divergence, counted apart
+and not a failure. Rows whose two statuses are equal and that document no body cannot be told apart
+from a mismatch and are never applied. `--divergences FILE` reads another table, `--no-divergences`
+none.
+
 The contract suite calls `replay(entries, agentos_url, ours_url, ...) -> Report` directly.
 """
 
@@ -58,7 +67,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from service.compare import Difference, compare, format_differences, parse_json
+from service.compare import (
+    Difference,
+    Divergence,
+    check_divergence,
+    compare,
+    format_differences,
+    parse_divergences,
+    parse_json,
+)
 from service.openapi import path_template
 
 ACCESS_LOGGER = "agno_session.access"
@@ -275,6 +292,7 @@ class Outcome:
     ours: Answer
     differences: list[Difference]
     rechecked: bool = False
+    divergence: str | None = None  # the id of the documented divergence both answers match
 
     @property
     def equal(self) -> bool:
@@ -286,12 +304,14 @@ class EndpointTally:
     endpoint: str  # "GET /sessions/{session_id}"
     total: int = 0
     equal: int = 0
+    documented: int = 0
 
 
 @dataclass
 class Report:
     endpoints: dict[str, EndpointTally] = field(default_factory=dict)
     mismatches: list[Outcome] = field(default_factory=list)
+    documented: list[Outcome] = field(default_factory=list)
     skipped: list[tuple[ReplayRequest, str]] = field(default_factory=list)
     total: int = 0
     equal: int = 0
@@ -299,11 +319,14 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        """Every replayed answer matched (and at least one was replayed)."""
-        return self.total > 0 and self.equal == self.total
+        """Every replayed answer matched or is a documented divergence (and at least one was replayed)."""
+        return self.total > 0 and not self.mismatches
 
     def summary_line(self) -> str:
-        return f"{self.equal}/{self.total} requests JSON-equal"
+        line = f"{self.equal}/{self.total} requests JSON-equal"
+        if self.documented:
+            line += f", {len(self.documented)} documented divergence(s), {len(self.mismatches)} mismatch(es)"
+        return line
 
     def add(self, outcome: Outcome) -> None:
         endpoint = f"{outcome.request.method} {outcome.route}"
@@ -314,6 +337,9 @@ class Report:
             tally.equal += 1
             self.equal += 1
             self.equal_after_recheck += int(outcome.rechecked)
+        elif outcome.divergence:
+            tally.documented += 1
+            self.documented.append(outcome)
         else:
             self.mismatches.append(outcome)
 
@@ -322,8 +348,17 @@ class Report:
         width = max((len(e) for e in self.endpoints), default=0)
         for endpoint in sorted(self.endpoints):
             tally = self.endpoints[endpoint]
-            mark = "ok  " if tally.equal == tally.total else "DIFF"
-            lines.append(f"{mark} {endpoint.ljust(width)}  {tally.equal}/{tally.total} equal")
+            mark = "ok  " if tally.equal + tally.documented == tally.total else "DIFF"
+            documented = f" (+{tally.documented} documented divergence(s))" if tally.documented else ""
+            lines.append(f"{mark} {endpoint.ljust(width)}  {tally.equal}/{tally.total} equal{documented}")
+        if self.documented:
+            counts: dict[str, int] = {}
+            for outcome in self.documented:
+                key = outcome.divergence or ""
+                counts[key] = counts.get(key, 0) + 1
+            lines.append("")
+            lines.append(f"documented divergences ({len(self.documented)}, docs/compatibility.md; not failures):")
+            lines.extend(f"  {count} x {div_id}" for div_id, count in sorted(counts.items()))
         if self.mismatches:
             lines.append("")
             lines.append(f"mismatches ({len(self.mismatches)}):")
@@ -365,6 +400,67 @@ def _differences(agentos: Answer, ours: Answer, options: Mapping[str, Any], max_
     if agentos.error or ours.error:
         return [Difference("request", "error", agentos.error or agentos.status, ours.error or ours.status)]
     return compare(agentos.status, agentos.body, ours.status, ours.body, max_differences=max_differences, **options)
+
+
+_REQUEST_IN_CELL = re.compile(r"`(GET|POST|PATCH|PUT|DELETE) (/[^`\s?]*)")
+_ERROR_TYPE_IN_CELL = re.compile(r"`([a-z][a-z_]*)`")
+
+
+@dataclass(frozen=True)
+class DocumentedDivergence:
+    """A row of docs/compatibility.md's divergence table, as the replay applies it: the routes its
+    `request` cell names (none: any route) and both documented answers."""
+
+    divergence: Divergence
+    endpoints: frozenset[str]
+    error_types: frozenset[str]  # a 422 cell without a body: the error types it names (`string_nul`)
+
+    @classmethod
+    def of(cls, divergence: Divergence) -> DocumentedDivergence:
+        named = _REQUEST_IN_CELL.findall(divergence.request)
+        types = _ERROR_TYPE_IN_CELL.findall(divergence.ours_cell) if divergence.ours_status == 422 else []
+        return cls(divergence, frozenset(f"{method} {route_of(path)}" for method, path in named), frozenset(types))
+
+    @property
+    def distinguishable(self) -> bool:
+        """Whether a pair of answers can be told apart from a plain mismatch by this row: statuses that
+        differ, or a documented body. (A row with equal statuses and no body would hide any mismatch.)"""
+        d = self.divergence
+        return d.agentos_status != d.ours_status or d.checks_agentos_body or d.checks_ours_body
+
+    def matches(self, request: ReplayRequest, route: str, agentos: Answer, ours: Answer) -> bool:
+        if not self.distinguishable or agentos.error or ours.error:
+            return False
+        if self.endpoints and f"{request.method} {route}" not in self.endpoints:
+            return False
+        d = self.divergence
+        if check_divergence(d, agentos.status, agentos.body, ours.status, ours.body):
+            return False
+        if self.error_types and not d.checks_ours_body:
+            detail = ours.body.get("detail") if isinstance(ours.body, dict) else None
+            found = {e.get("type") for e in detail if isinstance(e, dict)} if isinstance(detail, list) else set()
+            return bool(found & self.error_types)
+        return True
+
+
+def load_divergences(path: Path) -> list[DocumentedDivergence]:
+    """The divergence table of `path` (docs/compatibility.md); raises OSError when it cannot be read."""
+    return [DocumentedDivergence.of(d) for d in parse_divergences(path.read_text(encoding="utf-8")).values()]
+
+
+def default_divergences_file() -> Path | None:
+    """docs/compatibility.md of the checkout this module runs from, when there is one."""
+    candidate = Path(__file__).resolve().parent.parent / "docs" / "compatibility.md"
+    return candidate if candidate.is_file() else None
+
+
+def _documented(
+    divergences: Sequence[DocumentedDivergence], request: ReplayRequest, route: str, agentos: Answer, ours: Answer
+) -> str | None:
+    for row in divergences:
+        if row.matches(request, route, agentos, ours):
+            return row.divergence.id
+    return None
 
 
 @dataclass(frozen=True)
@@ -417,13 +513,16 @@ def replay(
     options: Callable[[ReplayRequest, str], Mapping[str, Any]] | None = None,
     progress: Callable[[int, int, Report], None] | None = None,
     max_differences: int = 50,
+    divergences: Sequence[DocumentedDivergence] = (),
 ) -> Report:
     """Replay `entries` against AgentOS then this service, one at a time, and compare each answer pair.
 
     `entries`: ReplayRequest objects or mappings `{"method", "path", "body"?, "db_id"?}`.
     `options(request, route)` returns keyword arguments for `service.compare.compare`
     (default: `default_compare_options`); `ignore_paths` is added to every comparison.
-    `progress(done, total, report)` is called after every request.
+    `progress(done, total, report)` is called after every request. A differing pair of answers that
+    matches one of `divergences` (`load_divergences`) counts as that documented divergence, not as a
+    mismatch.
     Raises StagingCheckError when writes are asked for without a verified staging database.
     """
     requests = [e if isinstance(e, ReplayRequest) else ReplayRequest.from_mapping(e) for e in entries]
@@ -451,7 +550,8 @@ def replay(
                     break
                 asked_again += 1
             rechecked = asked_again > 0 and not diffs
-            report.add(Outcome(request, route, theirs, ours, diffs, rechecked))
+            documented = _documented(divergences, request, route, theirs, ours) if diffs else None
+            report.add(Outcome(request, route, theirs, ours, diffs, rechecked, documented))
         if progress is not None:
             progress(done, len(requests), report)
     return report
@@ -508,6 +608,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--ignore", action="append", default=[], metavar="PATTERN", help="JSON path not compared, e.g. '**.metrics'"
     )
+    parser.add_argument(
+        "--divergences",
+        type=Path,
+        metavar="FILE",
+        help="the divergence table (default: docs/compatibility.md of this checkout); answers matching a row "
+        "count as documented divergences, not mismatches",
+    )
+    parser.add_argument(
+        "--no-divergences", action="store_true", help="count every difference as a mismatch, documented or not"
+    )
     return parser
 
 
@@ -534,6 +644,20 @@ def main(argv: list[str]) -> int:
         return 2
     if args.max_requests is not None:
         entries = entries[: max(args.max_requests, 0)]
+    divergences: list[DocumentedDivergence] = []
+    table = None if args.no_divergences else (args.divergences or default_divergences_file())
+    if table is not None:
+        try:
+            divergences = load_divergences(table)
+        except OSError as exc:
+            print(f"agno-session compare: cannot read the divergence table: {exc}", file=sys.stderr)
+            return 2
+    elif not args.no_divergences:
+        print(
+            "agno-session compare: no divergence table (docs/compatibility.md) found; give --divergences FILE "
+            "to tell documented divergences from mismatches",
+            file=sys.stderr,
+        )
     started = time.monotonic()
 
     def progress(done: int, total: int, report: Report) -> None:
@@ -541,6 +665,7 @@ def main(argv: list[str]) -> int:
             elapsed = time.monotonic() - started
             print(
                 f"compare: {done}/{total} entries, {report.equal}/{report.total} equal, "
+                f"{len(report.documented)} documented, "
                 f"{len(report.skipped)} skipped, {elapsed:.1f}s",
                 file=sys.stderr,
                 flush=True,
@@ -560,6 +685,7 @@ def main(argv: list[str]) -> int:
             ignore_paths=args.ignore,
             progress=progress,
             max_differences=max(args.max_diffs, 1) * 5,
+            divergences=divergences,
         )
     except StagingCheckError as exc:
         print(f"agno-session compare: {exc}", file=sys.stderr)

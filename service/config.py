@@ -6,6 +6,7 @@ Every problem raises `ConfigError` with one line naming the variable; DSNs are n
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -16,6 +17,9 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 SINGLE_DB_ID = "default"
+DEFAULT_TRUSTED_PROXIES = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+"""Loopback and private ranges: where a cluster's ingress controller or load balancer connects from."""
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ConfigError(ValueError):
@@ -91,6 +95,18 @@ class Config:
     trust_proxy_headers: bool = True
     auth: AuthConfig = AuthConfig()
     """Who may call: security key, JWT, scopes, isolation, service accounts, CORS (docs/security.md)."""
+    trusted_proxies: tuple[IPNetwork, ...] = ()
+    """Peers whose X-Forwarded-For / X-Real-IP is believed (AGNO_TRUSTED_PROXIES)."""
+    max_header_bytes: int = 16 * 1024
+    header_timeout: float = 10.0
+    write_timeout: float = 30.0
+    max_connections: int = 1000
+    max_buffered_body_bytes: int = 32 * 1024 * 1024
+    """Bytes of request bodies being received at once, across the process (service/limits.py)."""
+    search_max_length: int = 256
+    expensive_concurrency: int = 2
+    """Expensive requests (name searches, pages over 100 rows) at once per database (a bulkhead)."""
+    expensive_timeout: float = 10.0
 
     @property
     def db_ids(self) -> list[str]:
@@ -193,6 +209,20 @@ def _ordered_pairs(raw: str) -> list[tuple[str, object]]:
     return list(pairs)
 
 
+def _networks(env: Mapping[str, str], name: str, default: str) -> tuple[IPNetwork, ...]:
+    raw = env.get(name)
+    text = default if raw is None else raw
+    networks = []
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part.strip(), strict=False))
+        except ValueError:
+            raise ConfigError(f"{name}: not an IP address or CIDR range: {part.strip()!r}") from None
+    return tuple(networks)
+
+
 def load_config(env: Mapping[str, str] | None = None) -> Config:
     env = os.environ if env is None else env
     dsn_map, default_db_id = _dsn_map(env)
@@ -209,6 +239,9 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         raise ConfigError(f"AGNO_LOG_LEVEL: unknown level {log_level!r}")
     auth = _auth_config(env)
+    expensive = int(_number(env, "AGNO_EXPENSIVE_CONCURRENCY", max(1, pool_max // 4), 1, integer=True))
+    if expensive > pool_max:
+        raise ConfigError("AGNO_EXPENSIVE_CONCURRENCY: larger than AGNO_POOL_MAX_SIZE")
     return Config(
         dsn_map=dsn_map,
         default_db_id=default_db_id,
@@ -230,6 +263,15 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         drain_seconds=_number(env, "AGNO_DRAIN_SECONDS", 10.0, 0),
         log_level=log_level,
         trust_proxy_headers=_bool(env, "AGNO_TRUST_PROXY_HEADERS", True),
+        trusted_proxies=_networks(env, "AGNO_TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES),
+        max_header_bytes=int(_number(env, "AGNO_MAX_HEADER_BYTES", 16 * 1024, 1024, integer=True)),
+        header_timeout=_number(env, "AGNO_HEADER_TIMEOUT", 10.0, 0.1),
+        write_timeout=_number(env, "AGNO_WRITE_TIMEOUT", 30.0, 0.1),
+        max_connections=int(_number(env, "AGNO_MAX_CONNECTIONS", 1000, 1, integer=True)),
+        max_buffered_body_bytes=int(_number(env, "AGNO_MAX_BUFFERED_BODY_BYTES", 32 * 1024 * 1024, 1, integer=True)),
+        search_max_length=int(_number(env, "AGNO_SEARCH_MAX_LENGTH", 256, 1, integer=True)),
+        expensive_concurrency=expensive,
+        expensive_timeout=_number(env, "AGNO_EXPENSIVE_TIMEOUT", min(10.0, statement_timeout), 0.01),
         auth=auth,
     )
 

@@ -42,7 +42,7 @@ APPLICATION_NAME = "agno-session"
 NAME_STATS_MAX_AGE = 300.0
 """Seconds before the search's name statistics are read again (autovacuum refreshes them)."""
 
-# Tables agno lets the `table` query parameter name (besides the sessions table), contract §1.5.
+# Tables agno lets the `table` query parameter name (besides the sessions table), docs/agentos.md §3.
 OTHER_TABLES = ("agno_memories", "agno_metrics", "agno_eval_runs", "agno_knowledge", "agno_learnings")
 
 
@@ -129,6 +129,7 @@ class Database:
         self._queries = queries
         self._pool: aiopg.Pool | None = None
         self._gate = asyncio.Semaphore(config.pool_max_size)
+        self._expensive_gate = asyncio.Semaphore(config.expensive_concurrency)
         self._sql_cache: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
         self._ping_conn: aiopg.Connection | None = None
         self._ping_lock = asyncio.Lock()
@@ -216,6 +217,31 @@ class Database:
             pool.release(conn)
             self._gate.release()
 
+    def list_timeout(self, expensive: bool) -> float:
+        """The statement timeout of a list: an expensive one's own (AGNO_EXPENSIVE_TIMEOUT) or the usual one."""
+        return self._config.expensive_timeout if expensive else self._config.statement_timeout
+
+    @asynccontextmanager
+    async def expensive_slot(self, expensive: bool = True) -> AsyncIterator[None]:
+        """A place in the bulkhead of expensive requests (name searches, large pages), at most
+        AGNO_EXPENSIVE_CONCURRENCY per database: they can never hold the whole pool (nor build many
+        large answers in memory at once), the rest stays free for ordinary requests."""
+        if not expensive:
+            yield
+            return
+        try:
+            async with asyncio.timeout(self._config.pool_timeout):
+                await self._expensive_gate.acquire()
+        except TimeoutError:
+            metrics.HTTP_REJECTED.labels("expensive_busy").inc()
+            raise ApiError(
+                503, "Service overloaded: too many expensive requests running", {"Retry-After": "1"}
+            ) from None
+        try:
+            yield
+        finally:
+            self._expensive_gate.release()
+
     @asynccontextmanager
     async def cursor(self) -> AsyncIterator[Cursor]:
         """A cursor on a pooled connection. Connection-level errors of anything run on it (statements,
@@ -258,7 +284,8 @@ class Database:
         work: Callable[[Cursor], Awaitable[T]],
         verify: Callable[[Cursor], Awaitable[tuple[bool, T]]] | None = None,
     ) -> T:
-        """Run a write in one transaction; needs the tables to exist.
+        """Run a write in one transaction; needs the sessions table (not the runs table: agno writes
+        the sessions of a 2.x database that has none, and so do we).
 
         Never lost, never doubled (docs/reliability.md §1): a write whose connection was refused or
         died before COMMIT was sent committed nothing, so it is tried again like a read. When the
@@ -270,7 +297,7 @@ class Database:
             committing = False
             try:
                 state = await self.tables()
-                if not (state.sessions_exists and state.runs_exists):
+                if not state.sessions_exists:
                     raise TablesMissing(self.db_id)
                 async with self.cursor() as cur:
                     async with cur.transaction():
@@ -376,6 +403,16 @@ class Database:
             self._name_sample_read_at = now
         return self._name_sample
 
+    @property
+    def has_legacy_runs(self) -> bool:
+        """Whether the sessions table still has agno 2.x's `runs` column (from the cached inspection)."""
+        return self._state is not None and self._state.has_legacy_runs
+
+    @property
+    def has_runs_table(self) -> bool:
+        """Whether the runs table exists (from the cached inspection; assumed before the first one)."""
+        return self._state is None or self._state.runs_exists
+
     def fragments(self) -> dict[str, str]:
         """Placeholder values for this database's queries, from the cached table state."""
         state = self._state or TableState(True, True, False)
@@ -473,7 +510,7 @@ def _quote(identifier: str) -> str:
 
 
 class Databases:
-    """The registry of configured databases with AgentOS's `db_id`/`table` rules (contract §1.5)."""
+    """The registry of configured databases with AgentOS's `db_id`/`table` rules (docs/agentos.md §3)."""
 
     def __init__(self, config: Config, queries: Queries) -> None:
         self._config = config
@@ -490,6 +527,8 @@ class Databases:
         return self._by_id[self._config.default_db_id or self._config.db_ids[0]]
 
     async def resolve(self, db_id: str | None, table: str | None = None) -> Database:
+        # agno's get_db tests both for truth: an empty `db_id=` or `table=` is the same as none
+        db_id, table = db_id or None, table or None
         if table is not None and db_id is None:
             raise ApiError(400, "The db_id query parameter is required when passing a table")
         if db_id is not None:

@@ -1,4 +1,4 @@
-"""Exceptions that become HTTP answers, with AgentOS's body shapes (contract §1.4)."""
+"""Exceptions that become HTTP answers, with AgentOS's body shapes (docs/agentos.md §2)."""
 
 from __future__ import annotations
 

@@ -55,7 +55,11 @@ HTTP_TIMEOUTS = Counter(
 )
 HTTP_REJECTED = Counter(
     "http_requests_rejected_total",
-    "Requests refused before the handler ran: reason is overload (pool wait exhausted) or body_too_large.",
+    "Requests (or connections) refused before the handler ran, by reason: overload (pool wait exhausted),"
+    " body_too_large, expensive_busy (bulkhead of name searches and large pages full), body_budget"
+    " (bodies being received fill the process budget), connections (AGNO_MAX_CONNECTIONS reached),"
+    " header_timeout, write_timeout (a client stopped reading) or client_gone (the client hung up; its"
+    " query was cancelled).",
     ["reason"],
 )
 AUTH_FAILURES = Counter(
@@ -70,6 +74,17 @@ AUTH_FAILURE_REASONS = (
 )
 for _reason in AUTH_FAILURE_REASONS:
     AUTH_FAILURES.labels(_reason)
+ACCEPT_ERRORS = Counter(
+    "http_accept_errors_total",
+    "Failed accepts of new connections by errno (EMFILE: out of file descriptors); accept pauses after each.",
+    ["errno"],
+)
+EVENT_LOOP_LAG = Gauge(
+    "event_loop_lag_seconds",
+    "The longest delay of the event loop in the last 5 seconds (how late a timer fired): every request"
+    " and health probe waits this long.",
+    multiprocess_mode="max",
+)
 DB_POOL_CONNECTIONS = Gauge(
     "db_pool_connections",
     "Connections of each database pool by state: in_use, idle and max (the configured size).",
@@ -101,6 +116,17 @@ DB_READY = Gauge(
     multiprocess_mode="min",
 )
 
+REJECT_REASONS = (
+    "overload",
+    "body_too_large",
+    "expensive_busy",
+    "body_budget",
+    "connections",
+    "header_timeout",
+    "write_timeout",
+    "client_gone",
+)
+
 BUILD_INFO.labels(version=__version__, agno_version=AGNO_VERSION).set(1)
 
 
@@ -112,7 +138,7 @@ def pre_create(db_ids: list[str]) -> None:
         for kind in ("connection", "timeout", "query"):
             DB_ERRORS.labels(db_id=db_id, kind=kind)
         DB_READY.labels(db_id=db_id)
-    for reason in ("overload", "body_too_large"):
+    for reason in REJECT_REASONS:
         HTTP_REJECTED.labels(reason=reason)
 
 

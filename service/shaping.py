@@ -6,7 +6,7 @@ through untouched, so they keep Postgres JSONB key order.
 
 Naming follows agno: `session_detail` and the run schema builders return *every* field (nulls
 included, the form rename/PATCH/single-run answer with); callers that answer exclude-none apply
-`exclude_none()`. Section numbers refer to shared/agentos/contract.md.
+`exclude_none()`. Section numbers (§) refer to docs/agentos.md.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import json
 import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 from uuid import uuid4
 
 from service.rows import SESSION_TYPES, RunDict, SessionRow, SessionType
@@ -138,7 +138,7 @@ def _non_empty_dict(value: Any) -> bool:
 
 
 # --------------------------------------------------------------------------------------------
-# §3.1 type detection, §3.4 agent metadata
+# §8.1 type detection, §8.4 agent metadata
 # --------------------------------------------------------------------------------------------
 
 
@@ -159,7 +159,7 @@ def _stored_or_inferred_type(row: Mapping[str, Any]) -> str:
 
 
 def detect_session_type(row: SessionRow) -> SessionType:
-    """§3.1: stored `session_type` if non-empty, else from agent_id/team_id/workflow_id, else agent.
+    """§8.1: stored `session_type` if non-empty, else from agent_id/team_id/workflow_id, else agent.
 
     A stored value outside agent/team/workflow (agno would fail with 500) is inferred from the ids.
     """
@@ -171,7 +171,7 @@ def detect_session_type(row: SessionRow) -> SessionType:
 
 
 def _agent_metadata(metadata: Any, agent_data: Any) -> Any:
-    """§3.4: stored metadata plus `"sdk"` from agent_data.sdk (or .framework) when a non-empty string."""
+    """§8.4: stored metadata plus `"sdk"` from agent_data.sdk (or .framework) when a non-empty string."""
     sdk = (agent_data.get("sdk") or agent_data.get("framework")) if isinstance(agent_data, dict) else None
     if isinstance(sdk, str) and sdk:
         labelled = dict(metadata) if isinstance(metadata, dict) else {}
@@ -181,7 +181,7 @@ def _agent_metadata(metadata: Any, agent_data: Any) -> Any:
 
 
 # --------------------------------------------------------------------------------------------
-# §3.2 session_name, §3.7 input helpers
+# §8.2 session_name, §8.7 input helpers
 # --------------------------------------------------------------------------------------------
 
 
@@ -201,7 +201,7 @@ def stringify_input_content(value: object) -> object:
 
 
 def session_name(row: SessionRow, runs: list[RunDict], session_type: str | None) -> str:
-    """§3.2 `get_session_name` over a row and its run list, with the given session type."""
+    """§8.2 `get_session_name` over a row and its run list, with the given session type."""
     session_data = row.get("session_data")
     if isinstance(session_data, dict) and session_data.get("session_name") is not None:
         return _as_text(session_data["session_name"])
@@ -237,7 +237,7 @@ def _last_user_content(messages: Any) -> tuple[bool, object]:
 
 
 def agent_run_input(run: RunDict) -> str | None:
-    """§3.7 run_input of an agent/team run: input.input_content, else the last user message, else ""."""
+    """§8.7 run_input of an agent/team run: input.input_content, else the last user message, else ""."""
     run_input = run.get("input")
     if isinstance(run_input, dict) and run_input.get("input_content") is not None:
         return _as_text(stringify_input_content(run_input["input_content"]))
@@ -249,7 +249,7 @@ def agent_run_input(run: RunDict) -> str | None:
 
 
 def workflow_run_input(run: RunDict) -> str | None:
-    """§3.7 run_input of a workflow run: input, else step_executor_runs[0]'s / its own last user message."""
+    """§8.7 run_input of a workflow run: input, else step_executor_runs[0]'s / its own last user message."""
     if run.get("input") is not None:
         return _as_text(stringify_input_content(run["input"]))
     executor_runs = run.get("step_executor_runs", [])
@@ -265,12 +265,12 @@ def workflow_run_input(run: RunDict) -> str | None:
 
 
 def run_input(run: RunDict, kind: SessionType) -> str | None:
-    """§3.7 run_input for a run rendered as `kind` ("workflow" or agent/team)."""
+    """§8.7 run_input for a run rendered as `kind` ("workflow" or agent/team)."""
     return workflow_run_input(run) if kind == "workflow" else agent_run_input(run)
 
 
 def _input_media(run: RunDict) -> dict[str, list[Any]]:
-    """§3.7 input_media: always the four lists, copied from input.images/videos/audios/files."""
+    """§8.7 input_media: always the four lists, copied from input.images/videos/audios/files."""
     media: dict[str, list[Any]] = {name: [] for name in _INPUT_MEDIA_FIELDS}
     run_input_value = run.get("input", {})
     if isinstance(run_input_value, dict):
@@ -289,7 +289,7 @@ def _list_or_none(value: Any) -> Any:
 
 
 # --------------------------------------------------------------------------------------------
-# §3.5 chat_history
+# §8.5 chat_history
 # --------------------------------------------------------------------------------------------
 
 
@@ -309,7 +309,7 @@ def _message_metrics(metrics: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def message_to_dict(msg: Mapping[str, Any]) -> dict[str, Any]:
-    """agno's `Message.to_dict()` of a stored message dict (§3.5); unknown keys are dropped."""
+    """agno's `Message.to_dict()` of a stored message dict (§8.5); unknown keys are dropped."""
     values: dict[str, Any] = {key: msg.get(key) for key in _MESSAGE_FIELDS}
     if values["id"] is None:
         values["id"] = str(uuid4())
@@ -348,7 +348,7 @@ def _session_runs(runs: Iterable[RunDict]) -> list[RunDict]:
 
 
 def chat_history(runs: list[RunDict]) -> list[dict[str, Any]]:
-    """§3.5: user/assistant messages of top-level agent/team runs, re-serialised, in run order."""
+    """§8.5: user/assistant messages of top-level agent/team runs, re-serialised, in run order."""
     history: list[dict[str, Any]] = []
     for run in _session_runs(runs):
         if run.get("parent_run_id") is not None:
@@ -363,7 +363,7 @@ def chat_history(runs: list[RunDict]) -> list[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------------------------
-# §3.6 summaries
+# §8.6 summaries
 # --------------------------------------------------------------------------------------------
 
 
@@ -378,7 +378,7 @@ def _reprint_iso(value: Any) -> Any:
 
 
 def summary_for_detail(summary: Any) -> dict[str, Any] | None:
-    """§3.6 detail `session_summary`: ordered `summary, topics, updated_at`, nulls dropped.
+    """§8.6 detail `session_summary`: ordered `summary, topics, updated_at`, nulls dropped.
 
     divergence: AgentOS answers 500 (TypeError) for a stored summary with unknown keys or without
     `summary`; we build the object from the known keys only, and return None when `summary` is
@@ -432,7 +432,7 @@ def parse_summary_input(value: object) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------
-# §5 list item
+# §9 list item
 # --------------------------------------------------------------------------------------------
 
 
@@ -468,7 +468,7 @@ def list_item(row: SessionRow, runs: list[RunDict]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------
-# §7.3 session detail
+# §6 session detail
 # --------------------------------------------------------------------------------------------
 
 
@@ -493,11 +493,27 @@ def _is_workflow_run(run: RunDict) -> bool:
     return not (run.get("agent_id") or run.get("agent_name") or run.get("team_id") or run.get("team_name"))
 
 
-def _detail_name(row: SessionRow, runs: list[RunDict], as_type: SessionType) -> str:
+UNMERGED_LEGACY_RUNS = "unmerged_legacy_runs"
+"""Row key set by the store on a 2.x database without a runs table: the raw `runs` column."""
+
+
+def parsed_runs(row: SessionRow, runs: list[RunDict], parsed_as: SessionType) -> list[RunDict]:
+    """The runs an agno session class keeps when it deserialises `runs` (`<Type>Session.from_dict`):
+    a WorkflowSession keeps the workflow runs (as WorkflowRunOutput, which carries no messages); an
+    Agent/TeamSession keeps the dicts with an `agent_id` or `team_id` key, and none at all when the
+    first entry is not a dict (only possible on a 2.x column read without the merge)."""
+    if parsed_as == "workflow":
+        return [
+            {k: v for k, v in r.items() if k != "messages"} for r in runs if isinstance(r, dict) and _is_workflow_run(r)
+        ]
+    raw = cast(Mapping[str, Any], row).get(UNMERGED_LEGACY_RUNS)
+    if isinstance(raw, list) and raw and not isinstance(raw[0], dict):
+        return []
+    return [{**run, "input": _naming_input(run.get("input"))} for run in _session_runs(runs)]
+
+
+def _detail_name(row: SessionRow, kept: list[RunDict], as_type: SessionType) -> str:
     """session_name as the detail schemas derive it: over the deserialised session's runs."""
-    if as_type == "workflow":
-        return session_name(row, [r for r in runs if isinstance(r, dict) and _is_workflow_run(r)], as_type)
-    kept = [{**run, "input": _naming_input(run.get("input"))} for run in _session_runs(runs)]
     return session_name(row, kept, as_type)
 
 
@@ -507,11 +523,16 @@ def _detail_timestamps(created_at: Any, updated_at: Any) -> tuple[str | None, st
     return created, updated
 
 
-def session_detail(row: SessionRow, runs: list[RunDict], as_type: SessionType, *, now: int) -> dict[str, Any]:
+def session_detail(
+    row: SessionRow, runs: list[RunDict], as_type: SessionType, *, now: int, parsed_as: SessionType | None = None
+) -> dict[str, Any]:
     """Agent/Team/WorkflowSessionDetailSchema of `row` rendered as `as_type`, every field present.
 
-    `now` stands in for a workflow's NULL created_at/updated_at (agno's WorkflowSession defaults).
+    `parsed_as` is the session class that deserialised the runs when it differs from the rendering
+    (a PATCH with another `type`: loaded as that type, answered as the stored one). `now` stands in
+    for a workflow's NULL created_at/updated_at (agno's WorkflowSession defaults).
     """
+    kept = parsed_runs(row, runs, parsed_as or as_type)
     session_id = row.get("session_id", "")
     session_data = row.get("session_data")
 
@@ -529,7 +550,7 @@ def session_detail(row: SessionRow, runs: list[RunDict], as_type: SessionType, *
             "workflow_id": row.get("workflow_id"),
             "workflow_name": None,
             "session_id": session_id,
-            "session_name": _detail_name(wf_row, runs, as_type),
+            "session_name": _detail_name(wf_row, kept, as_type),
             "session_data": wf_session_data,
             "session_state": wf_session_data.get("session_state") if _non_empty_dict(wf_session_data) else None,
             "workflow_data": workflow_data if workflow_data is not None else {},
@@ -545,9 +566,9 @@ def session_detail(row: SessionRow, runs: list[RunDict], as_type: SessionType, *
         total_tokens = metrics.get("total_tokens") if isinstance(metrics, dict) else None
     else:
         session_state = metrics = total_tokens = None
-    name = _detail_name(row, runs, as_type)
+    name = _detail_name(row, kept, as_type)
     summary = summary_for_detail(row.get("summary"))
-    history = chat_history(runs)
+    history = chat_history(kept)
 
     if as_type == "team":
         return {
@@ -585,13 +606,13 @@ def session_detail(row: SessionRow, runs: list[RunDict], as_type: SessionType, *
 
 
 # --------------------------------------------------------------------------------------------
-# §4 run schemas, §7.4-7.6
+# §9 run schemas, §6
 # --------------------------------------------------------------------------------------------
 
 
 def agent_run_schema(run: RunDict, session_row: SessionRow | None) -> dict[str, Any]:
     """RunSchema, every field present. `session_row` given = classified with the session, so an
-    agent session's `sdk` label reaches runs whose agent_id is null or the session's own (§3.4)."""
+    agent session's `sdk` label reaches runs whose agent_id is null or the session's own (§8.4)."""
     agent_data = None
     if (
         session_row is not None
@@ -708,7 +729,7 @@ def workflow_run_schema(run: RunDict) -> dict[str, Any]:
 
 
 def filter_runs_by_time(runs: list[RunDict], created_after: int | None, created_before: int | None) -> list[RunDict]:
-    """§7.4 step 4: inclusive bounds on run `created_at`; runs without a numeric created_at are kept."""
+    """§6 step 4: inclusive bounds on run `created_at`; runs without a numeric created_at are kept."""
     kept: list[RunDict] = []
     for run in runs:
         created_at = run.get("created_at")
@@ -738,7 +759,7 @@ def _classify_run(row: SessionRow, run: RunDict, as_type: SessionType) -> dict[s
 
 
 def classify_runs(row: SessionRow, runs: list[RunDict], as_type: SessionType) -> list[dict[str, Any]]:
-    """§7.4 step 5: the run schema dicts (all fields present) in run order; team sessions drop runs
+    """§6 step 5: the run schema dicts (all fields present) in run order; team sessions drop runs
     carrying neither agent_id nor team_id."""
     schemas: list[dict[str, Any]] = []
     for run in runs:
@@ -749,7 +770,7 @@ def classify_runs(row: SessionRow, runs: list[RunDict], as_type: SessionType) ->
 
 
 def filter_schemas_by_status(schemas: list[dict[str, Any]], statuses: set[str] | None) -> list[dict[str, Any]]:
-    """§7.4 step 6: keep schemas whose upper-cased `status` is wanted; `statuses` must be upper-case."""
+    """§6 step 6: keep schemas whose upper-cased `status` is wanted; `statuses` must be upper-case."""
     if statuses is None:
         return schemas
     kept = []
@@ -786,7 +807,7 @@ def run_preview(schema: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def single_run(row: SessionRow, run: RunDict) -> dict[str, Any]:
-    """§7.6: one run classified by its own ids (workflow_id, else team_id, else agent with session)."""
+    """§6: one run classified by its own ids (workflow_id, else team_id, else agent with session)."""
     if run.get("workflow_id") is not None:
         return workflow_run_schema(run)
     if run.get("team_id") is not None:

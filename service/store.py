@@ -1,7 +1,7 @@
 """The sessions repository: named queries in, plain dicts out.
 
 Also the pure rules for what a write stores (create, PATCH), mirroring agno 3.1.10's
-`upsert_session` column by column (contract §2.3, §6, §7.10), and the legacy 2.x run merge (§2.5).
+`upsert_session` column by column (docs/agentos.md §4, §5, §7), and the legacy 2.x run merge (§4).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import psycopg2.errors
 
 from service import counts, search, shaping
 from service.db import Cursor, Database
+from service.errors import TablesMissing
 from service.jsonutil import dumps, loads
 from service.rows import (
     SESSION_COLUMNS,
@@ -40,12 +41,15 @@ class RunIdConflict(Exception):
     """An imported run id is already stored (run ids are unique across sessions)."""
 
 
-def order_by_clause(sort_by: str | None, sort_order: str) -> str:
+def order_by_clause(sort_by: str | None, sort_order: str, legacy_runs: bool = False) -> str:
     """AgentOS's `apply_sorting`: a column of the table, `updated_at` falling back to `created_at`;
-    anything else means no ORDER BY at all. The clause comes from this whitelist only."""
+    anything else means no ORDER BY at all. The clause comes from this whitelist only. On the 2.x
+    layout `runs` is a column too (jsonb order; SQL NULL last ascending, first descending)."""
+    direction = "ASC" if sort_order == "asc" else "DESC"
+    if sort_by == "runs" and legacy_runs:
+        return f"ORDER BY s.legacy_runs {direction}"
     if sort_by not in SORT_COLUMNS:
         return ""
-    direction = "ASC" if sort_order == "asc" else "DESC"
     column = "coalesce(s.updated_at, s.created_at)" if sort_by == "updated_at" else f"s.{sort_by}"
     return f"ORDER BY {column} {direction}"
 
@@ -57,6 +61,15 @@ def index_serves_search(session_name: str | None) -> bool:
     """Whether the trigram index can serve a name search (three literal characters in a row); such a
     search runs with `search_planner_hint`."""
     return bool(session_name and _TRIGRAM_RUN.search(session_name))
+
+
+LARGE_PAGE = 100
+"""Pages of more rows than this are expensive requests (db.Database.expensive_slot)."""
+
+
+def is_expensive(filters: ListFilters, limit: int) -> bool:
+    """A name search (a scan of names unless the trigram index serves it) or a large page."""
+    return filters["session_name"] is not None or limit > LARGE_PAGE
 
 
 def merge_legacy_runs(table_runs: list[RunDict], legacy: Any) -> list[RunDict]:
@@ -87,9 +100,26 @@ def _session_row(record: dict[str, Any]) -> SessionRow:
     return cast(SessionRow, record)
 
 
-def _with_runs(record: dict[str, Any], table_runs: list[RunDict] | None = None) -> SessionWithRuns:
+def legacy_column_runs(legacy: Any) -> list[RunDict]:
+    """The runs of a session on the 2.x layout *without* a runs table, where agno reads the `runs`
+    column as stored, without the merge: only a list's dict entries are runs (a JSON string is not
+    parsed, so it holds none). agno answers 500 where it meets an entry that is not a dict (or, for
+    agent/team sessions, drops every run when the first entry is not one: shaping applies that)."""
+    if not isinstance(legacy, list):
+        return []
+    return [run for run in legacy if isinstance(run, dict)]
+
+
+def _with_runs(
+    record: dict[str, Any], table_runs: list[RunDict] | None = None, *, runs_table: bool = True
+) -> SessionWithRuns:
     """A record with its effective runs: `table_runs` (else the record's own `runs` column), merged
-    with the legacy `runs` column when the table has one."""
+    with the legacy `runs` column when the table has one; without a runs table, the legacy column
+    read as agno reads it then."""
+    if not runs_table:
+        legacy = record.get("legacy_runs")
+        record[shaping.UNMERGED_LEGACY_RUNS] = legacy
+        return SessionWithRuns(row=_session_row(record), runs=legacy_column_runs(legacy))
     runs = (record.get("runs") or []) if table_runs is None else table_runs
     return SessionWithRuns(row=_session_row(record), runs=merge_legacy_runs(runs, record.get("legacy_runs")))
 
@@ -110,7 +140,7 @@ def _json(value: Any) -> str:
 
 
 def create_values(session_type: SessionType, body: CreateSessionBody, now: int) -> dict[str, Any]:
-    """Parameters of `insert_<type>_session` for a POST /sessions body (contract §6)."""
+    """Parameters of `insert_<type>_session` for a POST /sessions body (docs/agentos.md §5)."""
     session_data: JSONObject | None = None
     if body.get("session_state") is not None:
         session_data = {"session_state": body["session_state"]}
@@ -135,7 +165,7 @@ def create_values(session_type: SessionType, body: CreateSessionBody, now: int) 
 
 
 def update_values(row: SessionRow, as_type: SessionType, body: UpdateSessionBody, now: int) -> dict[str, Any]:
-    """Parameters of `update_<type>_session` for a PATCH body applied to a loaded row (§7.10)."""
+    """Parameters of `update_<type>_session` for a PATCH body applied to a loaded row (docs/agentos.md §7)."""
     session_data = row["session_data"]
     if body.get("session_name") is not None:
         session_data = dict(session_data or {})
@@ -236,7 +266,7 @@ async def get_session(db: Database, session_id: str, user_id: str | None) -> Ses
         return await cur.one("get_session", {"session_id": session_id, "user_id": user_id}, lock="")
 
     record = await db.read(work)
-    return None if record is None else _with_runs(record)
+    return None if record is None else _with_runs(record, runs_table=db.has_runs_table)
 
 
 async def list_sessions(
@@ -257,6 +287,7 @@ async def list_sessions(
     }
 
     hint = db.fragment("search_planner_hint") if index_serves_search(name) else ""
+    params["statement_timeout"] = f"{max(1, int(db.list_timeout(is_expensive(filters, limit)) * 1000))}ms"
 
     async def work(cur: Cursor) -> tuple[int, list[dict[str, Any]], dict[str, list[RunDict]]]:
         if name is not None:
@@ -264,7 +295,10 @@ async def list_sessions(
         known = db.count_cache.known(count_key)
         params["known_snapshot"] = None if known is None else known.snapshot
         records = await cur.all(
-            "list_sessions", params, order_by=order_by_clause(sort_by, sort_order), planner_hint=hint
+            "list_sessions",
+            params,
+            order_by=order_by_clause(sort_by, sort_order, db.has_legacy_runs),
+            planner_hint=hint,
         )
         first = records[0]  # the count row is always there; page columns are NULL past the end
         counted = None if first["total_count"] is None else int(first["total_count"])
@@ -278,6 +312,10 @@ async def list_sessions(
         return total, page_records, runs_by_session
 
     total, records, runs_by_session = await db.read(work)
+    if not db.has_runs_table:  # agno's list names sessions from the raw column (no merge, no parsing)
+        return total, [
+            SessionWithRuns(row=_session_row(r), runs=legacy_column_runs(r.get("legacy_runs"))) for r in records
+        ]
     return total, [_with_runs(r, runs_by_session.get(r["session_id"], [])) for r in records]
 
 
@@ -296,7 +334,11 @@ async def create_session(db: Database, session_type: SessionType, body: CreateSe
         record = await cur.one(f"insert_{session_type}_session", values)
         if record is None:
             raise SessionExists(values["session_id"])
-        if runs:
+        if runs and not db.has_runs_table:  # a 2.x database keeps its runs in the sessions' `runs` column
+            if not db.has_legacy_runs:
+                raise TablesMissing(db.db_id)
+            await cur.run("set_legacy_runs", {"session_id": values["session_id"], "runs": dumps(runs)})
+        elif runs:
             rows = import_run_rows(session_type, body.get("user_id"), runs, now)
             await cur.run("insert_runs", {"session_id": values["session_id"], "runs": rows})
         return record
@@ -331,7 +373,7 @@ async def rename_session(
         return stored, record
 
     record = await db.write(work, verify)
-    return None if record is None else _with_runs(record)
+    return None if record is None else _with_runs(record, runs_table=db.has_runs_table)
 
 
 async def update_session(
@@ -341,35 +383,41 @@ async def update_session(
     as_type: SessionType | None,
     body: UpdateSessionBody,
     now: int,
-) -> tuple[SessionWithRuns, SessionType] | None:
-    """Read-modify-write under a row lock; returns the new row and the type to answer it as."""
+) -> tuple[SessionWithRuns, SessionType, SessionType] | None:
+    """Read-modify-write under a row lock; returns the new row, the type to answer it as and the
+    type its runs were parsed as."""
 
-    async def work(cur: Cursor) -> tuple[SessionWithRuns, SessionType] | None:
+    async def work(cur: Cursor) -> tuple[SessionWithRuns, SessionType, SessionType] | None:
         params = {"session_id": session_id, "user_id": user_id}
         record = await cur.one("get_session", params, lock="FOR UPDATE OF s")
         if record is None:
             return None
-        loaded = _with_runs(record)
+        loaded = _with_runs(record, runs_table=db.has_runs_table)
         write_type = as_type or shaping.detect_session_type(loaded["row"])
         updated = await cur.one(f"update_{write_type}_session", update_values(loaded["row"], write_type, body, now))
         assert updated is not None
+        if shaping.UNMERGED_LEGACY_RUNS in record:
+            updated[shaping.UNMERGED_LEGACY_RUNS] = record[shaping.UNMERGED_LEGACY_RUNS]
         row = _session_row(updated)
-        # like agno: written as the requested type, answered as the type stored in the row
-        return SessionWithRuns(row=row, runs=loaded["runs"]), shaping.detect_session_type(row)
+        # like agno: loaded (runs parsed) and written as the requested type, answered as the stored type
+        return SessionWithRuns(row=row, runs=loaded["runs"]), shaping.detect_session_type(row), write_type
 
-    async def verify(cur: Cursor) -> tuple[bool, tuple[SessionWithRuns, SessionType] | None]:
+    async def verify(cur: Cursor) -> tuple[bool, tuple[SessionWithRuns, SessionType, SessionType] | None]:
         record = await cur.one("get_session", {"session_id": session_id, "user_id": user_id}, lock="")
         if record is None or not is_updated_row(record, body, now):
             return False, None
-        loaded = _with_runs(record)
-        return True, (loaded, shaping.detect_session_type(loaded["row"]))
+        loaded = _with_runs(record, runs_table=db.has_runs_table)
+        stored_type = shaping.detect_session_type(loaded["row"])
+        return True, (loaded, stored_type, as_type or stored_type)
 
     return await db.write(work, verify)
 
 
 async def delete_session(db: Database, session_id: str, user_id: str | None) -> None:
     async def work(cur: Cursor) -> int:
-        return await cur.run("delete_session", {"session_id": session_id, "user_id": user_id})
+        # without a runs table (2.x layout) only the session row goes, as in agno
+        query = "delete_session" if db.has_runs_table else "delete_session_row"
+        return await cur.run(query, {"session_id": session_id, "user_id": user_id})
 
     async def verify(cur: Cursor) -> tuple[bool, int]:
         return await cur.one("get_session", {"session_id": session_id, "user_id": user_id}, lock="") is None, 1
@@ -379,7 +427,8 @@ async def delete_session(db: Database, session_id: str, user_id: str | None) -> 
 
 async def delete_sessions(db: Database, session_ids: list[str], user_id: str | None) -> None:
     async def work(cur: Cursor) -> int:
-        return await cur.run("delete_sessions", {"session_ids": session_ids, "user_id": user_id})
+        query = "delete_sessions" if db.has_runs_table else "delete_session_rows"
+        return await cur.run(query, {"session_ids": session_ids, "user_id": user_id})
 
     async def verify(cur: Cursor) -> tuple[bool, int]:
         left = await cur.value("count_sessions_by_ids", {"session_ids": session_ids, "user_id": user_id})

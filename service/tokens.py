@@ -115,18 +115,30 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> dict[str, Any]:
         """The token's claims, or TokenRejected with AgentOS's detail."""
+        if self._jwks_url and not self.keys_known_for(token):
+            await self._refresh_jwks_for(token)
+        return self.verify_with_known_keys(token)
+
+    def keys_known_for(self, token: str) -> bool:
+        """Whether the keys at hand can decide on `token` (no JWKS URL fetch is due for its kid)."""
+        if not self._jwks_url:
+            return True
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.InvalidTokenError:
+            return True  # malformed: decided without any key
+        return bool(self._jwks) and (kid in self._jwks or (not kid and "_default" in self._jwks))
+
+    def verify_with_known_keys(self, token: str) -> dict[str, Any]:
         digest = hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=20).digest()
         cached = self._cache.get(digest)
-        now = time.time()
         if cached is not None:
-            if cached.expires is None or now <= cached.expires + LEEWAY_SECONDS:
+            if cached.expires is None or time.time() <= cached.expires + LEEWAY_SECONDS:
                 self._cache.move_to_end(digest)
                 return cached.payload
             del self._cache[digest]
         if self._jwks_file:
             self._load_jwks_file()
-        if self._jwks_url:
-            await self._refresh_jwks_for(token)
         payload = self._decode(token)
         exp = payload.get("exp")
         self._cache[digest] = Claims(payload, float(exp) if isinstance(exp, int | float) else None)
@@ -211,12 +223,7 @@ class TokenVerifier:
     # ------------------------------------------------------------------ JWKS URL
     async def _refresh_jwks_for(self, token: str) -> None:
         """Fetch the JWKS on first use and again, rate-limited, when the token names an unknown kid."""
-        try:
-            kid = jwt.get_unverified_header(token).get("kid")
-        except jwt.InvalidTokenError:
-            return  # _decode answers with PyJWT's own message
-        if self._jwks and (kid in self._jwks or (not kid and "_default" in self._jwks)):
-            return
+        kid = jwt.get_unverified_header(token).get("kid")
         async with self._jwks_lock:
             if self._jwks and kid in self._jwks:
                 return

@@ -1,4 +1,4 @@
-"""Request validation with FastAPI/pydantic v2's 422 error shapes (contract §1.4).
+"""Request validation with FastAPI/pydantic v2's 422 error shapes (docs/agentos.md §2).
 
 Errors are collected in declaration order (query parameters first, then the body) and raised
 together, exactly like FastAPI reports them.
@@ -9,18 +9,37 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from itertools import accumulate
 from typing import Any
 
 from service.errors import ApiError
-from service.jsonutil import loads
+from service.jsonutil import dumps, loads, without_surrogates
 
 _INT = re.compile(r"^[+-]?\d+(?:_\d+)*(?:\.0+)?$")
-_NON_FINITE_HINT = re.compile(r"NaN|Infinity|[eE]\+?\d{3}|\d{300}")
+# Hints that a body may hold a non-finite number: searched one by one, each linear in the body
+# (an alternation, or a digit run that may start anywhere, backtracks: docs/reliability.md §9).
+_EXPONENT_HINT = re.compile(r"[eE]\+?[0-9]{3}")
+_LONG_DIGITS_HINT = re.compile(r"(?<![0-9])[0-9]{300}")
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')  # unrolled: linear, no backtracking
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+_INT_PARSING = "Input should be a valid integer, unable to parse string as an integer"
+_INT_PARSING_SIZE = "Unable to parse input string as an integer, exceeded maximum size"
+MAX_INT_DIGITS = 4300
+"""pydantic's (and Python's) bound on the digits of an integer parsed from text."""
 _BOOL_TRUE = {"1", "true", "t", "yes", "y", "on"}
 _BOOL_FALSE = {"0", "false", "f", "no", "n", "off"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_JSON_DEPTH = 256
+UNICODE_MESSAGE = "Input should be a valid string, unable to parse raw data as a unicode string"
 BODY_PARSE_ERROR = "There was an error parsing the body"
 MISSING = object()
+
+
+def has_surrogate(text: str) -> bool:
+    """Whether a string holds an unpaired surrogate (JSON `"\\ud800"`): not Unicode, so no UTF-8
+    encoder (PostgreSQL, the answer) can write it."""
+    return not text.isascii() and _SURROGATE.search(text) is not None
 
 
 def enum_message(choices: Sequence[str]) -> str:
@@ -33,6 +52,9 @@ class Validator:
 
     def __init__(self) -> None:
         self.errors: list[dict[str, Any]] = []
+        # strings that are not Unicode: reported only when pydantic finds nothing else (for pydantic they
+        # are valid strings, so AgentOS's 422s never list them)
+        self.unicode_errors: list[dict[str, Any]] = []
 
     def add(self, type_: str, loc: list[Any], msg: str, value: Any, ctx: dict[str, Any] | None = None) -> None:
         error: dict[str, Any] = {"type": type_, "loc": loc, "msg": msg, "input": value}
@@ -42,14 +64,32 @@ class Validator:
 
     def check(self) -> None:
         if self.errors:
-            raise ApiError(422, self.errors)
+            # divergence `invalid-unicode-echo`: AgentOS cannot encode an echoed unpaired surrogate (500)
+            raise ApiError(422, without_surrogates(self.errors))
+        if self.unicode_errors:
+            raise ApiError(422, self.unicode_errors)
 
     # ------------------------------------------------------------ scalar values
     def no_nul(self, loc: list[Any], value: str) -> str:
         # divergence: PostgreSQL text cannot hold NUL; AgentOS answers 500, we answer 422
         if "\x00" in value:
             self.add("string_nul", loc, "String should not contain NUL characters", value)
+        return self.unicode(loc, value)
+
+    def unicode(self, loc: list[Any], value: str) -> str:
+        # divergence `invalid-unicode`: AgentOS answers 500 (echoing its SQL), we answer 422
+        if has_surrogate(value):
+            self.unicode_errors.append({"type": "string_unicode", "loc": loc, "msg": UNICODE_MESSAGE, "input": None})
         return value
+
+    def max_length(self, loc: list[Any], value: str, limit: int) -> str | None:
+        """pydantic's `max_length` check (`string_too_long`)."""
+        if len(value) <= limit:
+            return value
+        plural = "" if limit == 1 else "s"
+        message = f"String should have at most {limit} character{plural}"
+        self.add("string_too_long", loc, message, value, {"max_length": limit})
+        return None
 
     def enum(self, loc: list[Any], value: Any, choices: Sequence[str]) -> Any:
         if value in choices:
@@ -61,9 +101,19 @@ class Validator:
     def integer(self, loc: list[Any], raw: str, ge: int | None = None, le: int | None = None) -> int | None:
         text = raw.strip()
         if not _INT.match(text):
-            self.add("int_parsing", loc, "Input should be a valid integer, unable to parse string as an integer", raw)
+            self.add("int_parsing", loc, _INT_PARSING, raw)
             return None
-        value = int(text.split(".")[0])
+        whole = text.split(".")[0]
+        sign = whole[0] if whole[0] in "+-" else ""
+        digits = whole.lstrip("+-").lstrip("0_")
+        if len(digits.replace("_", "")) > MAX_INT_DIGITS:
+            # pydantic: too many digits is `int_parsing_size` (with underscores Python refuses the text)
+            if "_" in digits:
+                self.add("int_parsing", loc, _INT_PARSING, raw)
+            else:
+                self.add("int_parsing_size", loc, _INT_PARSING_SIZE, raw)
+            return None
+        value = int(sign + (digits or "0"))
         if ge is not None and value < ge:
             self.add("greater_than_equal", loc, f"Input should be greater than or equal to {ge}", raw, {"ge": ge})
             return None
@@ -96,7 +146,7 @@ class Validator:
             self.add("string_type", ["body", name], "Input should be a valid string", value)
             return None
         if strip_nul:
-            return value.replace("\x00", "")
+            return self.unicode(["body", name], value.replace("\x00", ""))
         return self.no_nul(["body", name], value)
 
     def object_field(self, body: dict[str, Any], name: str) -> dict[str, Any] | None:
@@ -111,16 +161,30 @@ class Validator:
 
     def storable_json(self, loc: list[Any], value: Any) -> Any:
         """JSON as PostgreSQL can store it: like agno, NUL characters are stripped from string values;
-        a NUL in an object key is a 422 (AgentOS answers 500 there)."""
+        a NUL in an object key is a 422 (AgentOS answers 500 there), an unpaired surrogate anywhere a
+        422 `string_unicode` (docs/compatibility.md)."""
+        # neither shows in the encoded value in the usual case: one C-speed pass over the text instead
+        # of a walk of every item on the event loop
+        if isinstance(value, (dict, list)):
+            text = dumps(value)
+            if "\\u0000" not in text and not has_surrogate(text):
+                return value
+        return self._walk(loc, value)
+
+    def _walk(self, loc: list[Any], value: Any) -> Any:
         if isinstance(value, str):
-            return value.replace("\x00", "") if "\x00" in value else value
+            return self.unicode(loc, value.replace("\x00", "") if "\x00" in value else value)
         if isinstance(value, list):
-            return [self.storable_json(loc, item) for item in value]
+            return [self._walk([*loc, index], item) for index, item in enumerate(value)]
         if isinstance(value, dict):
             if any("\x00" in key for key in value):
                 self.add("string_nul", loc, "Object keys should not contain NUL characters", None)
                 return value
-            return {key: self.storable_json(loc, item) for key, item in value.items()}
+            if any(has_surrogate(key) for key in value):
+                message = "Object keys should be valid unicode strings"
+                self.unicode_errors.append({"type": "string_unicode", "loc": loc, "msg": message, "input": None})
+                return value
+            return {key: self._walk([*loc, key], item) for key, item in value.items()}
         return value
 
     def list_field(self, body: dict[str, Any], name: str, item_choices: Sequence[str] | None = None) -> list[Any]:
@@ -171,13 +235,14 @@ def parse_json_body(raw: bytes, content_type: str | None) -> Any:
             json.loads(text)
         except json.JSONDecodeError as exc:
             raise _json_invalid(exc.pos, exc.msg) from None
-        except RecursionError:
+        except (RecursionError, ValueError):
+            # ValueError: an integer over 4,300 digits; FastAPI answers any non-syntax failure 400
             raise ApiError(400, BODY_PARSE_ERROR) from None
         raise _json_invalid(0, "Invalid JSON") from None
-    if (text.count("[") + text.count("{")) > MAX_JSON_DEPTH and _depth(value) > MAX_JSON_DEPTH:
+    if (text.count("[") + text.count("{")) > MAX_JSON_DEPTH and _depth_of_text(text) > MAX_JSON_DEPTH:
         # what AgentOS answers for JSON too deep for its parser (divergence `json-too-deep` below that)
         raise ApiError(400, BODY_PARSE_ERROR)
-    if _NON_FINITE_HINT.search(text) and _has_non_finite(value):
+    if _may_hold_non_finite(text) and _has_non_finite(value):
         raise ApiError(
             422,
             [
@@ -207,18 +272,20 @@ def _json_invalid(position: int, message: str) -> ApiError:
     )
 
 
-def _depth(value: Any) -> int:
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict):
-            deepest = max(deepest, level)
-            stack.extend((v, level + 1) for v in item.values())
-        elif isinstance(item, list):
-            deepest = max(deepest, level)
-            stack.extend((v, level + 1) for v in item)
-    return deepest
+def _depth_of_text(text: str) -> int:
+    """The nesting depth of valid JSON text: its brackets outside strings, summed up in C-speed passes
+    (walking a decoded megabyte of small containers in Python takes most of a second)."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0)
+
+
+def _may_hold_non_finite(text: str) -> bool:
+    return (
+        "NaN" in text
+        or "Infinity" in text
+        or _EXPONENT_HINT.search(text) is not None
+        or _LONG_DIGITS_HINT.search(text) is not None
+    )
 
 
 def _has_non_finite(value: Any) -> bool:

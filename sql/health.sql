@@ -2,3 +2,4 @@
 
 -- name: ping$
 SELECT 1;
+

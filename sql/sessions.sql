@@ -33,6 +33,10 @@ SET LOCAL enable_seqscan = off;
 -- A name search looks up :index_pattern (its rare words, service/search.py) in the trigram index and
 -- filters the candidates by the full :name_pattern; `|| ''` keeps that filter out of the index lookup.
 -- {{planner_hint}} is empty or, for a name search the trigram index serves, `search_planner_hint`.
+-- :statement_timeout is the statement timeout of this list (expensive lists, name searches and pages
+-- over 100 rows, have their own, smaller one: AGNO_EXPENSIVE_TIMEOUT), local to the statement
+-- string's implicit transaction like the hint.
+SELECT set_config('statement_timeout', :statement_timeout, true);
 {{planner_hint}}
 WITH matching AS NOT MATERIALIZED (
     SELECT s.session_id, s.session_type, s.agent_id, s.team_id, s.workflow_id, s.user_id,
@@ -170,6 +174,21 @@ WITH deleted AS (
     RETURNING s.session_id
 )
 DELETE FROM {{runs}} r WHERE r.session_id IN (SELECT session_id FROM deleted);
+
+-- name: delete_session_row!
+-- delete_session on a database without a runs table (agno 2.x layout): the row only.
+DELETE FROM {{sessions}} s
+WHERE s.session_id = :session_id AND (:user_id::text IS NULL OR s.user_id = :user_id);
+
+-- name: delete_session_rows!
+-- delete_sessions on a database without a runs table (agno 2.x layout).
+DELETE FROM {{sessions}} s
+WHERE s.session_id = ANY(:session_ids) AND (:user_id::text IS NULL OR s.user_id = :user_id);
+
+-- name: set_legacy_runs!
+-- Import extension on a database without a runs table (agno 2.x layout): the runs go where agno 2.x
+-- kept them, the sessions' `runs` column.
+UPDATE {{sessions}} SET runs = :runs::jsonb WHERE session_id = :session_id;
 
 -- name: insert_runs!
 -- Import extension of POST /sessions: store a list of runs as rows of the runs table, in order.

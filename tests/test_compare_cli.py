@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from service.compare_cli import Report, replay
+from service.compare_cli import Report, load_divergences, replay
 from tests.conftest import REPO, LiveService
 
 SEED: list[tuple[str, dict[str, Any]]] = [
@@ -168,9 +168,12 @@ def recorded(dsn: str, live_service: Callable[..., LiveService]) -> tuple[LiveSe
 
 
 class TamperingProxy:
-    """Forwards to `upstream`; GET answers for `path` get `session_name` replaced (the first `times` ones)."""
+    """Forwards to `upstream`; GET answers for `path` get `session_name` replaced (the first `times` ones),
+    or, with `replace=(status, body)`, the whole answer. A `path` with a query must match exactly."""
 
-    def __init__(self, upstream: str, path: str, times: int | None = None) -> None:
+    def __init__(
+        self, upstream: str, path: str, times: int | None = None, replace: tuple[int, Any] | None = None
+    ) -> None:
         target = urllib.parse.urlsplit(upstream)
         proxy = self
 
@@ -185,10 +188,14 @@ class TamperingProxy:
                 raw, status = response.read(), response.status
                 content_type = response.getheader("Content-Type") or "application/json"
                 conn.close()
-                if self.command == "GET" and urllib.parse.urlsplit(self.path).path == path and proxy.take():
-                    answer = json.loads(raw)
-                    answer["session_name"] = "tampered"
-                    raw = json.dumps(answer, separators=(",", ":")).encode()
+                asked = self.path if "?" in path else urllib.parse.urlsplit(self.path).path
+                if self.command == "GET" and asked == path and proxy.take():
+                    if replace is not None:
+                        status, raw = replace[0], json.dumps(replace[1], separators=(",", ":")).encode()
+                    else:
+                        answer = json.loads(raw)
+                        answer["session_name"] = "tampered"
+                        raw = json.dumps(answer, separators=(",", ":")).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(raw)))
@@ -229,8 +236,10 @@ class TamperingProxy:
 def proxy_factory() -> Iterator[Callable[..., TamperingProxy]]:
     started: list[TamperingProxy] = []
 
-    def make(upstream: str, path: str, times: int | None = None) -> TamperingProxy:
-        proxy = TamperingProxy(upstream, path, times).__enter__()
+    def make(
+        upstream: str, path: str, times: int | None = None, replace: tuple[int, Any] | None = None
+    ) -> TamperingProxy:
+        proxy = TamperingProxy(upstream, path, times, replace).__enter__()
         started.append(proxy)
         return proxy
 
@@ -325,3 +334,47 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     bad.write_text('{"method": "GET"}\n')
     invalid = compare_cli("--agentos", "http://127.0.0.1:9", "--ours", "http://127.0.0.1:9", "--requests", bad)
     assert invalid.returncode == 2 and "bad.jsonl:1" in invalid.stderr
+
+
+def test_documented_divergences_are_counted_apart(
+    recorded: tuple[LiveService, LiveService], proxy_factory: Callable[..., TamperingProxy], tmp_path: Path
+) -> None:
+    """An answer pair that differs as a row of docs/compatibility.md documents is no failure; the stand-in
+    AgentOS answers `GET /sessions?page=0` as AgentOS does (row `page-zero`)."""
+    first, second = recorded
+    agentos = proxy_factory(
+        first.base_url, "/sessions?page=0", replace=(500, {"detail": "Internal server error (ValueError)"})
+    )
+    entries = ["/sessions?page=0", "/sessions?limit=2"]
+    requests_file = tmp_path / "requests.jsonl"
+    requests_file.write_text("".join(json.dumps({"method": "GET", "path": p}) + "\n" for p in entries))
+    base = ("--agentos", agentos.url, "--ours", second.base_url, "--requests", requests_file)
+
+    done = compare_cli(*base)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "1/2 requests JSON-equal, 1 documented divergence(s), 0 mismatch(es)"
+    assert "1 x page-zero" in done.stdout and "mismatches" not in done.stdout
+    assert "ok   GET /sessions  1/2 equal (+1 documented divergence(s))" in done.stdout
+
+    strict = compare_cli(*base, "--no-divergences")
+    assert strict.returncode == 1 and strict.stdout.strip().splitlines()[-1] == "1/2 requests JSON-equal"
+    assert "* GET /sessions?page=0" in strict.stdout
+
+    # a row documents the exact answers: AgentOS failing otherwise is a mismatch
+    other = proxy_factory(
+        first.base_url, "/sessions?page=0", replace=(500, {"detail": "Internal server error (KeyError)"})
+    )
+    report = replay(
+        [{"method": "GET", "path": "/sessions?page=0"}],
+        other.url,
+        second.base_url,
+        divergences=load_divergences(REPO / "docs" / "compatibility.md"),
+    )
+    assert not report.ok and not report.documented and len(report.mismatches) == 1
+
+    table = tmp_path / "table.md"
+    table.write_text(
+        "| id | request | AgentOS | agno-session |\n| --- | --- | --- | --- |\n| same | `GET /sessions` | 422 | 422 |\n"
+    )
+    rows = load_divergences(table)
+    assert [r.distinguishable for r in rows] == [False]  # equal statuses, no body: never applied

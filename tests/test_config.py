@@ -25,6 +25,19 @@ def test_defaults_and_single_dsn() -> None:
     assert load_config({"AGNO_PG_DSN": DSN, "AGNO_SESSION_TABLE": "s"}).runs_table == "s_runs"
 
 
+def test_limits_defaults() -> None:
+    config = load_config({"AGNO_PG_DSN": DSN})
+    assert (config.max_header_bytes, config.header_timeout, config.write_timeout) == (16384, 10.0, 30.0)
+    assert (config.max_connections, config.max_buffered_body_bytes) == (1000, 32 * 1024 * 1024)
+    assert (config.search_max_length, config.expensive_concurrency, config.expensive_timeout) == (256, 2, 10.0)
+    assert [str(n) for n in config.trusted_proxies] == [
+        "127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"
+    ]  # fmt: skip
+    assert load_config({"AGNO_PG_DSN": DSN, "AGNO_TRUSTED_PROXIES": ""}).trusted_proxies == ()
+    small = load_config({"AGNO_PG_DSN": DSN, "AGNO_POOL_MAX_SIZE": "2", "AGNO_REQUEST_TIMEOUT": "5"})
+    assert (small.expensive_concurrency, small.expensive_timeout) == (1, 4.5)
+
+
 def test_dsn_map_order_and_default() -> None:
     raw = '{"zeta": "postgresql://a/b", "alpha": "postgresql://c/d"}'
     assert load_config({"AGNO_SESSION_DSN_MAP": raw}).default_db_id == "zeta"  # JSON text order, not sorted
@@ -64,6 +77,16 @@ def test_dsn_map_order_and_default() -> None:
         ({"AGNO_PG_DSN": DSN, "AGNO_JWT_JWKS_URL": "ftp://idp/keys"}, "AGNO_JWT_JWKS_URL"),
         ({"AGNO_PG_DSN": DSN, "AGNO_USER_ISOLATION": "perhaps"}, "AGNO_USER_ISOLATION"),
         ({"AGNO_PG_DSN": DSN, "AGNO_SERVICE_ACCOUNTS_TABLE": "x y"}, "AGNO_SERVICE_ACCOUNTS_TABLE"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_TRUSTED_PROXIES": "10.0.0.0/8, ingress"}, "AGNO_TRUSTED_PROXIES"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_TRUSTED_PROXIES": "10.0.0.0/33"}, "AGNO_TRUSTED_PROXIES"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_MAX_HEADER_BYTES": "100"}, "AGNO_MAX_HEADER_BYTES"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_HEADER_TIMEOUT": "0"}, "AGNO_HEADER_TIMEOUT"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_WRITE_TIMEOUT": "never"}, "AGNO_WRITE_TIMEOUT"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_MAX_CONNECTIONS": "0"}, "AGNO_MAX_CONNECTIONS"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_MAX_BUFFERED_BODY_BYTES": "0"}, "AGNO_MAX_BUFFERED_BODY_BYTES"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_SEARCH_MAX_LENGTH": "0"}, "AGNO_SEARCH_MAX_LENGTH"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_EXPENSIVE_CONCURRENCY": "11"}, "AGNO_EXPENSIVE_CONCURRENCY"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_EXPENSIVE_TIMEOUT": "0"}, "AGNO_EXPENSIVE_TIMEOUT"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:

@@ -1,12 +1,11 @@
 """Unit tests for service.shaping (pure functions, no database, no HTTP).
 
 Two kinds of checks:
-- golden: the seed rows of the oracle database (tests/fixtures/shaping/seed_sessions.json, taken from
-  shared/agentos/oracle/seed-agno_a.sql, runs in `run_index, created_at, run_id` order) shaped by our
-  functions must equal the real AgentOS 3.1.10 responses captured for them
-  (golden_reads.json / golden_mutations.json, copied from oracle/golden.jsonl) - values AND key order
-  at every nesting level;
-- hand-written cases, one or more per rule of the contract (§3-§7).
+- golden: the seed rows of an agno-seeded database (tests/fixtures/shaping/seed_sessions.json, runs in
+  `run_index, created_at, run_id` order) shaped by our functions must equal the real AgentOS 3.1.10
+  responses captured for them (golden_reads.json / golden_mutations.json) - values AND key order at
+  every nesting level;
+- hand-written cases, one or more per rule of the contract (docs/agentos.md §5-§9).
 """
 
 from __future__ import annotations
@@ -205,7 +204,7 @@ def test_exclude_none_is_top_level_only() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# §3.2 session_name
+# docs/agentos.md §8.2 session_name
 # --------------------------------------------------------------------------------------------
 
 
@@ -264,7 +263,7 @@ def test_stringify_input_content() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# §3.5 chat_history and Message.to_dict
+# docs/agentos.md §8.5 chat_history and Message.to_dict
 # --------------------------------------------------------------------------------------------
 
 
@@ -364,7 +363,7 @@ def test_message_to_dict_invents_missing_id_and_created_at() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# §3.4 sdk metadata
+# docs/agentos.md §8.4 sdk metadata
 # --------------------------------------------------------------------------------------------
 
 
@@ -400,7 +399,7 @@ def test_detail_sdk_metadata() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# §3.6 summaries
+# docs/agentos.md §8.6 summaries
 # --------------------------------------------------------------------------------------------
 
 
@@ -457,7 +456,7 @@ def test_parse_summary_input_accepts() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# §5 list item, §7.3 detail
+# docs/agentos.md §9 list item, §6 detail
 # --------------------------------------------------------------------------------------------
 
 
@@ -559,7 +558,7 @@ def test_detail_as_other_type_uses_deserialised_runs() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# §3.7, §4, §7.4-7.6 runs
+# docs/agentos.md §8.7, §9, §6 runs
 # --------------------------------------------------------------------------------------------
 
 
@@ -655,3 +654,19 @@ def test_run_preview_truncation_and_json_content() -> None:
 def test_run_created_at_accepts_iso_strings() -> None:
     assert agent_run_schema({"created_at": "2025-01-01T12:00:00Z"}, None)["created_at"] == "2025-01-01T12:00:00Z"
     assert agent_run_schema({"created_at": "nonsense"}, None)["created_at"] is None
+
+
+def test_runs_as_the_requested_type_parses_them() -> None:
+    """A PATCH with another `type` answers over the runs that type's session class keeps; on a 2.x
+    column read without the merge, agent/team sessions keep none when the first entry is not a dict."""
+    user = {"id": "m", "role": "user", "content": "hi", "created_at": 1}
+    agent_run = {"run_id": "r1", "agent_id": "a1", "messages": [user], "input": {"input_content": "hi"}}
+    wf_run = {"run_id": "w1", "workflow_id": "w", "input": "flow input", "messages": [user]}
+    runs = [agent_run, wf_run]
+    as_workflow = shaping.session_detail(row(), runs, "agent", now=0, parsed_as="workflow")
+    assert as_workflow["chat_history"] == [] and as_workflow["session_name"] == "flow input"
+    assert [m["content"] for m in shaping.session_detail(row(), runs, "agent", now=0)["chat_history"]] == ["hi"]
+    unmerged = {**row(), shaping.UNMERGED_LEGACY_RUNS: [None, agent_run]}
+    assert shaping.session_detail(unmerged, [agent_run], "agent", now=0)["chat_history"] == []
+    unmerged_ok = {**row(), shaping.UNMERGED_LEGACY_RUNS: [agent_run, None]}
+    assert len(shaping.session_detail(unmerged_ok, [agent_run], "agent", now=0)["chat_history"]) == 1

@@ -1,6 +1,6 @@
 """The JSON API base handler: Tornado has no middleware, so this is it.
 
-prepare(): request id, bearer auth (AgentOS §8.1), body size. Every HTTP verb a subclass defines
+prepare(): request id, auth (docs/security.md), body size. Every HTTP verb a subclass defines
 runs under the request timeout (wrapped in `__init_subclass__`, so no handler can forget it), and
 infrastructure failures become JSON answers: 503 (database down, pool exhausted), 504 (timeout).
 write_error(): one body shape, `{"detail": ...}`; unhandled errors never leak internals.
@@ -20,12 +20,13 @@ from urllib.parse import unquote
 import psycopg2
 import tornado.web
 
-from service import cors, metrics
+from service import cors, limits, metrics
 from service.auth import ANONYMOUS, Authenticator, AuthError, Principal
+from service.clientip import client_address
 from service.config import Config
 from service.db import Database, Databases
 from service.errors import ApiError, DatabaseUnavailable, PoolExhausted, StatementTimeout, TablesMissing
-from service.jsonutil import dumps
+from service.jsonutil import dumps, encode_batches
 from service.validation import Validator, parse_json_body
 
 log = logging.getLogger("agno_session.api")
@@ -43,9 +44,18 @@ STATUS_DETAILS = {
 def _with_timeout(method: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
     @functools.wraps(method)
     async def run(self: BaseHandler, *args: str, **kwargs: str) -> None:
+        self._task = asyncio.current_task()
         try:
             async with asyncio.timeout(self.config.request_timeout):
+                await self.decode_large_body()
                 await method(self, *args, **kwargs)
+        except asyncio.CancelledError:
+            if not self._client_gone or self._task is None:
+                raise
+            # the caller hung up (on_connection_close): its query was cancelled; nobody to answer
+            self._task.uncancel()
+            metrics.HTTP_REJECTED.labels("client_gone").inc()
+            self.set_status(499, "Client Closed Request")
         except TimeoutError:
             metrics.HTTP_TIMEOUTS.labels(type(self).__name__).inc()
             raise ApiError(504, "Request timed out") from None
@@ -69,6 +79,9 @@ class BaseHandler(tornado.web.RequestHandler):
     request_id: str = ""
     db_id: str | None = None
     principal: Principal = ANONYMOUS
+    _task: asyncio.Task[Any] | None = None
+    _client_gone = False
+    _decoded_body: tuple[Any, ApiError | None] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -121,9 +134,19 @@ class BaseHandler(tornado.web.RequestHandler):
         if self.request.method == "OPTIONS" and self.answer_preflight():
             return
         await self.check_auth()
-        if len(self.request.body) > self.config.max_body_bytes:
+        dropped = limits.dropped_body(self.request.connection)
+        if dropped == "body_budget":
+            metrics.HTTP_REJECTED.labels("body_budget").inc()
+            raise ApiError(503, "Service overloaded: too many request bodies being received", {"Retry-After": "1"})
+        if dropped == "body_too_large" or len(self.request.body) > self.config.max_body_bytes:
             metrics.HTTP_REJECTED.labels("body_too_large").inc()
             raise ApiError(413, f"Request body larger than {self.config.max_body_bytes} bytes")
+
+    def on_connection_close(self) -> None:
+        """The caller hung up before the answer: cancel the work (a running query is cancelled)."""
+        if self._task is not None and not self._task.done():
+            self._client_gone = True
+            self._task.cancel()
 
     def on_finish(self) -> None:
         if getattr(self, "_counted_in_progress", False):
@@ -159,7 +182,7 @@ class BaseHandler(tornado.web.RequestHandler):
         try:
             self.principal = await self.authenticator.authenticate(
                 self.request.method or "GET",
-                unquote(self.request.path.rstrip("/") or "/"),
+                unquote(self.request.path),  # as AgentOS routes it (app.agentos_path)
                 authorization[0] if authorization else None,
                 self.query("user_id"),
                 self.client_ip(),
@@ -179,15 +202,13 @@ class BaseHandler(tornado.web.RequestHandler):
         return database, fallback_user_id if scoped is None else scoped
 
     def client_ip(self) -> str:
-        if self.config.trust_proxy_headers:
-            forwarded = self.request.headers.get("X-Forwarded-For", "")
-            first = forwarded.split(",", 1)[0].strip()
-            if first:
-                return first
-            real = self.request.headers.get("X-Real-IP", "").strip()
-            if real:
-                return real
-        return str(self.request.remote_ip or "")
+        peer = str(self.request.remote_ip or "")
+        if not self.config.trust_proxy_headers:
+            return peer
+        headers = self.request.headers
+        return client_address(
+            peer, headers.get("X-Forwarded-For", ""), headers.get("X-Real-IP", ""), self.config.trusted_proxies
+        )
 
     # ------------------------------------------------------------ input
     def query_values(self, name: str) -> list[str]:
@@ -202,11 +223,32 @@ class BaseHandler(tornado.web.RequestHandler):
         value = self.query(name)
         return None if value is None else v.no_nul(["query", name], value)
 
+    def decode_argument(self, value: bytes, name: str | None = None) -> str:
+        # path segments that are not UTF-8 (`%ED%A0%80`): decoded with U+FFFD like AgentOS, not a 400
+        return value.decode("utf-8", "replace")
+
     def path_param(self, v: Validator, name: str, value: str) -> str:
         return v.no_nul(["path", name], value)
 
     def json_body(self) -> Any:
+        if self._decoded_body is not None:
+            value, error = self._decoded_body
+            if error is not None:
+                raise error
+            return value
         return parse_json_body(self.request.body, self.request.headers.get("Content-Type"))
+
+    async def decode_large_body(self) -> None:
+        """A large body is decoded (and checked) off the event loop, before the handler asks for it."""
+        body = self.request.body
+        if len(body) < limits.OFF_LOOP_BODY_BYTES or self.request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+            return
+        try:
+            value = await limits.off_loop(parse_json_body, body, self.request.headers.get("Content-Type"))
+        except ApiError as exc:
+            self._decoded_body = (None, exc)
+        else:
+            self._decoded_body = (value, None)
 
     async def database(self, db_id: str | None, table: str | None = None) -> Database:
         database = await self.databases.resolve(db_id, table)
@@ -216,14 +258,23 @@ class BaseHandler(tornado.web.RequestHandler):
     # ------------------------------------------------------------ output
     def write_json(self, value: Any, status: int = 200) -> None:
         self.set_status(status)
-        self.finish(dumps(value))
+        batches = encode_batches(value)
+        if len(batches) == 1:
+            self.finish(batches[0])
+            return
+        # a large answer goes to the connection batch by batch (no joined copy of it all)
+        self.set_header("Content-Length", str(sum(len(batch) for batch in batches)))
+        for batch in batches:
+            self.write(batch)
+            self.flush()
+        self.finish()
 
     def write_no_content(self) -> None:
         self.set_status(204)
         self.finish()
 
     def _clear_representation_headers(self) -> None:
-        # AgentOS keeps `content-type: application/json` on its 204 answers (contract §1.2)
+        # AgentOS keeps `content-type: application/json` on its 204 answers (docs/agentos.md §1)
         if self.get_status() != 204:
             super()._clear_representation_headers()
 

@@ -1,6 +1,6 @@
 """`/openapi.json` (this service's OpenAPI 3.1 document) and `/docs` (Swagger UI over it).
 
-Both are unauthenticated, like AgentOS's own docs (they are in base.AUTH_EXEMPT_PATHS). The Swagger
+Both are unauthenticated, like AgentOS's own docs (they are in auth.EXEMPT_PATHS). The Swagger
 UI files come from the installed `swagger-ui-py` distribution and are served by this process
 (`/docs/static/...`), never from a CDN; only the files the page needs are routed. The page's
 Content-Security-Policy limits it to this origin.

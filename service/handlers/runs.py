@@ -1,4 +1,4 @@
-"""`/sessions/{id}/runs`, `/run-previews`, `/runs/{run_id}` and `/media/{key}` (contract §7.4-7.6, §7.11)."""
+"""`/sessions/{id}/runs`, `/run-previews`, `/runs/{run_id}` and `/media/{key}` (docs/agentos.md §6)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class _RunListHandler(BaseHandler):
         self.path_param(v, "session_id", session_id)
         v.check()
         wanted = {s.upper() for s in statuses} if statuses else None
-        invalid = [s.upper() for s in statuses if s.upper() not in shaping.RUN_STATUSES]
+        invalid = sorted({s.upper() for s in statuses} - set(shaping.RUN_STATUSES))  # agno's order: sorted, unique
         if invalid:
             raise ApiError(400, f"Invalid status value(s) {invalid!r}; expected one of {_EXPECTED_STATUSES}")
         database, user_id = await self.database_and_user(db_id, table, user_id)

@@ -32,6 +32,9 @@ class SessionsHandler(BaseHandler):
         component_id = self.text_param(v, "component_id")
         user_id = self.text_param(v, "user_id")
         session_name = self.text_param(v, "session_name")
+        if session_name is not None:
+            # divergence `session-name-length`: AgentOS has no bound and scans the table for any term
+            session_name = v.max_length(["query", "session_name"], session_name, self.config.search_max_length)
         raw_limit, raw_page = self.query("limit"), self.query("page")
         # divergences: page=0 is a 500 in AgentOS and limit has no cap there (docs/compatibility.md)
         limit = 20 if raw_limit is None else v.integer(["query", "limit"], raw_limit, 1, self.config.max_page_size)
@@ -55,19 +58,21 @@ class SessionsHandler(BaseHandler):
         filters = ListFilters(
             session_type=session_type, component_id=component_id, user_id=user_id, session_name=session_name
         )
-        total, sessions = await store.list_sessions(database, filters, sort_by, sort_order, limit, page)
-        self.write_json(
-            {
-                "data": [shaping.list_item(s["row"], s["runs"]) for s in sessions],
-                "meta": {
-                    "page": page,
-                    "limit": limit,
-                    "total_pages": math.ceil(total / limit),
-                    "total_count": total,
-                    "search_time_ms": 0.0,
-                },
-            }
-        )
+        # the slot covers shaping and encoding too: that is where a large page takes its memory
+        async with database.expensive_slot(store.is_expensive(filters, limit)):
+            total, sessions = await store.list_sessions(database, filters, sort_by, sort_order, limit, page)
+            self.write_json(
+                {
+                    "data": [shaping.list_item(s["row"], s["runs"]) for s in sessions],
+                    "meta": {
+                        "page": page,
+                        "limit": limit,
+                        "total_pages": math.ceil(total / limit),
+                        "total_count": total,
+                        "search_time_ms": 0.0,
+                    },
+                }
+            )
 
     async def post(self) -> None:
         v = Validator()
@@ -208,8 +213,9 @@ class SessionHandler(BaseHandler):
         updated = await store.update_session(database, session_id, user_id, session_type, update, now)
         if updated is None:
             raise ApiError(404, f"Session with id '{session_id}' not found")
-        session, answer_as = updated
-        self.write_json(shaping.session_detail(session["row"], session["runs"], answer_as, now=now))
+        session, answer_as, parsed_as = updated
+        detail = shaping.session_detail(session["row"], session["runs"], answer_as, now=now, parsed_as=parsed_as)
+        self.write_json(detail)
 
     async def delete(self, session_id: str) -> None:
         v = Validator()

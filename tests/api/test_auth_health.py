@@ -1,4 +1,4 @@
-"""OS_SECURITY_KEY bearer auth (contract §8.1), /health, /healthz, /readyz, /metrics, the access log."""
+"""OS_SECURITY_KEY bearer auth (docs/security.md), /health, /healthz, /readyz, /metrics, the access log."""
 
 from __future__ import annotations
 
@@ -123,18 +123,26 @@ async def test_metrics_and_access_log(fresh_dsn: str, caplog: Any) -> None:
 
 @pytest.mark.gen_test(timeout=60)
 @pytest.mark.parametrize(
-    ("trust", "headers", "client_ip"),
+    ("trust", "proxies", "headers", "client_ip"),
     [
-        ("true", {"X-Real-IP": "198.51.100.4"}, "198.51.100.4"),
-        ("true", {"X-Forwarded-For": " 203.0.113.9 ", "X-Real-IP": "198.51.100.4"}, "203.0.113.9"),
-        ("false", {"X-Forwarded-For": "203.0.113.9", "X-Real-IP": "198.51.100.4"}, "127.0.0.1"),
+        ("true", None, {"X-Real-IP": "198.51.100.4"}, "198.51.100.4"),
+        ("true", None, {"X-Forwarded-For": " 203.0.113.9 ", "X-Real-IP": "198.51.100.4"}, "203.0.113.9"),
+        ("false", None, {"X-Forwarded-For": "203.0.113.9", "X-Real-IP": "198.51.100.4"}, "127.0.0.1"),
+        # what a client wrote left of the last untrusted hop is not believed
+        ("true", None, {"X-Forwarded-For": "6.6.6.6, 203.0.113.7, 10.1.2.3"}, "203.0.113.7"),
+        # a peer outside AGNO_TRUSTED_PROXIES is the client, whatever it claims
+        ("true", "10.0.0.0/8", {"X-Forwarded-For": "203.0.113.9", "X-Real-IP": "198.51.100.4"}, "127.0.0.1"),
+        ("true", "10.0.0.0/8, 127.0.0.1/32", {"X-Forwarded-For": "203.0.113.9"}, "203.0.113.9"),
     ],
 )
 async def test_access_log_client_ip_behind_proxies(
-    fresh_dsn: str, caplog: Any, trust: str, headers: dict[str, str], client_ip: str
+    fresh_dsn: str, caplog: Any, trust: str, proxies: str | None, headers: dict[str, str], client_ip: str
 ) -> None:
     caplog.set_level(logging.INFO, logger="agno_session.access")
-    async with running_api({"AGNO_PG_DSN": fresh_dsn, "AGNO_TRUST_PROXY_HEADERS": trust}) as api:
+    env = {"AGNO_PG_DSN": fresh_dsn, "AGNO_TRUST_PROXY_HEADERS": trust}
+    if proxies is not None:
+        env["AGNO_TRUSTED_PROXIES"] = proxies
+    async with running_api(env) as api:
         await api.call("GET", "/sessions", headers={"X-Request-ID": "rid-ip", **headers})
     line = next(r for r in caplog.records if getattr(r, "request_id", None) == "rid-ip")
     assert line.client_ip == client_ip and line.method == "GET"

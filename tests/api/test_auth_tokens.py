@@ -100,6 +100,7 @@ async def test_jwks_url_follows_a_key_rotation_and_rate_limits_unknown_kids(fres
             fresh = await api.call("GET", "/sessions", headers=bearer(token(new, "k2")))
             assert fresh.status == 200, fresh.json
             assert idp.fetches == 2
+            failures_before = auth_failures(await api.get("/metrics"), "invalid")
             # the rotated-out key no longer verifies, even for a token accepted (and cached) before
             retired = await api.call("GET", "/sessions", headers=bearer(token(old, "k1")))
             assert retired.status == 401 and retired.json["detail"].startswith("Invalid token: ")
@@ -108,8 +109,13 @@ async def test_jwks_url_follows_a_key_rotation_and_rate_limits_unknown_kids(fres
                 forged = await api.call("GET", "/sessions", headers=bearer(token(new_key(), f"forged-{i}")))
                 assert forged.status == 401
             assert idp.fetches == 2
-            metrics = (await api.get("/metrics")).text
-            assert 'auth_failures_total{reason="invalid"} 6.0' in metrics
+            assert auth_failures(await api.get("/metrics"), "invalid") - failures_before == 6
+
+
+def auth_failures(metrics: Any, reason: str) -> float:
+    """`auth_failures_total{reason}` of a /metrics answer (the counter is process-wide: compare deltas)."""
+    prefix = f'auth_failures_total{{reason="{reason}"}} '
+    return float(next(line for line in metrics.text.splitlines() if line.startswith(prefix))[len(prefix) :])
 
 
 def _b64(data: bytes) -> str:
@@ -152,6 +158,7 @@ async def test_hostile_tokens_get_401_or_403_and_are_never_logged(
     }
     caplog.set_level(logging.DEBUG)
     async with running_api(env) as api:
+        before = await api.get("/metrics")
         for name, (value, status) in hostile.items():
             reply = await api.call("GET", "/sessions", headers=bearer(value))
             assert reply.status == status, (name, reply.status, reply.json)
@@ -174,12 +181,13 @@ async def test_hostile_tokens_get_401_or_403_and_are_never_logged(
             HTTPRequest(api.base_url + "/sessions", headers=repeated), raise_error=False
         )
         assert response.code == 401
-        metrics = (await api.get("/metrics")).text
+        after = await api.get("/metrics")
+        metrics = after.text
     logged = "\n".join(record.getMessage() + json.dumps(record.__dict__, default=str) for record in caplog.records)
     for value, _ in hostile.values():
         assert value not in logged and value not in metrics
-    for reason in ("invalid", "scope", "subject"):
-        assert f'auth_failures_total{{reason="{reason}"}} 0.0' not in metrics, reason
+    counted = {r: auth_failures(after, r) - auth_failures(before, r) for r in ("invalid", "scope", "subject")}
+    assert counted == {"invalid": 6, "scope": 2, "subject": 1}, counted
 
 
 @pytest.mark.gen_test(timeout=60)

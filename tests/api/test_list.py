@@ -1,4 +1,4 @@
-"""GET /sessions: filters, name search, sorting, pagination and parameter validation (contract §5)."""
+"""GET /sessions: filters, name search, sorting, pagination and parameter validation (docs/agentos.md)."""
 
 from __future__ import annotations
 
@@ -273,7 +273,7 @@ def test_name_search_uses_the_trigram_index(fresh_dsn: str) -> None:
         "list_sessions",
         {"order_by": order_by_clause("created_at", "desc"), "planner_hint": QUERIES.fragment("search_planner_hint")},
     )
-    hint, _, query = rendered.partition(";")
+    _timeout, hint, query = rendered.split(";", 2)
     params = {"user_id": None, "component_id": None, "session_type": None, "name_pattern": "%session 500%",
               "index_pattern": "%session 500%", "known_snapshot": None, "limit": 20, "offset": 0}  # fmt: skip
     import psycopg2

@@ -219,3 +219,114 @@ async def test_unknown_routes_methods_request_id_and_nul(fresh_dsn: str) -> None
             "POST", "/sessions", raw=b'{"session_id": "\xff"}', headers={"Content-Type": "application/json"}
         )
         assert bad_utf8.status == 400 and bad_utf8.json == {"detail": "There was an error parsing the body"}
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_unpaired_surrogates_are_422_and_write_nothing(fresh_dsn: str) -> None:
+    """An escaped unpaired surrogate is not Unicode (docs/compatibility.md `invalid-unicode`)."""
+    json_type = {"Content-Type": "application/json"}
+    async with running_api({"AGNO_PG_DSN": fresh_dsn}) as api:
+        created = await api.call("POST", "/sessions", body={"session_id": "s1", "session_name": "kept"})
+        assert created.status == 201
+        for method, path, raw, loc in (
+            ("POST", "/sessions", '{"session_id": "s2", "session_name": "a\\ud800"}', ["body", "session_name"]),
+            ("POST", "/sessions", '{"session_id": "s2\\udc00"}', ["body", "session_id"]),
+            (
+                "POST",
+                "/sessions",
+                '{"session_id": "s2", "metadata": {"a": [1, "\\udfff"]}}',
+                ["body", "metadata", "a", 1],
+            ),
+            ("POST", "/sessions", '{"session_id": "s2", "session_state": {"k\\ud800": 1}}', ["body", "session_state"]),
+            ("PATCH", "/sessions/s1", '{"session_name": "\\ud800"}', ["body", "session_name"]),
+            ("PATCH", "/sessions/s1", '{"summary": {"summary": "\\ud800"}}', ["body", "summary", "summary"]),
+            ("POST", "/sessions/s1/rename", '{"session_name": "\\udbff"}', ["body", "session_name"]),
+            (
+                "DELETE",
+                "/sessions",
+                '{"session_ids": ["s1\\ud800"], "session_types": ["agent"]}',
+                ["body", "session_ids", 0],
+            ),
+        ):
+            answer = await api.call(method, path, raw=raw, headers=json_type)
+            assert answer.status == 422, (path, raw, answer.json)
+            assert answer.json["detail"][0]["type"] == "string_unicode" and answer.json["detail"][0]["loc"] == loc, raw
+        assert sql(fresh_dsn, "SELECT session_id, session_data ->> 'session_name' FROM ai.agno_sessions") == [
+            ("s1", "kept")
+        ]
+        pair = await api.call(
+            "POST", "/sessions", raw='{"session_id": "s3", "session_name": "\\ud83d\\ude80"}', headers=json_type
+        )
+        assert pair.status == 201 and pair.json["session_name"] == "\U0001f680"
+        echoed = await api.call("PATCH", "/sessions/s1", raw='{"session_state": "x\\ud800"}', headers=json_type)
+        assert echoed.status == 422 and echoed.json["detail"][0]["input"] == "x\ufffd"  # valid UTF-8 answer
+        beside = await api.call(
+            "POST", "/sessions", raw='{"session_id": 1, "session_name": "\\ud800"}', headers=json_type
+        )
+        assert [e["type"] for e in beside.json["detail"]] == ["string_type"]  # pydantic's errors first, alone
+        not_utf8_path = await api.get("/sessions/%ED%A0%80")
+        assert not_utf8_path.status == 404
+        assert not_utf8_path.json == {"detail": "Session with id '\ufffd\ufffd\ufffd' not found"}
+
+
+def test_paths_are_routed_as_agentos_routes_them() -> None:
+    """uvicorn percent-decodes before routing and agno strips trailing slashes (contract cases `pct_*`)."""
+    from service.app import agentos_path
+
+    assert agentos_path("/sessions/") == "/sessions"
+    assert agentos_path("/sessions/x/runs//") == "/sessions/x/runs"
+    assert agentos_path("/sessions/x%2Fruns") == "/sessions/x/runs"
+    assert agentos_path("/%73essions") == "/sessions"
+    assert agentos_path("/sessions/a%252Fb") == "/sessions/a%252Fb"  # decoded once: the id is `a%2Fb`
+    assert agentos_path("/sessions/a+b %00") == "/sessions/a%2Bb%20%00"
+    assert agentos_path("/sessions/%ED%A0%80") == "/sessions/" + "%EF%BF%BD" * 3
+    assert agentos_path("/") == "/" and agentos_path("//") == "//"
+
+
+@pytest.fixture
+def legacy_2x_dsn(pg_cluster: Any) -> str:
+    """agno 2.x never migrated: the sessions table with its `runs` column and no agno_runs table."""
+    dsn = pg_cluster.create_database("legacy2x")
+    provision(dsn)
+    sql(dsn, "DROP TABLE ai.agno_runs")
+    sql(dsn, "ALTER TABLE ai.agno_sessions ADD COLUMN runs jsonb")
+    source = SEED["agent-sess-00"]
+    run = source["runs"][0]
+    conn = psycopg2.connect(dsn)
+    with conn, conn.cursor() as cur:
+        for sid, blob in (("good", [run]), ("string", json.dumps([run])), ("junk-first", [42, run])):
+            insert_session(cur, {**source["row"], "session_id": sid}, [])
+            cur.execute("UPDATE ai.agno_sessions SET runs = %s::jsonb WHERE session_id = %s", (json.dumps(blob), sid))
+    conn.close()
+    return dsn
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_legacy_layout_without_runs_table_is_read_and_written(legacy_2x_dsn: str) -> None:
+    """AGNO_AUTO_PROVISION=false on it: the runs column is read as agno reads it then, and sessions are
+    created, renamed, patched and deleted (contract cases `l2x_*`)."""
+    dsn, source = legacy_2x_dsn, SEED["agent-sess-00"]
+    run = source["runs"][0]
+    async with running_api({"AGNO_PG_DSN": dsn, "AGNO_AUTO_PROVISION": "false"}) as api:
+        good = await api.get("/sessions/good")
+        assert good.status == 200 and len(good.json["chat_history"]) > 0
+        for sid in ("string", "junk-first"):  # agno parses no runs there: no history, not rebuilt
+            detail = await api.get(f"/sessions/{sid}")
+            assert detail.status == 200 and detail.json["chat_history"] == [], sid
+        assert [r["run_id"] for r in (await api.get("/sessions/junk-first/runs")).json] == [run["run_id"]]
+        assert (await api.get("/sessions/string/runs")).json == []
+        created = await api.call("POST", "/sessions", body={"session_id": "new", "session_name": "n", "runs": [run]})
+        assert created.status == 201, created.json
+        renamed = await api.call("POST", "/sessions/new/rename", body={"session_name": "renamed"})
+        assert renamed.status == 200 and renamed.json["session_name"] == "renamed"
+        patched = await api.call("PATCH", "/sessions/good", body={"session_state": {"p": 1}})
+        assert patched.status == 200 and patched.json["session_state"] == {"p": 1}
+        assert (await api.call("DELETE", "/sessions/string")).status == 204
+        bulk = await api.call("DELETE", "/sessions", body={"session_ids": ["junk-first"], "session_types": ["agent"]})
+        assert bulk.status == 204
+    assert sql(dsn, "SELECT to_regclass('ai.agno_runs') IS NULL") == [(True,)]
+    rows = sql(
+        dsn,
+        "SELECT session_id, session_data ->> 'session_name', jsonb_array_length(runs) FROM ai.agno_sessions ORDER BY 1",
+    )
+    assert rows == [("good", source["row"]["session_data"].get("session_name"), 1), ("new", "renamed", 1)]

@@ -1,4 +1,4 @@
-"""Runs list, run previews, one run and media (contract §7.4-7.6, §7.11)."""
+"""Runs list, run previews, one run and media (docs/agentos.md §6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""POST /sessions, rename, PATCH, DELETE one and bulk: responses, stored rows, errors (contract §6-§7)."""
+"""POST /sessions, rename, PATCH, DELETE one and bulk: responses, stored rows, errors (docs/agentos.md §5, §7)."""
 
 from __future__ import annotations
 

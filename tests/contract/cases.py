@@ -1,4 +1,4 @@
-"""The request matrix of the contract suite (contract §1-§8), in execution order.
+"""The request matrix of the contract suite (docs/agentos.md, docs/security.md), in execution order.
 
 Reads come first (they see the seed exactly), then mutations (each on twin sessions, followed by a
 read-back), then reads that observe the mutations. A case's `instance` names the server pair it runs on:
@@ -8,6 +8,8 @@ read-back), then reads that observe the mutations. A case's `instance` names the
             AgentOS fail: documented divergences); `db_id` is mandatory
     auth    contract-a with OS_SECURITY_KEY set on both services (and agno-session's page-size cap left
             at its default, for the documented `limit-cap` divergence)
+    legacy2x  contract-legacy-2x: the agno 2.x layout without an agno_runs table (runs only in the sessions'
+            `runs` column), both services told not to create tables
 
 Placeholders: `{T}` in a path, query value or body becomes `-os` in the request sent to AgentOS and `-us` in
 the one sent to the service under test (twin sessions, seeded twice); `{ID}` in a read-back path is the
@@ -24,12 +26,20 @@ from typing import Any
 NO_BODY: Any = type("NoBody", (), {"__repr__": lambda self: "NO_BODY"})()
 
 SECURITY_KEY = "contract-secret-key"
-DB_IDS = {"a": "contract-a", "b": "contract-b", "legacy": "contract-legacy", "edge": "contract-edge"}
+DB_IDS = {
+    "a": "contract-a",
+    "b": "contract-b",
+    "legacy": "contract-legacy",
+    "edge": "contract-edge",
+    "legacy2x": "contract-legacy-2x",
+}
 A, B, LEG, EDGE = DB_IDS["a"], DB_IDS["b"], DB_IDS["legacy"], DB_IDS["edge"]
 INSTANCES: dict[str, dict[str, Any]] = {
     "single": {"dbs": ["a"]},
     "multi": {"dbs": ["a", "b", "legacy", "edge"]},
     "auth": {"dbs": ["a"], "auth": True, "max_page_size": 1000},
+    # an agno 2.x database never migrated (no agno_runs table); neither side may create tables
+    "legacy2x": {"dbs": ["legacy2x"], "auto_provision": False},
 }
 AUTH = {"Authorization": f"Bearer {SECURITY_KEY}"}
 
@@ -45,7 +55,7 @@ class Case:
     path: str = "/sessions"
     query: tuple[tuple[str, str], ...] = ()
     body: Any = NO_BODY
-    raw_body: str | None = None
+    raw_body: str | bytes | None = None
     content_type: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     instance: str = "single"
@@ -62,7 +72,8 @@ class Case:
     allow_5xx: tuple[int, ...] = ()  # a 5xx that is AgentOS's designed answer (503: no media storage)
 
     def is_twin(self) -> bool:
-        parts = [self.path, self.raw_body or "", json.dumps(list(self.query))]
+        raw = self.raw_body.decode("utf-8", "replace") if isinstance(self.raw_body, bytes) else self.raw_body
+        parts = [self.path, raw or "", json.dumps(list(self.query))]
         if self.body is not NO_BODY:
             parts.append(json.dumps(self.body))
         return any("{T}" in p for p in parts)
@@ -120,7 +131,7 @@ def mutation(case: Case, *readback: str, rows: Sequence[str] = (), query: Q = ()
 
 
 # ========================================================================================================
-# misc: health, home, routing (§1.1, §8.2)
+# misc: health, home, routing (docs/agentos.md §1)
 # ========================================================================================================
 def misc_cases() -> list[Case]:
     return [
@@ -141,11 +152,48 @@ def misc_cases() -> list[Case]:
         get("trailing_slash_runs", "/sessions/agent-00/runs/"),
         get("trailing_slash_run", "/sessions/agent-00/runs/agent-00-r1/"),
         get("media_without_storage_503", "/sessions/agent-00/media/some/key.png", allow_5xx=(503,)),
+        # agno's TrailingSlashMiddleware strips every trailing slash; uvicorn percent-decodes the path
+        # before routing (an encoded `/` separates segments)
+        get("trailing_slash_previews", "/sessions/agent-00/run-previews/"),
+        get("trailing_slash_media", "/sessions/agent-00/media/k.png/", allow_5xx=(503,)),
+        Case("trailing_slashes_many_list", "GET", "/sessions//", (("limit", "2"),), unordered=list_ties(())),
+        get("trailing_slashes_many_runs", "/sessions/agent-00/runs//"),
+        get("trailing_slashes_many_health", "/health//", ignore=("instantiated_at",)),
+        get("trailing_slashes_many_unknown", "/sessionz//"),
+        get("root_double_slash", "//"),
+        get("double_slash_inside", "/sessions//agent-00"),
+        get("double_slash_inside_runs", "/sessions/agent-00//runs"),
+        get("pct_slash_in_session_id", "/sessions/a%2Fb"),
+        get("pct_slash_in_session_id_runs", "/sessions/a%2Fb/runs"),
+        get("pct_slash_joins_route", "/sessions/agent-00%2Fruns"),
+        get("pct_slash_joins_run", "/sessions/agent-00/runs%2Fagent-00-r0"),
+        get("pct_slash_in_run_id", "/sessions/agent-00/runs/a%2Fb"),
+        get("pct_slash_trailing", "/sessions/agent-00%2F"),
+        get("pct_slash_trailing_run", "/sessions/agent-00/runs/agent-00-r0%2F%2f"),
+        get("pct_slash_leading", "/%2Fsessions"),
+        get("pct_encoded_route_letter", "/%73essions/agent-00"),
+        get("pct_encoded_everything", "/sessions%2Fagent-00%2Frun-previews"),
+        get("pct_encoded_media_key", "/sessions/agent-00/media/a%2F%2Fb", allow_5xx=(503,)),
+        get("pct_double_encoded", "/sessions/a%252Fb"),
+        get("pct_encoded_dash", "/sessions/agent%2D00", ("type", "agent")),
+        get("pct_encoded_dot", "/sessions/%2E"),
+        get("dot_dot_segment", "/sessions/.."),
+        get("dot_dot_run_id", "/sessions/agent-00/runs/.."),
+        get("plus_in_path_is_literal", "/sessions/a+b"),
+        get("paths_are_case_sensitive", "/SESSIONS"),
+        get("paths_are_case_sensitive_runs", "/sessions/agent-00/RUNS"),
+        Case("query_empty_pairs", "GET", "/sessions?&&limit=1&", unordered=list_ties(())),
+        Case("query_key_without_value", "GET", "/sessions?limit"),
+        Case("query_value_without_key", "GET", "/sessions?limit=1&=x", unordered=list_ties(())),
+        Case("query_semicolon_is_not_a_separator", "GET", "/sessions?limit=1;type=team"),
+        Case("query_encoded_key", "GET", "/sessions?%6Cimit=2&type%3Dx=1", unordered=list_ties(())),
+        Case("query_plus_is_space", "GET", "/sessions?type=team+"),
+        Case("query_plus_in_user_id", "GET", "/sessions/agent-00?user_id=alice+x@example.com"),
     ]
 
 
 # ========================================================================================================
-# GET /sessions (§5)
+# GET /sessions (docs/agentos.md §9)
 # ========================================================================================================
 def list_cases() -> list[Case]:
     c: list[Case] = [lst("list_default"), lst("list_limit_all", ("limit", "1000"))]
@@ -205,6 +253,7 @@ def list_cases() -> list[Case]:
         lst("list_sort_by_unknown_column", ("sort_by", "bogus"), ("type", "agent"), ("limit", "100")),
         lst("list_sort_by_session_name_not_a_column", ("sort_by", "session_name"), ("type", "team")),
         lst("list_sort_by_empty", ("sort_by", ""), ("type", "workflow")),
+        lst("list_sort_by_runs_not_a_column", ("sort_by", "runs"), ("type", "team")),
         lst("list_sort_by_uppercase_column", ("sort_by", "CREATED_AT"), ("type", "team")),
         lst("list_sort_order_invalid", ("sort_order", "sideways")),
         lst("list_sort_order_uppercase", ("sort_order", "ASC")),
@@ -234,6 +283,7 @@ def list_cases() -> list[Case]:
         lst("list_page_not_int", ("page", "x")),
         lst("list_page_and_limit_invalid", ("limit", "0"), ("page", "-1"), ("type", "robot")),
         lst("list_empty_params", ("type", ""), ("limit", ""), ("page", "")),
+        lst("list_errors_listed_in_param_order", ("sort_order", "q"), ("page", "x"), ("limit", "y"), ("type", "z")),
         lst(
             "list_combined",
             ("type", "agent"),
@@ -268,16 +318,35 @@ def list_cases() -> list[Case]:
         lst("list_db_id_and_memory_table", ("db_id", A), ("table", "agno_memories"), ("limit", "2")),
         lst("list_db_id_and_runs_table_rejected", ("db_id", A), ("table", "agno_runs")),
         lst("list_db_id_and_table_unknown", ("db_id", A), ("table", "nope")),
+        lst("list_db_id_empty", ("db_id", ""), ("limit", "3")),
+        lst("list_table_empty", ("table", ""), ("limit", "3")),
+        lst("list_db_id_and_table_empty", ("db_id", ""), ("table", ""), ("type", "team")),
+        lst("list_db_id_valid_table_empty", ("db_id", A), ("table", ""), ("limit", "2")),
+        lst("list_db_id_empty_table_given", ("db_id", ""), ("table", "agno_sessions")),
+        lst("list_db_id_empty_table_unknown", ("db_id", ""), ("table", "nope")),
+        lst("list_db_id_empty_type_invalid", ("db_id", ""), ("type", "robot")),
+        lst("list_db_id_repeated_empty_last", ("db_id", A), ("db_id", ""), ("limit", "2")),
+        lst("list_db_id_repeated_empty_first", ("db_id", ""), ("db_id", "nope")),
         lst("list_unknown_query_param_ignored", ("foo", "bar"), ("limit", "2")),
         lst("list_repeated_type_last_wins", ("type", "agent"), ("type", "team"), ("limit", "50")),
         lst("list_repeated_limit_last_wins", ("limit", "50"), ("limit", "2")),
+        lst("list_repeated_user_id_last_wins", ("user_id", "nobody"), ("user_id", "alice@example.com")),
+        lst("list_repeated_session_name_last_wins", ("session_name", "zzz"), ("session_name", "conversation")),
+        lst("list_repeated_sort_order_last_invalid", ("sort_order", "asc"), ("sort_order", "bad")),
+        lst("list_repeated_sort_by_last_wins", ("sort_by", "bogus"), ("sort_by", "session_id"), ("limit", "5")),
+        lst("list_repeated_page_first_invalid", ("page", "x"), ("page", "2"), ("limit", "3")),
+        lst("list_repeated_component_id", ("component_id", "support-agent"), ("component_id", "oracle-team")),
+        lst(
+            "list_repeated_table_last_wins", ("db_id", A), ("table", "nope"), ("table", "agno_sessions"), ("limit", "2")
+        ),
     ]
     return c
 
 
 # ========================================================================================================
-# GET /sessions/{id} (§7.2, §7.3)
+# GET /sessions/{id} (docs/agentos.md §6)
 # ========================================================================================================
+SESSION_TYPE_NAMES = ("agent", "team", "workflow")
 READ_SESSIONS = [
     ("agent-00", "agent"),
     ("agent-01", "agent"),
@@ -315,16 +384,12 @@ def get_cases() -> list[Case]:
     for sid, t in READ_SESSIONS:
         c.append(get(f"get_{sid}_typed", f"/sessions/{sid}", ("type", t)))
         c.append(get(f"get_{sid}_autodetect", f"/sessions/{sid}"))
-    for sid, wrong in (
-        ("agent-00", "team"),
-        ("agent-02", "workflow"),
-        ("team-00", "agent"),
-        ("team-01", "workflow"),
-        ("workflow-00", "agent"),
-        ("workflow-01", "team"),
-        ("live-team-1", "agent"),
-    ):
-        c.append(get(f"get_{sid}_as_{wrong}", f"/sessions/{sid}", ("type", wrong)))
+    # a `type` naming another type than the stored one: rendered as the requested type over the runs that
+    # type's session class keeps
+    for sid, stored in READ_SESSIONS:
+        for wrong in SESSION_TYPE_NAMES:
+            if wrong != stored:
+                c.append(get(f"get_{sid}_as_{wrong}", f"/sessions/{sid}", ("type", wrong)))
     c += [
         get("get_bad_stored_summary", "/sessions/agent-bad-summary", divergence="bad-stored-summary"),
         get(
@@ -346,6 +411,12 @@ def get_cases() -> list[Case]:
         get("get_db_id_unknown", "/sessions/team-01", ("db_id", "nope")),
         get("get_table_without_db_id", "/sessions/team-01", ("table", "agno_sessions")),
         get("get_db_id_and_table_unknown", "/sessions/team-01", ("db_id", A), ("table", "nope")),
+        get("get_db_id_empty", "/sessions/team-01", ("db_id", "")),
+        get("get_table_empty", "/sessions/team-01", ("table", "")),
+        get("get_db_id_and_table_empty", "/sessions/agent-01", ("db_id", ""), ("table", ""), ("type", "agent")),
+        get("get_db_id_valid_table_empty", "/sessions/agent-01", ("db_id", A), ("table", "")),
+        get("get_db_id_empty_table_given", "/sessions/agent-01", ("db_id", ""), ("table", "agno_sessions")),
+        get("get_db_id_empty_unknown_session", "/sessions/does-not-exist", ("db_id", ""), ("table", "")),
         get("get_id_urlencoded_space", "/sessions/has%20space"),
         get("get_id_non_ascii", "/sessions/%C3%BCnicode-%F0%9F%9A%80"),
         get("get_repeated_type_last_wins", "/sessions/team-00", ("type", "agent"), ("type", "team")),
@@ -354,7 +425,7 @@ def get_cases() -> list[Case]:
 
 
 # ========================================================================================================
-# runs, run previews, one run (§7.4-§7.6)
+# runs, run previews, one run (docs/agentos.md §6)
 # ========================================================================================================
 RUN_SESSIONS = [
     ("agent-00", "agent"),
@@ -427,12 +498,95 @@ def run_cases() -> list[Case]:
             ("status", "Other"),
         ),
         get("runs_status_invalid_unknown_session", r.format("does-not-exist"), ("status", "bogus")),
+        # error texts that list values: agno sorts them and lists each once
+        get(
+            "runs_status_invalid_listed_sorted_once",
+            r.format("agent-00"),
+            ("status", "zed"),
+            ("status", "abc"),
+            ("status", "Zed"),
+            ("status", "completed"),
+            ("status", "ABC"),
+            ("status", "Mid"),
+        ),
+        get("runs_status_invalid_empty_listed_first", r.format("agent-00"), ("status", "b"), ("status", "")),
+        get(
+            "previews_status_invalid_listed_sorted",
+            p.format("team-01"),
+            ("status", "y"),
+            ("status", "x"),
+            ("status", "y"),
+        ),
+        get(
+            "runs_status_invalid_non_ascii_upper",
+            r.format("agent-00"),
+            ("status", "straße"),
+            ("status", "été"),
+            ("status", "running"),
+        ),
+        get(
+            "runs_errors_listed_in_param_order",
+            r.format("agent-00"),
+            ("created_before", "z"),
+            ("status", "x"),
+            ("type", "x"),
+            ("created_after", "y"),
+        ),
+        get("run_errors_listed_in_param_order", "/sessions/agent-00/runs/x", ("user_id", "u"), ("type", "x")),
+        get(
+            "media_errors_listed_in_param_order",
+            "/sessions/agent-00/media/x",
+            ("redirect", "maybe"),
+            ("type", "q"),
+        ),
         get("runs_status_empty", r.format("agent-00"), ("status", "")),
+        get(
+            "runs_repeated_created_after", r.format("agent-00"), ("created_after", "x"), ("created_after", "1735733400")
+        ),
+        get("runs_repeated_user_id", r.format("agent-00"), ("user_id", "bob"), ("user_id", "alice@example.com")),
+        get("runs_repeated_type", r.format("team-00"), ("type", "robot"), ("type", "agent")),
+        get("run_repeated_db_id", "/sessions/agent-00/runs/agent-00-r1", ("db_id", "nope"), ("db_id", A)),
+        get(
+            "get_repeated_table_first_unknown",
+            "/sessions/agent-00",
+            ("db_id", A),
+            ("table", "x"),
+            ("table", "agno_sessions"),
+        ),
+        get(
+            "get_repeated_table_last_unknown",
+            "/sessions/agent-00",
+            ("db_id", A),
+            ("table", "agno_sessions"),
+            ("table", "x"),
+        ),
+        get(
+            "media_repeated_redirect",
+            "/sessions/agent-00/media/k",
+            ("redirect", "x"),
+            ("redirect", "true"),
+            allow_5xx=(503,),
+        ),
         get("runs_user_match", r.format("agent-00"), ("user_id", "alice@example.com")),
         get("runs_user_mismatch", r.format("agent-00"), ("user_id", "bob@example.com")),
         get("runs_db_id_unknown", r.format("agent-00"), ("db_id", "nope")),
         get("runs_db_id_valid", r.format("agent-01"), ("db_id", A)),
         get("runs_table_without_db_id", r.format("agent-01"), ("table", "agno_sessions")),
+        get("runs_db_id_empty", r.format("agent-01"), ("db_id", "")),
+        get("runs_db_id_and_table_empty", r.format("team-01"), ("db_id", ""), ("table", ""), ("status", "error")),
+        get("runs_db_id_valid_table_empty", r.format("agent-01"), ("db_id", A), ("table", "")),
+        get("runs_db_id_empty_table_given", r.format("agent-01"), ("db_id", ""), ("table", "agno_sessions")),
+        get("previews_db_id_and_table_empty", p.format("agent-01"), ("db_id", ""), ("table", "")),
+        get("previews_db_id_empty_table_given", p.format("agent-01"), ("db_id", ""), ("table", "agno_memories")),
+        get("run_db_id_and_table_empty", "/sessions/agent-00/runs/agent-00-r1", ("db_id", ""), ("table", "")),
+        get("run_db_id_empty_table_given", "/sessions/agent-00/runs/agent-00-r1", ("db_id", ""), ("table", "x")),
+        get(
+            "media_db_id_and_table_empty",
+            "/sessions/agent-00/media/k.png",
+            ("db_id", ""),
+            ("table", ""),
+            allow_5xx=(503,),
+        ),
     ]
     for sid in (
         "agent-01",
@@ -489,7 +643,7 @@ def run_cases() -> list[Case]:
 
 
 # ========================================================================================================
-# second database, db_id routing, legacy layout (§1.5, §2.5)
+# second database, db_id routing, legacy layout (docs/agentos.md §3, §4)
 # ========================================================================================================
 def multi_cases() -> list[Case]:
     m = {"instance": "multi"}
@@ -512,12 +666,47 @@ def multi_cases() -> list[Case]:
         get("multi_previews_db_b", "/sessions/agent-00/run-previews", ("db_id", B), **m),
         get("multi_run_db_b", "/sessions/agent-00/runs/b-agent-00-r0", ("db_id", B), **m),
         get("multi_run_db_a_not_in_b", "/sessions/agent-00/runs/agent-00-r0", ("db_id", B), **m),
+        lst("multi_list_db_id_empty_400", ("db_id", ""), **m),
+        lst("multi_list_table_empty_400", ("table", ""), **m),
+        lst("multi_list_db_id_and_table_empty_400", ("db_id", ""), ("table", ""), **m),
+        lst("multi_list_db_b_table_empty", ("db_id", B), ("table", ""), **m),
+        lst("multi_list_db_id_empty_table_given", ("db_id", ""), ("table", "agno_sessions"), **m),
+        lst("multi_list_db_id_empty_type_invalid", ("db_id", ""), ("type", "robot"), **m),
+        get("multi_get_db_id_empty_400", "/sessions/agent-00", ("db_id", ""), **m),
+        get("multi_get_db_b_table_empty", "/sessions/agent-00", ("db_id", B), ("table", ""), **m),
+        get("multi_get_db_id_and_table_empty_400", "/sessions/agent-00", ("db_id", ""), ("table", ""), **m),
+        get("multi_runs_db_id_empty_400", "/sessions/b-team-only/runs", ("db_id", ""), **m),
+        get("multi_runs_db_b_table_empty", "/sessions/b-team-only/runs", ("db_id", B), ("table", ""), **m),
+        get("multi_previews_db_id_empty_400", "/sessions/agent-00/run-previews", ("db_id", ""), ("table", ""), **m),
+        get("multi_run_db_id_empty_400", "/sessions/agent-00/runs/b-agent-00-r0", ("db_id", ""), **m),
+        get("multi_run_db_b_table_empty", "/sessions/agent-00/runs/b-agent-00-r0", ("db_id", B), ("table", ""), **m),
+        lst("multi_repeated_db_id_last_wins", ("db_id", "nope"), ("db_id", B), **m),
+        lst("multi_repeated_db_id_last_unknown", ("db_id", B), ("db_id", "nope"), **m),
+        get("multi_repeated_db_id_get", "/sessions/agent-00", ("db_id", A), ("db_id", B), **m),
+        get("multi_media_db_id_empty", "/sessions/agent-00/media/k.png", ("db_id", ""), allow_5xx=(503,), **m),
     ]
     lg = {"instance": "multi", "db": "legacy"}
     c += [
         lst("legacy_list", ("db_id", LEG), **lg),
-        lst("legacy_list_sort_runs_asc", ("db_id", LEG), ("sort_by", "runs"), ("sort_order", "asc"), **lg),
-        lst("legacy_list_sort_runs_desc", ("db_id", LEG), ("sort_by", "runs"), **lg),
+        # `runs` is a column of the 2.x layout: ordered as jsonb (SQL NULL last ascending, first descending);
+        # every seeded blob differs, so the order is compared exactly
+        Case("legacy_list_sort_runs_asc", query=(("db_id", LEG), ("sort_by", "runs"), ("sort_order", "asc")), **lg),
+        Case("legacy_list_sort_runs_desc", query=(("db_id", LEG), ("sort_by", "runs")), **lg),
+        Case(
+            "legacy_list_sort_runs_desc_page2",
+            query=(("db_id", LEG), ("sort_by", "runs"), ("limit", "3"), ("page", "2")),
+            **lg,
+        ),
+        Case(
+            "legacy_list_sort_runs_asc_last_page",
+            query=(("db_id", LEG), ("sort_by", "runs"), ("sort_order", "asc"), ("limit", "4"), ("page", "3")),
+            **lg,
+        ),
+        Case(
+            "legacy_list_sort_runs_agents_asc",
+            query=(("db_id", LEG), ("sort_by", "runs"), ("sort_order", "asc"), ("type", "agent")),
+            **lg,
+        ),
         lst("legacy_list_type_team", ("db_id", LEG), ("type", "team"), **lg),
         lst("legacy_list_name_filter", ("db_id", LEG), ("session_name", "blob"), **lg),
     ]
@@ -549,6 +738,246 @@ def multi_cases() -> list[Case]:
         ),
         get("legacy_run_junk_dropped", "/sessions/leg-agent-junk/runs/leg-agent-junk-r0", ("db_id", LEG), **lg),
         get("legacy_run_workflow", "/sessions/leg-workflow/runs/leg-workflow-r1", ("db_id", LEG), **lg),
+    ]
+    return c
+
+
+# ========================================================================================================
+# agno 2.x database never migrated: no agno_runs table, runs only in the sessions' `runs` column
+# ========================================================================================================
+L2X_SESSIONS = [
+    "old-agent",
+    "old-agent-named",
+    "old-team",
+    "old-workflow",
+    "old-string-blob",
+    "old-junk-first",
+    "old-junk-after",
+    "old-empty-blob",
+    "old-null-blob",
+    "old-empty-string-blob",
+    "old-null-named",
+]
+# AgentOS's run endpoints fail on a `runs` column it reads unparsed: a JSON string, or entries that are
+# not objects (before the run asked for)
+L2X_UNPARSABLE_RUNS = {"old-string-blob", "old-junk-first", "old-junk-after"}
+
+
+def legacy_2x_read_cases() -> list[Case]:
+    x = {"instance": "legacy2x", "db": "legacy2x"}
+    exact: dict[str, list[str] | None] = {}  # every seeded runs value differs: the order is compared exactly
+    c = [
+        lst("l2x_list", ("limit", "100"), **x),
+        lst("l2x_list_type_agent", ("type", "agent"), ("limit", "100"), **x),
+        lst("l2x_list_type_team", ("type", "team"), **x),
+        lst("l2x_list_type_workflow", ("type", "workflow"), **x),
+        lst("l2x_list_name_filter", ("session_name", "old"), **x),
+        lst("l2x_list_page2", ("limit", "4"), ("page", "2"), **x),
+        Case("l2x_list_sort_runs_asc", query=(("sort_by", "runs"), ("sort_order", "asc")), unordered=exact, **x),
+        Case("l2x_list_sort_runs_desc", query=(("sort_by", "runs"),), unordered=exact, **x),
+        Case(
+            "l2x_list_sort_runs_desc_page3",
+            query=(("sort_by", "runs"), ("limit", "5"), ("page", "3")),
+            unordered=exact,
+            **x,
+        ),
+        lst("l2x_list_db_id", ("db_id", DB_IDS["legacy2x"]), ("type", "team"), **x),
+        lst("l2x_list_table_sessions", ("db_id", DB_IDS["legacy2x"]), ("table", "agno_sessions"), ("limit", "3"), **x),
+        lst("l2x_list_table_not_created", ("db_id", DB_IDS["legacy2x"]), ("table", "agno_memories"), **x),
+        lst("l2x_list_table_runs_404", ("db_id", DB_IDS["legacy2x"]), ("table", "agno_runs"), **x),
+        lst("l2x_list_empty_db_params", ("db_id", ""), ("table", ""), ("type", "workflow"), **x),
+    ]
+    for sid in L2X_SESSIONS:
+        c.append(get(f"l2x_get_{sid}", f"/sessions/{sid}", **x))
+        for as_type in ("agent", "team", "workflow"):
+            c.append(get(f"l2x_get_{sid}_as_{as_type}", f"/sessions/{sid}", ("type", as_type), **x))
+        div = {"divergence": "legacy-2x-unparsable-runs"} if sid in L2X_UNPARSABLE_RUNS else {}
+        c.append(get(f"l2x_runs_{sid}", f"/sessions/{sid}/runs", **x, **div))
+        c.append(get(f"l2x_previews_{sid}", f"/sessions/{sid}/run-previews", **x, **div))
+    div = {"divergence": "legacy-2x-unparsable-runs"}
+    c += [
+        get("l2x_runs_team_as_agent", "/sessions/old-team/runs", ("type", "agent"), **x),
+        get("l2x_runs_agent_as_workflow", "/sessions/old-agent/runs", ("type", "workflow"), **x),
+        get("l2x_runs_status_filter", "/sessions/old-agent/runs", ("status", "error"), **x),
+        get(
+            "l2x_runs_created_after",
+            "/sessions/old-agent/runs",
+            ("created_after", str(1735732800 + 450 * 86400 + 10)),
+            **x,
+        ),
+        get("l2x_run_agent", "/sessions/old-agent/runs/old-agent-r1", **x),
+        get("l2x_run_member", "/sessions/old-team/runs/old-team-r0-member", **x),
+        get("l2x_run_workflow", "/sessions/old-workflow/runs/old-workflow-r0", **x),
+        get("l2x_get_null_first", "/sessions/old-mut-nullfirst-os", **x),
+        get("l2x_get_null_first_as_workflow", "/sessions/old-mut-nullfirst-os", ("type", "workflow"), **x),
+        get("l2x_runs_null_first", "/sessions/old-mut-nullfirst-os/runs", **x, **div),
+        lst("l2x_list_null_first_named_from_its_run", ("session_name", "After a null"), **x),
+        get("l2x_run_unknown", "/sessions/old-agent/runs/nope", **x),
+        get("l2x_run_empty_blob", "/sessions/old-empty-blob/runs/x", **x),
+        get("l2x_run_null_blob", "/sessions/old-null-blob/runs/x", **x),
+        get("l2x_run_empty_string_blob", "/sessions/old-empty-string-blob/runs/x", **x),
+        get("l2x_run_before_junk", "/sessions/old-junk-after/runs/old-junk-after-r0", **x),
+        get("l2x_run_after_junk", "/sessions/old-junk-after/runs/old-junk-after-no-ids", **x, **div),
+        get("l2x_run_junk_first", "/sessions/old-junk-first/runs/old-junk-first-r0", **x, **div),
+        get(
+            "l2x_run_string_blob",
+            "/sessions/old-string-blob/runs/old-string-blob-r0",
+            divergence="legacy-2x-string-blob-run",
+            **x,
+        ),
+    ]
+    return c
+
+
+def legacy_2x_mutation_cases() -> list[Case]:
+    x = {"instance": "legacy2x", "db": "legacy2x"}
+    s = "/sessions/{}"
+    c: list[Case] = []
+    c += mutation(
+        Case(
+            "l2x_create",
+            "POST",
+            "/sessions",
+            body={"session_id": "new-2x{T}", "session_state": {"a": 1}, "session_name": "N"},
+            **x,
+        ),
+        s.format("new-2x{T}"),
+        rows=["new-2x{T}"],
+    )
+    c += mutation(
+        Case(
+            "l2x_create_team",
+            "POST",
+            "/sessions",
+            (("type", "team"),),
+            {"session_id": "new-2x-team{T}", "team_id": "t"},
+            **x,
+        ),
+        s.format("new-2x-team{T}"),
+        rows=["new-2x-team{T}"],
+    )
+    c += mutation(
+        Case("l2x_create_workflow", "POST", "/sessions", (("type", "workflow"),), {"session_id": "new-2x-wf{T}"}, **x),
+        s.format("new-2x-wf{T}"),
+        rows=["new-2x-wf{T}"],
+    )
+    c.append(Case("l2x_create_conflict", "POST", "/sessions", body={"session_id": "old-agent"}, **x))
+    c += mutation(
+        Case(
+            "l2x_rename", "POST", s.format("old-mut-rename{T}") + "/rename", body={"session_name": "Renamed 2.x"}, **x
+        ),
+        s.format("old-mut-rename{T}"),
+        s.format("old-mut-rename{T}") + "/runs",
+        rows=["old-mut-rename{T}"],
+    )
+    c += mutation(
+        Case("l2x_rename_created", "POST", s.format("new-2x{T}") + "/rename", body={"session_name": "N2"}, **x),
+        s.format("new-2x{T}"),
+        rows=["new-2x{T}"],
+    )
+    c.append(
+        Case(
+            "l2x_rename_wrong_type_404",
+            "POST",
+            s.format("old-mut-rename{T}") + "/rename",
+            (("type", "team"),),
+            {"session_name": "x"},
+            **x,
+        )
+    )
+    c += mutation(
+        Case(
+            "l2x_patch",
+            "PATCH",
+            s.format("old-mut-patch{T}"),
+            body={
+                "session_name": "Patched 2.x",
+                "session_state": {"p": 2},
+                "metadata": {"k": "v", "agno_dispatch_depth": 1},
+                "summary": {"summary": "S", "topics": ["t"]},
+            },
+            **x,
+        ),
+        s.format("old-mut-patch{T}"),
+        s.format("old-mut-patch{T}") + "/run-previews",
+        rows=["old-mut-patch{T}"],
+    )
+    c += mutation(
+        Case(
+            "l2x_patch_as_workflow",
+            "PATCH",
+            s.format("old-mut-type{T}"),
+            (("type", "workflow"),),
+            {"metadata": {"w": 1}},
+            **x,
+        ),
+        s.format("old-mut-type{T}"),
+        rows=["old-mut-type{T}"],
+    )
+    c += mutation(
+        Case(
+            "l2x_patch_as_team",
+            "PATCH",
+            s.format("old-mut-type{T}"),
+            (("type", "team"),),
+            {"session_state": {"t": 1}},
+            **x,
+        ),
+        s.format("old-mut-type{T}"),
+        rows=["old-mut-type{T}"],
+    )
+    c += mutation(
+        Case("l2x_patch_created", "PATCH", s.format("new-2x-team{T}"), body={"session_name": "T2"}, **x),
+        s.format("new-2x-team{T}"),
+        rows=["new-2x-team{T}"],
+    )
+    c += mutation(
+        Case("l2x_patch_null_first", "PATCH", s.format("old-mut-nullfirst{T}"), body={"session_state": {"n": 1}}, **x),
+        s.format("old-mut-nullfirst{T}"),
+        rows=["old-mut-nullfirst{T}"],
+    )
+    c += mutation(
+        Case(
+            "l2x_rename_null_first",
+            "POST",
+            s.format("old-mut-nullfirst{T}") + "/rename",
+            body={"session_name": "Named after a null"},
+            **x,
+        ),
+        s.format("old-mut-nullfirst{T}"),
+        rows=["old-mut-nullfirst{T}"],
+    )
+    c.append(Case("l2x_patch_unknown_404", "PATCH", s.format("nope{T}"), body={"session_name": "x"}, **x))
+    c += mutation(
+        Case("l2x_delete", "DELETE", s.format("old-mut-del{T}"), **x),
+        s.format("old-mut-del{T}"),
+        rows=["old-mut-del{T}"],
+    )
+    c += mutation(
+        Case("l2x_delete_user_mismatch", "DELETE", s.format("old-mut-bulk{T}"), (("user_id", "other"),), **x),
+        s.format("old-mut-bulk{T}"),
+        rows=["old-mut-bulk{T}"],
+    )
+    c += mutation(
+        Case(
+            "l2x_bulk_delete",
+            "DELETE",
+            "/sessions",
+            body={"session_ids": ["old-mut-bulk{T}", "new-2x-wf{T}"], "session_types": ["agent", "workflow"]},
+            **x,
+        ),
+        s.format("old-mut-bulk{T}"),
+        s.format("new-2x-wf{T}"),
+        rows=["old-mut-bulk{T}", "new-2x-wf{T}"],
+    )
+    c += [
+        lst("l2x_after_list", ("limit", "100"), **x),
+        Case(
+            "l2x_after_sort_runs",
+            query=(("sort_by", "runs"), ("sort_order", "asc"), ("type", "agent")),
+            unordered={"data": None},
+            **x,
+        ),
     ]
     return c
 
@@ -682,16 +1111,440 @@ def bad_input_cases() -> list[Case]:
         get("multimodal_previews", "/sessions/edge-multimodal/run-previews", ("db_id", EDGE), **e),
         get("multimodal_run", "/sessions/edge-multimodal/runs/edge-multimodal-r0", ("db_id", EDGE), **e),
         get("edge_ok_get", "/sessions/edge-ok", ("db_id", EDGE), **e),
+        # integers past Python's 4,300-digit bound: pydantic's `int_parsing_size`, FastAPI's 400 for the body
+        lst("huge_integer_limit", ("limit", "1" * 4301)),
+        lst("huge_negative_integer_page", ("page", "-" + "9" * 4400)),
+        lst("long_leading_zeros_page", ("page", "0" * 5000 + "1")),
+        Case(
+            "huge_integer_in_create",
+            "POST",
+            "/sessions",
+            (),
+            raw_body='{"session_id": "new-huge-int{T}", "session_state": {"x": ' + "9" * 4301 + "}}",
+        ),
+        lst("session_name_at_length_cap", ("session_name", "n" * 256)),
+        lst("session_name_over_length_cap", ("session_name", "n" * 257), divergence="session-name-length"),
     ]
     return c
 
 
 # ========================================================================================================
-# auth (§8.1): OS_SECURITY_KEY set on both services
+# strings that are not Unicode: an escaped unpaired surrogate in a body, non-UTF-8 percent-escapes
+# ========================================================================================================
+SURROGATE = "%ED%A0%80"  # the UTF-8-like bytes of U+D800: both decode them as U+FFFD
+
+
+def unicode_cases() -> list[Case]:
+    e = {"instance": "multi", "db": "edge"}
+    sm = "/sessions/mut-agent-misc{T}"
+    div = {"divergence": "invalid-unicode-field"}
+    name_div = {"divergence": "invalid-unicode"}
+
+    def nothing_written(name: str, *paths: str, rows: Sequence[str] = (), db: str = "a", **kw: Any) -> Case:
+        # the twins read back and their rows compared as any mutation (no divergence): nothing was written
+        return Case(f"{name}__readback", kind="readback", readback=paths, source=name, db_rows=tuple(rows), db=db, **kw)
+
+    c = [
+        Case(
+            "unicode_surrogate_in_created_name",
+            "POST",
+            "/sessions",
+            raw_body='{"session_id": "new-uni-name{T}", "session_name": "a\\ud800"}',
+            **name_div,
+        ),
+        nothing_written("unicode_surrogate_in_created_name", "/sessions/new-uni-name{T}"),
+        Case(
+            "unicode_surrogate_in_created_state_key",
+            "POST",
+            "/sessions",
+            raw_body='{"session_id": "new-uni-key{T}", "session_state": {"k\\udc00": 1}}',
+            **div,
+        ),
+        nothing_written("unicode_surrogate_in_created_state_key", "/sessions/new-uni-key{T}"),
+        Case(
+            "unicode_surrogate_in_created_metadata_list",
+            "POST",
+            "/sessions",
+            raw_body='{"session_id": "new-uni-meta{T}", "metadata": {"k": ["x\\udfff"]}}',
+            **div,
+        ),
+        Case(
+            "unicode_surrogate_in_created_user_id",
+            "POST",
+            "/sessions",
+            (("type", "team"),),
+            raw_body='{"session_id": "new-uni-user{T}", "user_id": "\\ud800\\ud800"}',
+            **div,
+        ),
+        Case(
+            "unicode_surrogate_in_created_session_id",
+            "POST",
+            "/sessions",
+            raw_body='{"session_id": "new-uni-id\\udbff{T}"}',
+            **div,
+        ),
+        Case(
+            "unicode_surrogate_pair_is_fine",
+            "POST",
+            "/sessions",
+            raw_body='{"session_id": "new-uni-pair{T}", "session_name": "\\ud83d\\ude80 ok"}',
+        ),
+        nothing_written("unicode_surrogate_pair_is_fine", "/sessions/new-uni-pair{T}", rows=["new-uni-pair{T}"]),
+        Case(
+            "unicode_surrogate_in_unused_field_ignored",
+            "POST",
+            "/sessions",
+            raw_body='{"session_id": "new-uni-unused{T}", "not_a_field": "\\ud800"}',
+        ),
+        Case("unicode_surrogate_in_patch_name", "PATCH", sm, raw_body='{"session_name": "a\\ud800"}', **name_div),
+        Case(
+            "unicode_surrogate_in_patch_state",
+            "PATCH",
+            sm,
+            raw_body='{"session_state": {"deep": [{"x": "\\udc00"}]}}',
+            **div,
+        ),
+        Case(
+            "unicode_surrogate_in_patch_summary",
+            "PATCH",
+            sm,
+            raw_body='{"summary": {"summary": "s", "topics": ["\\ud800"]}}',
+            **div,
+        ),
+        Case("unicode_surrogate_in_rename", "POST", sm + "/rename", raw_body='{"session_name": "\\ud800"}', **name_div),
+        nothing_written("unicode_surrogate_in_rename", sm, rows=["mut-agent-misc{T}"]),
+        Case(
+            "unicode_surrogate_in_bulk_delete_ids",
+            "DELETE",
+            "/sessions",
+            raw_body='{"session_ids": ["mut-agent-misc{T}\\ud800"], "session_types": ["agent"]}',
+            **div,
+        ),
+        # a string pydantic accepts is no error of AgentOS's 422: the other errors are answered alone
+        Case(
+            "unicode_surrogate_beside_a_type_error",
+            "POST",
+            "/sessions",
+            raw_body='{"session_id": 1, "session_name": "\\ud800", "metadata": {"\\udc00": 1}}',
+        ),
+        Case(
+            "unicode_surrogate_echoed_enum",
+            "DELETE",
+            "/sessions",
+            raw_body='{"session_ids": ["a{T}"], "session_types": ["\\ud800"]}',
+            divergence="invalid-unicode-echo",
+        ),
+        Case(
+            "unicode_surrogate_echoed_dict_type",
+            "PATCH",
+            sm,
+            raw_body='{"session_state": "x\\ud800"}',
+            divergence="invalid-unicode-echo",
+        ),
+        Case(
+            "unicode_surrogate_echoed_body",
+            "POST",
+            "/sessions",
+            raw_body='"\\ud800"',
+            divergence="invalid-unicode-echo",
+        ),
+        Case(
+            "unicode_surrogate_echoed_name_list",
+            "POST",
+            sm + "/rename",
+            raw_body='{"session_name": ["\\udfff"]}',
+            divergence="invalid-unicode-echo",
+        ),
+        Case(
+            "unicode_raw_surrogate_bytes_in_body",
+            "POST",
+            "/sessions",
+            (("db_id", EDGE),),
+            raw_body=b'{"session_id": "edge-raw-surrogate", "session_name": "a\xed\xa0\x80"}',
+            divergence="invalid-utf8-body",
+            **e,
+        ),
+        Case(
+            "unicode_invalid_utf8_body",
+            "POST",
+            "/sessions",
+            (("db_id", EDGE),),
+            raw_body=b'{"session_id": "edge-raw-ff", "session_name": "a\xff"}',
+            **e,
+        ),
+        Case("unicode_query_value_list", "GET", f"/sessions?user_id={SURROGATE}", unordered=list_ties(())),
+        Case("unicode_query_value_name", "GET", f"/sessions?session_name=x{SURROGATE}", unordered=list_ties(())),
+        Case(
+            "unicode_query_value_sort_by", "GET", f"/sessions?sort_by={SURROGATE}&type=team", unordered={"data": None}
+        ),
+        Case("unicode_query_value_type", "GET", f"/sessions?type={SURROGATE}"),
+        Case("unicode_query_value_get", "GET", f"/sessions/agent-00?user_id={SURROGATE}"),
+        Case("unicode_query_value_db_id", "GET", f"/sessions/agent-00?db_id={SURROGATE}"),
+        Case("unicode_query_value_status", "GET", f"/sessions/agent-00/runs?status={SURROGATE}"),
+        get("unicode_path_get", f"/sessions/{SURROGATE}"),
+        get("unicode_path_get_suffix", f"/sessions/x{SURROGATE}y", ("type", "team")),
+        get("unicode_path_runs", f"/sessions/{SURROGATE}/runs"),
+        get("unicode_path_previews", f"/sessions/{SURROGATE}/run-previews"),
+        get("unicode_path_run_id", f"/sessions/agent-00/runs/{SURROGATE}"),
+        get("unicode_path_overlong", "/sessions/%C0%AF"),
+        get("unicode_path_lone_continuation", "/sessions/%80x"),
+        Case("unicode_path_rename", "POST", f"/sessions/{SURROGATE}/rename", body={"session_name": "x"}),
+        Case("unicode_path_patch", "PATCH", f"/sessions/{SURROGATE}", body={"session_name": "x"}),
+        Case("unicode_path_delete", "DELETE", f"/sessions/{SURROGATE}"),
+    ]
+    return c
+
+
+# ========================================================================================================
+# empty `db_id=` / `table=`: agno tests them for truth, so empty is the same as absent (writes)
+# ========================================================================================================
+def empty_db_param_cases() -> list[Case]:
+    s = "/sessions/{}"
+    empty = (("db_id", ""), ("table", ""))
+    c: list[Case] = []
+    # single database: empty means the only database
+    c += mutation(
+        Case(
+            "empty_db_id_create",
+            "POST",
+            "/sessions",
+            (("db_id", ""),),
+            {"session_id": "new-edb{T}", "session_name": "Before"},
+        ),
+        s.format("new-edb{T}"),
+        rows=["new-edb{T}"],
+    )
+    c += mutation(
+        Case("empty_db_id_rename", "POST", s.format("new-edb{T}") + "/rename", empty, {"session_name": "E"}),
+        s.format("new-edb{T}"),
+        rows=["new-edb{T}"],
+    )
+    c += mutation(
+        Case(
+            "empty_db_id_patch",
+            "PATCH",
+            s.format("new-edb{T}"),
+            (("db_id", ""), ("table", ""), ("type", "agent")),
+            {"session_state": {"e": 1}, "metadata": {"m": "e"}},
+        ),
+        s.format("new-edb{T}"),
+        rows=["new-edb{T}"],
+    )
+    c += [
+        Case("empty_db_id_table_given_patch_400", "PATCH", s.format("new-edb{T}"), (("table", "x"),), {}),
+        Case(
+            "empty_db_id_table_given_rename_400",
+            "POST",
+            s.format("new-edb{T}") + "/rename",
+            (("db_id", ""), ("table", "agno_sessions")),
+            {"session_name": "never"},
+        ),
+        Case("empty_db_id_table_given_delete_400", "DELETE", s.format("new-edb{T}"), (("db_id", ""), ("table", "t"))),
+    ]
+    c += mutation(
+        Case("empty_db_id_delete", "DELETE", s.format("new-edb{T}"), empty),
+        s.format("new-edb{T}"),
+        rows=["new-edb{T}"],
+    )
+    c += mutation(
+        Case(
+            "empty_db_id_create_2",
+            "POST",
+            "/sessions",
+            (("db_id", ""), ("type", "team")),
+            {"session_id": "new-edb2{T}"},
+        ),
+        s.format("new-edb2{T}"),
+    )
+    c += mutation(
+        Case(
+            "empty_db_id_bulk_delete",
+            "DELETE",
+            "/sessions",
+            empty,
+            {"session_ids": ["new-edb2{T}"], "session_types": ["team"]},
+        ),
+        s.format("new-edb2{T}"),
+        rows=["new-edb2{T}"],
+    )
+    # several databases: an empty db_id is a missing one (400, nothing written), an empty table is no table
+    m = {"instance": "multi", "db": "b"}
+    qb = (("db_id", B),)
+    c += [
+        Case("multi_empty_db_id_create_400", "POST", "/sessions", (("db_id", ""),), {"session_id": "new-e{T}"}, **m),
+        Case("multi_empty_db_id_rename_400", "POST", "/sessions/agent-00/rename", empty, {"session_name": "x"}, **m),
+        Case(
+            "multi_empty_db_id_patch_400", "PATCH", "/sessions/agent-00", (("db_id", ""),), {"session_name": "x"}, **m
+        ),
+        Case("multi_empty_db_id_delete_400", "DELETE", "/sessions/agent-00", (("db_id", ""),), **m),
+        Case(
+            "multi_empty_db_id_bulk_delete_400",
+            "DELETE",
+            "/sessions",
+            empty,
+            {"session_ids": ["agent-00"], "session_types": ["agent"]},
+            **m,
+        ),
+        get("multi_empty_db_id_nothing_deleted", "/sessions/agent-00", ("db_id", B), **m),
+    ]
+    c += mutation(
+        Case(
+            "multi_empty_table_create",
+            "POST",
+            "/sessions",
+            (("db_id", B), ("table", "")),
+            {"session_id": "new-edb-b{T}", "session_name": "Before B"},
+            **m,
+        ),
+        s.format("new-edb-b{T}"),
+        rows=["new-edb-b{T}"],
+        query=qb,
+    )
+    c += mutation(
+        Case(
+            "multi_empty_table_rename",
+            "POST",
+            s.format("new-edb-b{T}") + "/rename",
+            (("db_id", B), ("table", "")),
+            {"session_name": "EB"},
+            **m,
+        ),
+        s.format("new-edb-b{T}"),
+        rows=["new-edb-b{T}"],
+        query=qb,
+    )
+    c += mutation(
+        Case(
+            "multi_empty_table_patch",
+            "PATCH",
+            s.format("new-edb-b{T}"),
+            (("db_id", B), ("table", "")),
+            {"session_state": {"b": 2}},
+            **m,
+        ),
+        s.format("new-edb-b{T}"),
+        rows=["new-edb-b{T}"],
+        query=qb,
+    )
+    c += mutation(
+        Case(
+            "multi_empty_table_bulk_delete",
+            "DELETE",
+            "/sessions",
+            (("db_id", B), ("table", "")),
+            {"session_ids": ["new-edb-b{T}"], "session_types": ["agent"]},
+            **m,
+        ),
+        s.format("new-edb-b{T}"),
+        rows=["new-edb-b{T}"],
+        query=qb,
+    )
+    c.append(Case("multi_empty_table_delete", "DELETE", s.format("new-edb-b{T}"), (("db_id", B), ("table", "")), **m))
+    return c
+
+
+# ========================================================================================================
+# writes through trailing slashes and percent-encoded paths, repeated parameters on writes
+# ========================================================================================================
+def path_form_mutation_cases() -> list[Case]:
+    c: list[Case] = []
+    one = "/sessions/new-slash5{T}"
+    c += mutation(
+        Case("slash_create_trailing", "POST", "/sessions//", body={"session_id": "new-slash5{T}", "session_name": "S"}),
+        one,
+        rows=["new-slash5{T}"],
+    )
+    c += mutation(
+        Case("slash_rename_encoded", "POST", "/sessions/new-slash5{T}%2Frename%2F", body={"session_name": "S2"}),
+        one,
+        rows=["new-slash5{T}"],
+    )
+    c += mutation(
+        Case("slash_patch_trailing", "PATCH", "/sessions/new-slash5{T}//", body={"session_state": {"s": 1}}),
+        one,
+        rows=["new-slash5{T}"],
+    )
+    c += mutation(
+        Case(
+            "slash_patch_repeated_type",
+            "PATCH",
+            "/%73essions/new-slash5{T}",
+            (("type", "robot"), ("type", "agent"), ("db_id", "nope"), ("db_id", A)),
+            {"metadata": {"r": 1}},
+        ),
+        one,
+        rows=["new-slash5{T}"],
+    )
+    c += [
+        Case("slash_delete_media_last_false", "DELETE", one + "/", (("delete_media", "true"), ("delete_media", "0"))),
+        Case(
+            "slash_delete_media_last_true",
+            "DELETE",
+            "/sessions/never-existed{T}",
+            (("delete_media", "false"), ("delete_media", "true")),
+            allow_5xx=(503,),
+        ),
+    ]
+    c += mutation(
+        Case("slash_create_again", "POST", "/sessions/", body={"session_id": "new-slash6{T}"}),
+        "/sessions/new-slash6{T}",
+    )
+    c += mutation(
+        Case(
+            "slash_bulk_delete_trailing",
+            "DELETE",
+            "/sessions%2F",
+            (("table", "x"), ("table", ""), ("db_id", A)),
+            {"session_ids": ["new-slash5{T}", "new-slash6{T}"], "session_types": ["agent", "agent"]},
+        ),
+        one,
+        "/sessions/new-slash6{T}",
+        rows=["new-slash5{T}", "new-slash6{T}"],
+    )
+    return c
+
+
+# ========================================================================================================
+# PATCH with a `type` other than the stored one: loaded and written as the requested type, answered as
+# the stored type over the runs the requested type's session class kept (a workflow keeps no agent runs)
+# ========================================================================================================
+def type_override_mutation_cases() -> list[Case]:
+    s = "/sessions/{}"
+    c: list[Case] = []
+    for sid, other in (
+        ("mut-type-agent{T}", "workflow"),
+        ("mut-type-agent{T}", "team"),
+        ("mut-type-team{T}", "workflow"),
+        ("mut-type-team{T}", "agent"),
+        ("mut-type-wf{T}", "agent"),
+        ("mut-type-wf{T}", "team"),
+    ):
+        name = f"patch_{sid.replace('{T}', '').replace('mut-type-', '')}_as_{other}"
+        c += mutation(
+            Case(name, "PATCH", s.format(sid), (("type", other),), {"metadata": {"as": other}}),
+            s.format(sid),
+            s.format(sid) + "/runs",
+            rows=[sid],
+        )
+        c.append(get(f"{name}_then_get_as_{other}", s.format(sid.replace("{T}", "-os")), ("type", other)))
+    c.append(
+        Case("patch_type_override_unknown_404", "PATCH", s.format("nope{T}"), (("type", "workflow"),), {"metadata": {}})
+    )
+    return c
+
+
+# ========================================================================================================
+# auth (docs/security.md): OS_SECURITY_KEY set on both services
 # ========================================================================================================
 def auth_cases() -> list[Case]:
     a = {"instance": "auth"}
     return [
+        # the open paths as AgentOS routes them: decoded, trailing slashes stripped; `//` is no open path
+        get("auth_double_slash_root_401", "//", **a),
+        get("auth_encoded_slash_root_401", "/%2F", **a),
+        get("auth_health_many_slashes_open", "/health//", ignore=("instantiated_at",), **a),
+        get("auth_health_encoded_open", "/%68ealth", ignore=("instantiated_at",), **a),
+        get("auth_encoded_sessions_401", "/sessions%2F", **a),
         lst("auth_list_no_header_401", **a),
         lst("auth_list_wrong_token_401", headers={"Authorization": "Bearer wrong"}, **a),
         lst("auth_list_ok", ("limit", "5"), headers=AUTH, **a),
@@ -726,7 +1579,7 @@ def auth_cases() -> list[Case]:
 
 
 # ========================================================================================================
-# POST /sessions (§6)
+# POST /sessions (docs/agentos.md §5)
 # ========================================================================================================
 def create_cases() -> list[Case]:
     s = "/sessions/{}"
@@ -997,7 +1850,7 @@ def create_cases() -> list[Case]:
 
 
 # ========================================================================================================
-# POST /sessions/{id}/rename (§7.9)
+# POST /sessions/{id}/rename (docs/agentos.md §7)
 # ========================================================================================================
 def rename_cases() -> list[Case]:
     s, rn = "/sessions/{}", "/sessions/{}/rename"
@@ -1122,7 +1975,7 @@ def rename_cases() -> list[Case]:
 
 
 # ========================================================================================================
-# PATCH /sessions/{id} (§7.10)
+# PATCH /sessions/{id} (docs/agentos.md §7)
 # ========================================================================================================
 def patch_cases() -> list[Case]:
     s = "/sessions/{}"
@@ -1256,7 +2109,7 @@ def patch_cases() -> list[Case]:
 
 
 # ========================================================================================================
-# DELETE /sessions/{id} and DELETE /sessions (§7.7, §7.8)
+# DELETE /sessions/{id} and DELETE /sessions (docs/agentos.md §7)
 # ========================================================================================================
 def delete_cases() -> list[Case]:
     s = "/sessions/{}"
@@ -1383,6 +2236,19 @@ def delete_cases() -> list[Case]:
         Case("bulk_delete_no_body", "DELETE", "/sessions"),
         Case("bulk_delete_bad_json", "DELETE", "/sessions", raw_body="["),
         Case("bulk_delete_body_array", "DELETE", "/sessions", (), ["a"]),
+        Case(
+            "bulk_delete_errors_listed_in_order",
+            "DELETE",
+            "/sessions",
+            (("delete_media", "maybe"),),
+            {"session_types": ["x", "agent", "y"], "session_ids": "a"},
+        ),
+        Case(
+            "delete_errors_listed_in_order",
+            "DELETE",
+            "/sessions/mut-agent-misc{T}",
+            (("delete_media", "maybe"), ("type", "x")),
+        ),
         Case(
             "bulk_delete_media_503",
             "DELETE",
@@ -1562,13 +2428,19 @@ def build_cases() -> list[Case]:
         + get_cases()
         + run_cases()
         + multi_cases()
+        + legacy_2x_read_cases()
         + auth_cases()
         + create_cases()
         + bad_input_cases()
+        + unicode_cases()
+        + empty_db_param_cases()
+        + path_form_mutation_cases()
+        + type_override_mutation_cases()
         + rename_cases()
         + patch_cases()
         + delete_cases()
         + other_db_mutation_cases()
+        + legacy_2x_mutation_cases()
         + after_cases()
     )
     names = [c.name for c in cases]

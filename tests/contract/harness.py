@@ -70,7 +70,7 @@ def send(
     path: str,
     query: Sequence[tuple[str, str]] = (),
     body: Any = NO_BODY,
-    raw_body: str | None = None,
+    raw_body: str | bytes | None = None,
     content_type: str | None = None,
     headers: Mapping[str, str] | None = None,
     timeout: float = 60,
@@ -80,7 +80,7 @@ def send(
     hdrs = {"Connection": "close", **(headers or {})}
     payload: bytes | None = None
     if raw_body is not None:
-        payload = raw_body.encode()
+        payload = raw_body.encode() if isinstance(raw_body, str) else raw_body  # bytes: not UTF-8 on purpose
     elif body is not NO_BODY:
         payload = json.dumps(body, ensure_ascii=False).encode()
     if payload is not None:
@@ -282,7 +282,7 @@ def seed_all(python: Path, urls: Mapping[str, str], logdir: Path) -> dict[str, A
             raise RuntimeError(f"seeding {kind} failed:\n{_tail(log)}")
         return json.loads(out.stdout.decode().strip().splitlines()[-1])
 
-    kinds = {"a": "main", "b": "second", "legacy": "legacy", "edge": "edge"}
+    kinds = {"a": "main", "b": "second", "legacy": "legacy", "edge": "edge", "legacy2x": "legacy2x"}
     with ThreadPoolExecutor(len(kinds)) as pool:
         futures = {db: pool.submit(one, db, kind) for db, kind in kinds.items()}
         return {db: f.result() for db, f in futures.items()}
@@ -307,13 +307,16 @@ def build_env(pg: Any, logdir: Path, agentos_python: Path, sut_kind: str) -> Con
         for inst, spec in INSTANCES.items():
             dbs = [(DB_IDS[db], sqla[db]) for db in spec["dbs"]]
             key = SECURITY_KEY if spec.get("auth") else None
-            theirs = start_agentos(f"agentos-{inst}", agentos_python, dbs, logdir, key)
+            agentos_env = {} if spec.get("auto_provision", True) else {"CONTRACT_AUTO_PROVISION": "false"}
+            theirs = start_agentos(f"agentos-{inst}", agentos_python, dbs, logdir, key, agentos_env)
             env.servers.append(theirs)
             if sut_kind == "agentos":
-                ours = start_agentos(f"sut-agentos-{inst}", agentos_python, dbs, logdir, key)
+                ours = start_agentos(f"sut-agentos-{inst}", agentos_python, dbs, logdir, key, agentos_env)
             else:
                 dsn_map = {DB_IDS[db]: pg.url_for(libpq[db]) for db in spec["dbs"]}
                 extra = {"AGNO_MAX_PAGE_SIZE": str(spec.get("max_page_size", 10_000_000_000))}
+                if not spec.get("auto_provision", True):
+                    extra["AGNO_AUTO_PROVISION"] = "false"
                 if len(dsn_map) > 1:
                     extra["AGNO_DEFAULT_DB_ID"] = ""  # db_id mandatory, like AgentOS with several dbs
                 ours = start_service(f"sut-{inst}", dsn_map, logdir, key, extra)
@@ -520,13 +523,18 @@ SELECT session_type, agent_id, team_id, workflow_id, user_id,
 FROM ai.agno_sessions s WHERE session_id = %s
 """
 ROW_COLS = [*SESSION_COLUMNS[1:], "runs"]
+# the 2.x layout without a runs table: the sessions' own `runs` column instead of the run count
+ROW_SQL_2X = ROW_SQL.replace(
+    "(SELECT count(*) FROM ai.agno_runs r WHERE r.session_id = s.session_id) AS runs", "s.runs::text AS runs"
+)
+ROW_SQL_BY_DB = {"legacy2x": ROW_SQL_2X}
 
 
-def _row(dsn: str, session_id: str) -> dict[str, Any] | None:
+def _row(dsn: str, session_id: str, db: str = "") -> dict[str, Any] | None:
     conn = psycopg2.connect(dsn)
     try:
         with conn.cursor() as cur:
-            cur.execute(ROW_SQL, (session_id,))
+            cur.execute(ROW_SQL_BY_DB.get(db, ROW_SQL), (session_id,))
             row = cur.fetchone()
     finally:
         conn.close()
@@ -536,7 +544,9 @@ def _row(dsn: str, session_id: str) -> dict[str, Any] | None:
     for col, val in zip(ROW_COLS, row, strict=True):
         if col in ("created_at", "updated_at") and isinstance(val, int):
             val = datetime.fromtimestamp(val, tz=timezone.utc).isoformat().replace("+00:00", "Z")
-        elif val is not None and col not in ("runs",) and col.endswith(("_data", "metadata", "summary")):
+        elif val is not None and (
+            col.endswith(("_data", "metadata", "summary")) or (col == "runs" and isinstance(val, str))
+        ):
             val = {"json": parse_json(val)}  # JSON value (possibly JSON null); SQL NULL stays None
         out[col] = val
     return out
@@ -596,8 +606,8 @@ def _run_readback(
     if not case.divergence and case.db_rows:
         dsn = env.libpq_dsns[case.db]
         for sid in case.db_rows:
-            r_os = _row(dsn, substitute(sid, m_os))
-            r_us = _row(dsn, substitute(sid, m_us))
+            r_os = _row(dsn, substitute(sid, m_os), case.db)
+            r_us = _row(dsn, substitute(sid, m_us), case.db)
             for d in compare(None, r_os, None, normalize(r_us, repl), formats=TWIN_TIME):
                 diffs.append(
                     Difference(

@@ -22,7 +22,14 @@ from typing import Any
 
 import pytest
 
-from service.compare_cli import ACCESS_LOGGER, load_access_log, main, replay
+from service.compare_cli import (
+    ACCESS_LOGGER,
+    default_divergences_file,
+    load_access_log,
+    load_divergences,
+    main,
+    replay,
+)
 from tests.reliability.harness import wait_until
 
 from .harness import ContractEnv, Server, send
@@ -216,3 +223,42 @@ def test_altered_answer_is_caught(
     (mismatch,) = report.mismatches
     assert mismatch.request.path == TAMPERED_PATH
     assert [(d.path, d.kind, d.actual) for d in mismatch.differences] == [("$.session_name", "value", "tampered")]
+
+
+@pytest.mark.contract
+def test_documented_divergences_are_counted_apart(
+    single: tuple[Server, Server], tampering_proxy: TamperingProxy, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Answers that differ exactly as a row of docs/compatibility.md says are reported as that
+    documented divergence, not as mismatches; a real mismatch still fails the run."""
+    agentos, ours = single
+    entries = [
+        {"method": "GET", "path": "/sessions?page=0"},  # page-zero: AgentOS 500, ours 422
+        {"method": "GET", "path": "/sessions?sort_by=keys&limit=2"},  # sort-by-attribute: 500 vs 200
+        {"method": "GET", "path": "/sessions/agent-bad-summary"},  # bad-stored-summary: 500 vs 200
+        {"method": "GET", "path": "/sessions?limit=3"},  # equal
+    ]
+    requests_file = tmp_path / "requests.jsonl"
+    requests_file.write_text("".join(json.dumps(e) + "\n" for e in entries))
+
+    code = main(["--agentos", agentos.base_url, "--ours", ours.base_url, "--requests", str(requests_file)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.strip().splitlines()[-1] == "1/4 requests JSON-equal, 3 documented divergence(s), 0 mismatch(es)", out
+    for line in ("1 x page-zero", "1 x sort-by-attribute", "1 x bad-stored-summary"):
+        assert line in out, out
+    assert "mismatches" not in out, out
+
+    strict = main(
+        ["--agentos", agentos.base_url, "--ours", ours.base_url, "--requests", str(requests_file), "--no-divergences"]
+    )
+    assert strict == 1 and "1/4 requests JSON-equal" in capsys.readouterr().out
+
+    # a documented divergence beside a real mismatch: only the mismatch fails
+    mixed = [{"method": "GET", "path": "/sessions?page=0"}, {"method": "GET", "path": TAMPERED_PATH}]
+    table = default_divergences_file()
+    assert table is not None
+    report = replay(mixed, agentos.base_url, tampering_proxy.url, divergences=load_divergences(table))
+    assert not report.ok and report.total == 2 and report.equal == 0
+    assert [o.divergence for o in report.documented] == ["page-zero"]
+    assert [o.request.path for o in report.mismatches] == [TAMPERED_PATH]

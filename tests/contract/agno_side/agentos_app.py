@@ -10,7 +10,8 @@ CONTRACT_DBS is a JSON list of [db_id, SQLAlchemy URL] pairs (use the `postgresq
 agno's postgres extra installs psycopg 3, and PostgresDb hands the URL to SQLAlchemy unchanged). The first
 database is the AgentOS `db`; every further one is attached to its own trivial agent, so AgentOS registers
 several db ids and `?db_id=` becomes mandatory on /sessions. OS_SECURITY_KEY, when set in the environment,
-turns on AgentOS's security-key auth. The OS gets no name, so `GET /` answers `"name": "AgentOS"` (the
+turns on AgentOS's security-key auth; CONTRACT_AUTO_PROVISION=false turns off its table provisioning.
+The OS gets no name, so `GET /` answers `"name": "AgentOS"` (the
 default a deployment without a name shows). No model is ever called: the agents only exist because AgentOS needs
 components; the `openai` package is required because agno imports it for the default model.
 """
@@ -50,7 +51,12 @@ def build_app():  # type: ignore[no-untyped-def]
         )
     if os.environ.get("CONTRACT_USER_ISOLATION"):
         options["user_isolation"] = True
-    agent_os = AgentOS(id="contract-os", db=dbs[0], agents=agents, telemetry=False, **options)
+    # CONTRACT_AUTO_PROVISION=false: leave the databases as they are (an unmigrated 2.x database keeps
+    # having no agno_runs table), like agno-session's AGNO_AUTO_PROVISION=false
+    provision = os.environ.get("CONTRACT_AUTO_PROVISION", "true") != "false"
+    agent_os = AgentOS(
+        id="contract-os", db=dbs[0], agents=agents, telemetry=False, auto_provision_dbs=provision, **options
+    )
     return agent_os.get_app()
 
 

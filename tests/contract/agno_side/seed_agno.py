@@ -15,7 +15,7 @@ Kinds
           `main` but with other content (routing by db_id must be visible).
   legacy  a database in the agno 2.x layout: agno's 3.x tables plus a `runs` JSONB column on agno_sessions
           holding run dicts (RunOutput.to_dict()), some of whose runs are also in agno_runs (with other
-          content: the table wins) and some not (contract §2.5).
+          content: the table wins) and some not (docs/agentos.md §4).
 
 Rows are written with `PostgresDb.upsert_sessions(..., preserve_updated_at=True)` / `upsert_session` and
 `PostgresDb.upsert_run(run, session_id, user_id, run_index)` per run (upsert_session never writes runs).
@@ -784,6 +784,51 @@ def twin_sessions(suffix: str, offset: int) -> list[Any]:
                 updated_at=t + offset,
             )
         )
+    # PATCHed with a `type` other than the stored one: no stored name, so the answer's derived name shows
+    # which runs the requested type's session class kept
+    t = t_next()
+    i = sid("mut-type-agent")
+    s.append(
+        AgentSession(
+            session_id=i,
+            agent_id="support-agent",
+            user_id="mut@example.com",
+            session_data={"session_state": {"k": 1}},
+            agent_data=agent_data("support-agent"),
+            runs=[agent_run(i, f"{i}-r0", "support-agent", "mut@example.com", "Typed question", t)],
+            created_at=t + offset,
+            updated_at=t + 10 + offset,
+        )
+    )
+    t = t_next()
+    i = sid("mut-type-team")
+    s.append(
+        TeamSession(
+            session_id=i,
+            team_id="oracle-team",
+            user_id="mut@example.com",
+            team_data={"name": "Oracle Team"},
+            runs=[
+                team_run(i, f"{i}-r0", "oracle-team", "mut@example.com", "Typed team question", t),
+                agent_run(i, f"{i}-r0-member", "researcher", "mut@example.com", "member", t + 3, parent=f"{i}-r0"),
+            ],
+            created_at=t + offset,
+            updated_at=t + 10 + offset,
+        )
+    )
+    t = t_next()
+    i = sid("mut-type-wf")
+    s.append(
+        WorkflowSession(
+            session_id=i,
+            workflow_id="oracle-workflow",
+            user_id="mut@example.com",
+            workflow_data={"name": "Oracle Workflow"},
+            runs=[workflow_run(i, f"{i}-r0", "oracle-workflow", "mut@example.com", {"typed": True}, t)],
+            created_at=t + offset,
+            updated_at=t + 10 + offset,
+        )
+    )
     return s
 
 
@@ -1151,6 +1196,113 @@ def build_legacy() -> "tuple[list[Any], dict[str, Any]]":
     return sessions, blobs
 
 
+def build_legacy_2x() -> "tuple[list[Any], dict[str, Any]]":
+    """An agno 2.x database that was never migrated: agno_sessions with its `runs` JSONB column and NO
+    agno_runs table. Sessions (written with runs=[]) + the `runs` column value per session; the blobs
+    hold RunOutput.to_dict() dicts, and the shapes a 2.x column holds that agno cannot parse."""
+    t = T0 + 450 * DAY
+    uid = "old@example.com"
+    sessions: list[Any] = []
+    blobs: dict[str, Any] = {}
+
+    def agent_session(sid: str, off: int, **kw: Any) -> AgentSession:
+        kw.setdefault("agent_id", "old-agent")
+        kw.setdefault("user_id", uid)
+        kw.setdefault("agent_data", agent_data("old-agent"))
+        return AgentSession(session_id=sid, runs=[], created_at=t + off, updated_at=t + off + 5, **kw)
+
+    def runs_of(sid: str, n: int, off: int, **kw: Any) -> list[dict[str, Any]]:
+        return [
+            agent_run(
+                sid, f"{sid}-r{j}", "old-agent", uid, f"Old question {j} of {sid}", t + off + j * 10, **kw
+            ).to_dict()
+            for j in range(n)
+        ]
+
+    # well-formed blobs: agent (derived name), named, team with a member run, workflow with a dict input
+    sessions.append(agent_session("old-agent", 0, session_data={"session_state": {"old": True}}))
+    blobs["old-agent"] = runs_of("old-agent", 3, 0)
+    blobs["old-agent"][1]["status"] = "ERROR"
+    sessions.append(agent_session("old-agent-named", 100, session_data={"session_name": "Old named"}))
+    blobs["old-agent-named"] = runs_of("old-agent-named", 1, 100)
+    sid = "old-team"
+    sessions.append(
+        TeamSession(
+            session_id=sid,
+            team_id="old-team",
+            user_id=uid,
+            team_data={"name": "Old Team"},
+            runs=[],
+            created_at=t + 200,
+            updated_at=t + 205,
+        )
+    )
+    blobs[sid] = [
+        agent_run(sid, f"{sid}-r0-member", "researcher", uid, "old member", t + 200, parent=f"{sid}-r0").to_dict(),
+        team_run(sid, f"{sid}-r0", "old-team", uid, "Old team question", t + 201).to_dict(),
+    ]
+    sid = "old-workflow"
+    sessions.append(
+        WorkflowSession(
+            session_id=sid,
+            workflow_id="old-wf",
+            user_id=uid,
+            workflow_data={"name": "Old WF"},
+            runs=[],
+            created_at=t + 300,
+            updated_at=t + 305,
+        )
+    )
+    blobs[sid] = [
+        workflow_run(sid, f"{sid}-r{j}", "old-wf", uid, {"old": j} if j == 0 else f"in {j}", t + 300 + j).to_dict()
+        for j in range(2)
+    ]
+    # what agno cannot parse (its session classes keep runs only when the first entry is a dict, and then
+    # only dicts with an agent_id or team_id key; a string is not parsed without the runs table):
+    sessions.append(agent_session("old-string-blob", 400, session_data={"session_name": "String blob"}))
+    blobs["old-string-blob"] = json.dumps(runs_of("old-string-blob", 1, 400))
+    sessions.append(agent_session("old-junk-first", 500, session_data={"session_name": "Junk first"}))
+    blobs["old-junk-first"] = [42, "text", None, *runs_of("old-junk-first", 1, 500)]
+    sessions.append(agent_session("old-junk-after", 600))
+    blobs["old-junk-after"] = [
+        *runs_of("old-junk-after", 1, 600),
+        "text",
+        {"run_id": "old-junk-after-no-ids", "content": "no agent_id or team_id"},
+        {"agent_id": "old-agent", "content": "no run_id", "messages": []},
+    ]
+    sessions.append(agent_session("old-empty-blob", 700))
+    blobs["old-empty-blob"] = []
+    sessions.append(agent_session("old-null-blob", 800, session_data={"session_state": {"n": 0}}))
+    sessions.append(agent_session("old-empty-string-blob", 900))
+    blobs["old-empty-string-blob"] = ""
+    sessions.append(agent_session("old-null-named", 1000, session_data={"session_name": "Null blob, named"}))
+    blobs["old-null-named"] = None  # JSON null (the SQL-NULL one is old-null-blob)
+    # mutation twins
+    for suffix, off in (("-os", 0), ("-us", 1)):
+        for k, name in enumerate(("old-mut-rename", "old-mut-patch", "old-mut-del", "old-mut-bulk", "old-mut-type")):
+            sid = f"{name}{suffix}"
+            sessions.append(
+                agent_session(
+                    sid,
+                    2000 + k * 100 + off,
+                    session_data={"session_name": f"{name} original", "session_state": {"v": 1}},
+                    metadata={"m": 1},
+                    summary=SessionSummary(summary=f"summary of {name}", topics=["old"]),
+                )
+            )
+            blobs[sid] = [
+                agent_run(
+                    sid, f"{sid}-r{j}", "old-agent", uid, f"Old twin question {j}", t + 2000 + k * 100 + j
+                ).to_dict()
+                for j in range(2)
+            ]
+        # a JSON null first (agno's session classes then keep no run; its list skips the null) and no name
+        sid = f"old-mut-nullfirst{suffix}"
+        sessions.append(agent_session(sid, 3000 + off, metadata={"m": 2}))
+        blobs[sid] = [None, agent_run(sid, f"{sid}-r0", "old-agent", uid, "After a null", t + 3000).to_dict()]
+    return sessions, blobs
+
+
 def build_edge() -> list[Any]:
     """Rows AgentOS cannot render (documented divergences): kept out of the other databases' lists."""
     t = T0 + 500 * DAY
@@ -1227,12 +1379,30 @@ EDGE_SQL = [
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", required=True, help="postgresql+psycopg:// URL")
-    ap.add_argument("--kind", choices=["main", "second", "legacy", "edge"], required=True)
+    ap.add_argument("--kind", choices=["main", "second", "legacy", "edge", "legacy2x"], required=True)
     ap.add_argument("--db-id", default="contract")
     ap.add_argument("--no-live", action="store_true", help="skip the live Agent/Team/Workflow runs")
     a = ap.parse_args()
     started = time.time()
     db = PostgresDb(db_url=a.url, id=a.db_id)
+    if a.kind == "legacy2x":  # no agno_runs table: only the sessions table (upsert creates it) + `runs`
+        sessions, blobs = build_legacy_2x()
+        db.upsert_sessions(sessions, deserialize=False, preserve_updated_at=True)
+        with db.db_engine.begin() as c:
+            c.execute(text("ALTER TABLE ai.agno_sessions ADD COLUMN IF NOT EXISTS runs jsonb"))
+            for sid, blob in blobs.items():
+                c.execute(
+                    text("UPDATE ai.agno_sessions SET runs = CAST(:b AS jsonb) WHERE session_id = :s"),
+                    {"b": json.dumps(blob), "s": sid},
+                )
+        with db.db_engine.connect() as c:
+            exists = c.execute(text("SELECT to_regclass('ai.agno_runs') IS NOT NULL")).scalar()
+            n_s = c.execute(text("SELECT count(*) FROM ai.agno_sessions")).scalar()
+        assert not exists, "the 2.x database must have no agno_runs table"
+        n_r = sum(len(b) for b in blobs.values() if isinstance(b, list))
+        json.dump({"sessions": n_s, "runs": n_r, "seconds": round(time.time() - started, 1)}, sys.stdout)
+        print()
+        return
     db._create_all_tables()
     sessions: list[Any] = []
     if a.kind == "main":

@@ -1,0 +1,363 @@
+"""Per-connection and per-process limits of the HTTP layer (docs/reliability.md §9).
+
+Tornado's `HTTPServer` reads a whole request body into memory before the application sees it, has no
+header deadline apart from the idle timeout, no write timeout, no cap on connections, and its accept
+loop spins when the process runs out of file descriptors. `GuardedHTTPServer` adds each of these:
+
+- bodies are counted as they arrive: one over `AGNO_MAX_BODY_BYTES` (declared or sent) is read and
+  dropped, never buffered, and all bodies being received share a per-process budget
+  (`AGNO_MAX_BUFFERED_BODY_BYTES`); a dropped body reaches the application as an empty body marked
+  with the reason (`dropped_body`), so the handler still answers in order (auth first, then 413/503);
+- `headers_only`, a hook for deciding from the headers alone that a request needs no body (its body
+  is then dropped the same way); this module makes no such decision itself;
+- a header deadline: a request whose header block has started but is not complete after
+  `AGNO_HEADER_TIMEOUT` (checked twice, so between one and two timeouts) is closed;
+- a write timeout: a connection whose response makes no progress for `AGNO_WRITE_TIMEOUT` is closed
+  (a client that stops reading pins its whole response otherwise);
+- at most `AGNO_MAX_CONNECTIONS` open connections; one more gets a canned 503 and is closed;
+- accept pauses for a moment when it fails for lack of descriptors (EMFILE, ENFILE, ...) and logs
+  once per interval, instead of retrying in a tight loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import ctypes
+import errno
+import logging
+import socket
+import time
+import weakref
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
+
+from tornado import httputil
+from tornado.httpserver import HTTPServer
+from tornado.ioloop import IOLoop, PeriodicCallback
+from tornado.iostream import IOStream
+
+from service import metrics
+from service.config import Config
+
+log = logging.getLogger("agno_session.limits")
+T = TypeVar("T")
+
+IDLE_CONNECTION_TIMEOUT = 75.0
+"""Seconds an idle keep-alive connection (or one sending nothing) is kept open."""
+ACCEPT_PAUSE = 0.25
+"""Seconds accept pauses after failing for lack of descriptors (or memory)."""
+ACCEPT_LOG_INTERVAL = 10.0
+"""At most one log line per this many seconds about failed accepts."""
+SWEEP_INTERVAL = 1.0
+"""Seconds between checks of write progress."""
+LOOP_LAG_INTERVAL = 0.25
+LOOP_LAG_WINDOW = 5.0
+OFF_LOOP_BODY_BYTES = 64 * 1024
+"""Bodies at least this large are decoded on the decoding thread, not on the event loop."""
+_ACCEPT_RESOURCE_ERRORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+_BUSY_BODY = b'{"detail":"Service overloaded: too many connections"}'
+_BUSY_RESPONSE = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+    b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(_BUSY_BODY), _BUSY_BODY)
+)
+
+HeadersOnly = Callable[[httputil.RequestStartLine, httputil.HTTPHeaders], bool]
+
+_dropped: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+_decoder = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="agno-decode")
+
+
+def dropped_body(connection: Any) -> str | None:
+    """Why the body of the request on `connection` (an `HTTPServerRequest.connection`) was dropped
+    unread: `body_too_large`, `body_budget` (the process budget for bodies was full) or `headers_only`; else None."""
+    return _dropped.get(connection)
+
+
+async def off_loop(work: Callable[..., T], *args: Any) -> T:
+    """Run CPU-bound `work` on the decoding thread (one at a time, in arrival order)."""
+    return await asyncio.wrap_future(_decoder.submit(work, *args))
+
+
+class _BodyBudget:
+    """Bytes of request bodies being received, across the process."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def take(self, size: int) -> bool:
+        if self.used + size > self.limit:
+            return False
+        self.used += size
+        return True
+
+    def give_back(self, size: int) -> None:
+        self.used -= size
+
+
+class _GuardedMessage(httputil.HTTPMessageDelegate):
+    """Wraps the application's delegate for one request: header deadline, body size and budget."""
+
+    def __init__(self, server: GuardedHTTPServer, inner: httputil.HTTPMessageDelegate, conn: Any) -> None:
+        self._server = server
+        self._inner = inner
+        self._conn = conn
+        self._headers_done = False
+        self._received = 0
+        self._held = 0
+        self._drop: str | None = None
+        self._partial_seen = False
+        self._timer: object | None = None
+        self._arm_header_timer()
+
+    # ------------------------------------------------------------ header deadline
+    def _arm_header_timer(self) -> None:
+        self._timer = IOLoop.current().call_later(self._server.limits_config.header_timeout, self._check_headers)
+
+    def _check_headers(self) -> None:
+        self._timer = None
+        stream: IOStream | None = getattr(self._conn, "stream", None)
+        if self._headers_done or stream is None or stream.closed():
+            return
+        # an idle connection (nothing received) is Tornado's to close at the idle timeout
+        if getattr(stream, "_read_buffer_size", 0) > 0:
+            if self._partial_seen:
+                metrics.HTTP_REJECTED.labels("header_timeout").inc()
+                stream.close()
+                return
+            self._partial_seen = True
+        self._arm_header_timer()
+
+    def _cancel_header_timer(self) -> None:
+        if self._timer is not None:
+            IOLoop.current().remove_timeout(self._timer)
+            self._timer = None
+
+    # ------------------------------------------------------------ delegate
+    def headers_received(
+        self, start_line: httputil.RequestStartLine | httputil.ResponseStartLine, headers: httputil.HTTPHeaders
+    ) -> Awaitable[None] | None:
+        self._cancel_header_timer()
+        self._headers_done = True
+        declared = headers.get("Content-Length", "").strip()
+        hook = self._server.headers_only
+        if declared.isdigit() and (len(declared) > 18 or int(declared) > self._server.limits_config.max_body_bytes):
+            self._drop_body("body_too_large")
+        elif hook is not None and isinstance(start_line, httputil.RequestStartLine) and hook(start_line, headers):
+            self._drop_body("headers_only")
+        return self._inner.headers_received(start_line, headers)
+
+    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
+        self._received += len(chunk)
+        if self._drop is not None:
+            return None
+        if self._received > self._server.limits_config.max_body_bytes:
+            self._drop_body("body_too_large")
+            return None
+        if not self._server.body_budget.take(len(chunk)):
+            self._drop_body("body_budget")
+            return None
+        self._held += len(chunk)
+        return self._inner.data_received(chunk)
+
+    def finish(self) -> None:
+        self._release()
+        self._inner.finish()
+
+    def on_connection_close(self) -> None:
+        self._cancel_header_timer()
+        self._release()
+        if self._headers_done:
+            self._inner.on_connection_close()
+
+    def _drop_body(self, reason: str) -> None:
+        self._drop = reason
+        _dropped[self._conn] = reason
+        self._release()
+        chunks = getattr(self._inner, "chunks", None)
+        if isinstance(chunks, list):
+            chunks.clear()  # what the application's delegate buffered so far is no longer needed
+
+    def _release(self) -> None:
+        if self._held:
+            self._server.body_budget.give_back(self._held)
+            self._held = 0
+
+
+class GuardedHTTPServer(HTTPServer):
+    """`HTTPServer` with the limits of this module (see the module docstring)."""
+
+    limits_config: Config
+    headers_only: HeadersOnly | None
+    body_budget: _BodyBudget
+
+    def initialize(  # type: ignore[override]
+        self,
+        request_callback: httputil.HTTPServerConnectionDelegate,
+        config: Config,
+        headers_only: HeadersOnly | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().initialize(
+            request_callback,
+            max_header_size=config.max_header_bytes,
+            # bodies up to 4x the limit are read (and dropped) to answer a JSON 413; beyond, the connection closes
+            max_body_size=config.max_body_bytes * 4 + 65536,
+            idle_connection_timeout=IDLE_CONNECTION_TIMEOUT,
+            body_timeout=config.request_timeout,
+            **kwargs,
+        )
+        self.limits_config = config
+        self.headers_only = headers_only
+        self.body_budget = _BodyBudget(config.max_buffered_body_bytes)
+        self._write_marks: weakref.WeakKeyDictionary[IOStream, tuple[int, float]] = weakref.WeakKeyDictionary()
+        self._sweeper = PeriodicCallback(self._sweep_writes, SWEEP_INTERVAL * 1000)
+        self._sweeper.start()
+        self._accept_failures = 0
+        self._accept_logged_at = 0.0
+
+    # ------------------------------------------------------------ connections
+    def handle_stream(self, stream: IOStream, address: tuple[Any, ...]) -> None:
+        if len(self._connections) >= self.limits_config.max_connections:
+            metrics.HTTP_REJECTED.labels("connections").inc()
+            stream.write(_BUSY_RESPONSE).add_done_callback(lambda done: _close_after(done, stream))
+            return
+        super().handle_stream(stream, address)
+
+    def start_request(self, server_conn: object, request_conn: httputil.HTTPConnection) -> httputil.HTTPMessageDelegate:
+        return _GuardedMessage(self, super().start_request(server_conn, request_conn), request_conn)
+
+    def _sweep_writes(self) -> None:
+        now = time.monotonic()
+        for server_conn in list(self._connections):
+            stream = server_conn.stream
+            if stream.closed() or not stream.writing():
+                self._write_marks.pop(stream, None)
+                continue
+            written = int(getattr(stream, "_total_write_done_index", 0))
+            mark = self._write_marks.get(stream)
+            if mark is None or mark[0] != written:
+                self._write_marks[stream] = (written, now)
+            elif now - mark[1] >= self.limits_config.write_timeout:
+                metrics.HTTP_REJECTED.labels("write_timeout").inc()
+                self._write_marks.pop(stream, None)
+                stream.close()
+
+    def stop(self) -> None:
+        self._sweeper.stop()
+        super().stop()
+
+    # ------------------------------------------------------------ accept
+    def add_sockets(self, sockets: Iterable[socket.socket]) -> None:
+        for sock in sockets:
+            self._sockets[sock.fileno()] = sock
+            self._handlers[sock.fileno()] = self._accept_on(sock)
+
+    def _accept_on(self, sock: socket.socket) -> Callable[[], None]:
+        """Tornado's `add_accept_handler`, pausing on descriptor exhaustion instead of spinning."""
+        io_loop = IOLoop.current()
+        state = {"removed": False, "paused": False}
+
+        def accept(_fd: Any, _events: int) -> None:
+            for _ in range(128):
+                if state["removed"] or state["paused"]:
+                    return
+                try:
+                    connection, address = sock.accept()
+                except BlockingIOError:
+                    return
+                except ConnectionAbortedError:
+                    continue
+                except OSError as exc:
+                    if exc.errno not in _ACCEPT_RESOURCE_ERRORS:
+                        raise
+                    self._accept_failed(exc)
+                    state["paused"] = True
+                    io_loop.remove_handler(sock)
+                    io_loop.call_later(ACCEPT_PAUSE, resume)
+                    return
+                self._handle_connection(connection, address)
+
+        def resume() -> None:
+            if not state["removed"]:
+                state["paused"] = False
+                io_loop.add_handler(sock, accept, IOLoop.READ)
+
+        def remove() -> None:
+            if not state["paused"]:
+                io_loop.remove_handler(sock)
+            state["removed"] = True
+
+        io_loop.add_handler(sock, accept, IOLoop.READ)
+        return remove
+
+    def _accept_failed(self, exc: OSError) -> None:
+        metrics.ACCEPT_ERRORS.labels(errno.errorcode.get(exc.errno or 0, "other")).inc()
+        self._accept_failures += 1
+        now = time.monotonic()
+        if now - self._accept_logged_at >= ACCEPT_LOG_INTERVAL:
+            log.error(
+                "cannot accept connections: %s (%d failed accepts since the last report); pausing accept",
+                exc.strerror,
+                self._accept_failures,
+                extra={"errno": errno.errorcode.get(exc.errno or 0, "other"), "failures": self._accept_failures},
+            )
+            self._accept_logged_at = now
+            self._accept_failures = 0
+
+
+def _close_after(written: Any, stream: IOStream) -> None:
+    written.exception()  # a failed write (the peer is gone) is expected here
+    stream.close()
+
+
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+TRIM_INTERVAL = 10.0
+"""Seconds between hand-backs of freed heap memory to the system (glibc `malloc_trim`)."""
+
+
+def _libc() -> Any:
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6")
+        if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim"):
+            return libc
+    return None
+
+
+def tune_allocator() -> None:
+    """glibc only (a no-op elsewhere): buffers of 64 KiB or more (bodies, encoded pages) get memory
+    of their own that goes back to the system when freed; by default glibc raises that threshold
+    after the first large free and keeps such memory in the heap, so RSS never came back down after
+    an attack (docs/reliability.md §9)."""
+    libc = _libc()
+    if libc is not None:
+        libc.mallopt(_M_MMAP_THRESHOLD, 64 * 1024)
+        libc.mallopt(_M_TRIM_THRESHOLD, 1024 * 1024)
+
+
+async def trim_heap_now_and_then() -> None:
+    """Hand freed heap memory back to the system every few seconds (glibc keeps freed memory below
+    the top of the heap otherwise)."""
+    libc = _libc()
+    if libc is None:
+        return
+    while True:
+        await asyncio.sleep(TRIM_INTERVAL)
+        libc.malloc_trim(0)
+
+
+async def watch_loop_lag() -> None:
+    """Sample how late the event loop wakes up a sleeper; `/metrics` shows the worst of the last
+    few seconds (a busy loop delays every request and every health probe by as much)."""
+    loop = asyncio.get_running_loop()
+    samples: list[tuple[float, float]] = []
+    while True:
+        started = loop.time()
+        await asyncio.sleep(LOOP_LAG_INTERVAL)
+        now = loop.time()
+        samples.append((now, max(0.0, now - started - LOOP_LAG_INTERVAL)))
+        samples = [(t, lag) for t, lag in samples if now - t <= LOOP_LAG_WINDOW]
+        metrics.EVENT_LOOP_LAG.set(max(lag for _, lag in samples))
