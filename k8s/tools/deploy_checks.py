@@ -170,9 +170,19 @@ def cmd_dockerfile() -> int:
         "Dockerfile",
         "the build stage must `pip wheel` the repo",
     )
+    # A directory only WORKDIR creates is not kept by every builder (buildah may leave it out), and
+    # a read-only root cannot create it at start: the runtime stage makes its WORKDIR itself.
+    for i, line in enumerate(final):
+        if line.upper().startswith("WORKDIR "):
+            workdir = line.split(None, 1)[1].strip()
+            made = any(
+                earlier.upper().startswith("RUN ") and re.search(rf"\bmkdir\b[^&;|]*\s{re.escape(workdir)}(\s|$)", earlier)
+                for earlier in final[:i]
+            )
+            f.check(made, "Dockerfile", f"WORKDIR {workdir} must be created by an earlier RUN mkdir of the stage")
     return f.exit(
         "multi-stage, COPY sources in the build context, numeric USER, EXPOSE 8080, "
-        "HEALTHCHECK /healthz, ENTRYPOINT agno-session"
+        "HEALTHCHECK /healthz, ENTRYPOINT agno-session, WORKDIR created by RUN"
     )
 
 
