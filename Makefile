@@ -61,5 +61,5 @@ bench: install
 	bash bench/run.sh
 
 clean:
-	-$(PY) -m service.devpg stop $(PGDATA_DIR)
+	-$(PY) -m service.devpg stop --purge $(PGDATA_DIR)
 	rm -rf $(VENV) .venv-agentos .venv-deploy .tools $(PGDATA_DIR) *.egg-info

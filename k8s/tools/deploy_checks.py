@@ -176,7 +176,8 @@ def cmd_dockerfile() -> int:
         if line.upper().startswith("WORKDIR "):
             workdir = line.split(None, 1)[1].strip()
             made = any(
-                earlier.upper().startswith("RUN ") and re.search(rf"\bmkdir\b[^&;|]*\s{re.escape(workdir)}(\s|$)", earlier)
+                earlier.upper().startswith("RUN ")
+                and re.search(rf"\bmkdir\b[^&;|]*\s{re.escape(workdir)}(\s|$)", earlier)
                 for earlier in final[:i]
             )
             f.check(made, "Dockerfile", f"WORKDIR {workdir} must be created by an earlier RUN mkdir of the stage")

@@ -109,7 +109,13 @@ class Tools:
         env = dict(os.environ, KUBECONFIG=str(self.kubeconfig))
         binary = self.helm if tool == "helm" else self.kubectl
         result = subprocess.run(
-            [str(binary), *args], env=env, cwd=REPO, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120
+            [str(binary), *args],
+            env=env,
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         if result.returncode != 0:
             raise AssertionError(f"{tool} {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
@@ -118,7 +124,11 @@ class Tools:
 
 def _deps(mode: str) -> None:
     result = subprocess.run(
-        ["bash", str(REPO / "scripts/image-deps.sh"), mode], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1200
+        ["bash", str(REPO / "scripts/image-deps.sh"), mode],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=1200,
     )
     if result.returncode != 0:
         if os.geteuid() != 0 and shutil.which("podman") is None:
