@@ -106,9 +106,15 @@ class Tools:
 
     def run(self, tool: str, *args: str) -> subprocess.CompletedProcess[str]:
         """helm/kubectl with KUBECONFIG on an empty file: nothing dials a cluster."""
+        result = self.run_unchecked(tool, *args)
+        if result.returncode != 0:
+            raise AssertionError(f"{tool} {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
+        return result
+
+    def run_unchecked(self, tool: str, *args: str) -> subprocess.CompletedProcess[str]:
         env = dict(os.environ, KUBECONFIG=str(self.kubeconfig))
         binary = self.helm if tool == "helm" else self.kubectl
-        result = subprocess.run(
+        return subprocess.run(
             [str(binary), *args],
             env=env,
             cwd=REPO,
@@ -116,10 +122,8 @@ class Tools:
             capture_output=True,
             text=True,
             timeout=120,
+            check=False,
         )
-        if result.returncode != 0:
-            raise AssertionError(f"{tool} {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
-        return result
 
 
 def _deps(mode: str) -> None:
