@@ -1,6 +1,7 @@
 """A newcomer's first command as root: `make run` in a clone inside a mode-0700 directory, which
 the `postgres` OS user (who runs the local cluster's server binaries) cannot enter. The cluster's
-files then live under /var/tmp/agno-session-devpg (service/devpg.py) and the service serves."""
+files then live under /var/tmp/agno-session-devpg (service/devpg.py) and the service serves; the
+tests' own clusters start from that clone too."""
 
 from __future__ import annotations
 
@@ -62,3 +63,10 @@ def test_make_run_as_root_from_a_private_directory(tmp_path: Path) -> None:
     while (clone / ".pgdata").exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not (clone / ".pgdata").exists()
+
+    # `make test`'s pytest from the same clone: its throwaway clusters start too (one small module).
+    result = subprocess.run(
+        [str(clone / ".venv/bin/python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/api/test_pool_close.py"],  # noqa: E501
+        cwd=clone, env=clean_env("TEST_PG_DSN"), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:]
