@@ -65,8 +65,9 @@ def test_make_run_as_root_from_a_private_directory(tmp_path: Path) -> None:
     assert not (clone / ".pgdata").exists()
 
     # `make test`'s pytest from the same clone: its throwaway clusters start too (one small module).
+    pytest_cmd = [str(clone / ".venv/bin/python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     result = subprocess.run(
-        [str(clone / ".venv/bin/python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/api/test_pool_close.py"],  # noqa: E501
-        cwd=clone, env=clean_env("TEST_PG_DSN"), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600,
+        [*pytest_cmd, "tests/api/test_pool_close.py"], cwd=clone, env=clean_env("TEST_PG_DSN"),
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:]
