@@ -5,6 +5,7 @@
 #   compose           the real Compose v2 binary: config -q; deploy_checks compose (stack shape)
 #   k8s/manifests     deploy_checks k8s: kubernetes-validate --strict 1.30.0 on every object; Prometheus Operator
 #                     CRDs against k8s/schemas; cross-object rules; kustomization; `kubectl kustomize` (v1.35.2)
+#                     of k8s/manifests and of the k8s/beside-agentos overlay (Ingress, NetworkPolicy)
 #   Helm chart        the official helm v4.1.4: helm lint --strict; helm template and helm install --dry-run=client
 #                     with the defaults and every k8s/helm/ci-values-*.yaml, each render through the same
 #                     validation; checksum annotations roll pods
@@ -127,6 +128,13 @@ kustomize_build() {
 }
 step "kubectl kustomize k8s/manifests ($("$KUBECTL" version --client 2>/dev/null | head -1)) + kubernetes-validate" \
   kustomize_build
+step "kustomization k8s/beside-agentos lists every manifest" "$PY" "${CHECKS[@]}" kustomization k8s/beside-agentos
+beside_agentos_build() {
+  "$KUBECTL" kustomize k8s/beside-agentos >"$WORK/beside-agentos.yaml" &&
+    "$PY" "${CHECKS[@]}" k8s "$WORK/beside-agentos.yaml"
+}
+step "kubectl kustomize k8s/beside-agentos (Ingress, NetworkPolicy) + kubernetes-validate + cross-object rules" \
+  beside_agentos_build
 step "CRD and values schemas are valid JSON Schema" \
   "$VENV/bin/check-jsonschema" --check-metaschema k8s/schemas/*.json "$CHART/values.schema.json"
 

@@ -230,7 +230,8 @@ def cmd_kustomization(directory: str) -> int:
     listed = list(kust.get("resources", []))
     on_disk = sorted(p.name for p in base.glob("*.yaml") if p.name != "kustomization.yaml")
     for name in listed:
-        f.check((base / name).is_file(), str(base), f"kustomization lists {name}, which does not exist")
+        exists = (base / name).is_file() or (base / name / "kustomization.yaml").is_file()
+        f.check(exists, str(base), f"kustomization lists {name}, which does not exist")
     for name in on_disk:
         f.check(name in listed, str(base), f"{name} is not listed in kustomization.yaml")
     f.check(len(listed) == len(set(listed)), str(base), "a resource is listed twice")
@@ -434,6 +435,32 @@ def _check_objects(f: Findings, docs: list[tuple[str, dict[str, Any]]], external
                 f.check(ep.get("path", "/metrics") == "/metrics", smname, "endpoint path must be /metrics")
             job = selected[0]["metadata"]["labels"].get(sm["spec"].get("jobLabel", ""), selected[0]["metadata"]["name"])
             f.check(job == JOB, smname, f"scraped series get job={job!r}, the alert rules select job={JOB!r}")
+    # Beside AgentOS (docs/deploy.md): /sessions to this Service, everything else elsewhere.
+    own = {(s["metadata"]["name"], p["port"]) for s in services for p in s["spec"].get("ports", [])}
+    own |= {(s["metadata"]["name"], p.get("name")) for s in services for p in s["spec"].get("ports", [])}
+    for ing in by_kind.get("Ingress", []):
+        iname = f"Ingress/{ing['metadata']['name']}"
+        for rule in ing["spec"].get("rules", []):
+            paths = {entry["path"]: entry for entry in rule.get("http", {}).get("paths", [])}
+            sessions, root = paths.get("/sessions"), paths.get("/")
+            if f.check(sessions and root, iname, "needs a /sessions rule and a / rule (the AgentOS Service)"):
+                assert sessions is not None and root is not None
+                backend = sessions["backend"]["service"]
+                port = backend["port"].get("number", backend["port"].get("name"))
+                f.check((backend["name"], port) in own, iname, "/sessions must go to this Service's port")
+                f.check(sessions["pathType"] == "Prefix", iname, "/sessions must be pathType Prefix")
+                other = root["backend"]["service"]["name"]
+                f.check(other not in {n for n, _ in own}, iname, "/ must go to the AgentOS Service, not this one")
+    for policy in by_kind.get("NetworkPolicy", []):
+        pname = f"NetworkPolicy/{policy['metadata']['name']}"
+        spec = policy["spec"]
+        f.check(_matches(spec["podSelector"].get("matchLabels", {}), pod_labels), pname, "selects no pod")
+        f.check(sorted(spec.get("policyTypes", [])) == ["Egress", "Ingress"], pname, "must limit ingress and egress")
+        for entry in spec.get("ingress", []):
+            for port in entry.get("ports", []):
+                f.check(port["port"] in ports or port["port"] in ports.values(), pname, "ingress port is not the pod's")
+        dns = [p for e in spec.get("egress", []) for p in e.get("ports", []) if p.get("port") == 53]
+        f.check({p.get("protocol", "TCP") for p in dns} == {"UDP", "TCP"}, pname, "egress must allow DNS (53 UDP+TCP)")
     reference = load_yaml(ALERTS)
     for rule in by_kind.get("PrometheusRule", []):
         f.check(
