@@ -1,10 +1,11 @@
 """The image, built with podman from a clean copy of the tree, and ways to run it (docs/deploy.md).
 
 - `podman(*args)`: podman with the project's containers.conf (.tools/containers.conf, written by
-  scripts/image-deps.sh: runc, cgroupfs, nofile at the hard limit).
+  scripts/image-deps.sh: runc, cgroupfs, nofile/nproc limits runc may set here).
 - `built_image` (session): scripts/image-deps.sh (podman, helm, kubectl, the STAND-IN base image),
   then `podman build --pull=never` of the unchanged Dockerfile; the image is removed at the end.
-- `helm_bin` / `kubectl_bin` (session): the pinned official binaries in .tools/bin.
+- `tools` (session): the pinned official helm and kubectl in .tools/bin, KUBECONFIG on an empty file.
+- `container_name`: a unique name, the container force-removed after the test.
 
 Everything runs on the host's network namespace (loopback only): the tests' PostgreSQL listens on
 127.0.0.1, and so does every container the tests start.
