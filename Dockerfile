@@ -31,9 +31,13 @@ ENV PYTHONUNBUFFERED=1 \
     AGNO_SERVICE_HOST=0.0.0.0 \
     AGNO_SERVICE_PORT=8080
 
+# /app is made here, not left to WORKDIR: buildah (podman build) does not keep a directory that
+# only WORKDIR created when no later step writes to the filesystem, and a read-only root then
+# cannot start in it (docs/deploy.md).
 RUN groupadd --system --gid 10001 agno \
     && useradd --system --uid 10001 --gid agno --no-create-home --home-dir /nonexistent \
-       --shell /usr/sbin/nologin agno
+       --shell /usr/sbin/nologin agno \
+    && mkdir -p /app
 
 # The wheels are bind-mounted from the build stage, so they never become a layer of this image.
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \

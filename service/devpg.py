@@ -1,16 +1,19 @@
 """A throwaway PostgreSQL cluster from the system binaries, for `make run`, tests and benchmarks.
 
 `initdb` and `postgres` refuse to run as root, so as root every server binary runs as the
-`postgres` OS user (`runuser -u postgres --`) in a directory that user owns.
+`postgres` OS user (`runuser -u postgres --`) in a directory that user owns. When that user cannot
+reach DIR (a clone under /root or in a mode-0700 directory), the server's files live in
+/var/tmp/agno-session-devpg/<hash of DIR> instead, and DIR/server-dir says where.
 
     python -m service.devpg start DIR [--port N]   # prints the DSN; idempotent
-    python -m service.devpg stop DIR
+    python -m service.devpg stop DIR [--purge]     # --purge: also delete the cluster's files
 """
 
 from __future__ import annotations
 
 import argparse
 import glob
+import hashlib
 import os
 import shutil
 import socket
@@ -59,18 +62,41 @@ def _chown_to_server_user(path: Path) -> None:
         shutil.chown(path, "postgres", "postgres")
 
 
+SERVER_DIRS = Path("/var/tmp/agno-session-devpg")
+
+
+def _server_user_can_reach(path: Path) -> bool:
+    """Whether the `postgres` OS user may search every directory down to `path` (root only)."""
+    result = subprocess.run(
+        ["runuser", "-u", "postgres", "--", "test", "-x", str(path)], stdin=subprocess.DEVNULL, check=False
+    )
+    return result.returncode == 0
+
+
 @dataclass(frozen=True)
 class Cluster:
     root: Path
     port: int
+    # Where the server's files are: `root`, or the directory named in root/server-dir (module doc).
+    server_root: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.server_root is None:
+            pointer = self.root / "server-dir"
+            home = Path(pointer.read_text().strip()) if pointer.exists() else self.root
+            object.__setattr__(self, "server_root", home)
+
+    @property
+    def home(self) -> Path:
+        return self.server_root or self.root
 
     @property
     def data(self) -> Path:
-        return self.root / "data"
+        return self.home / "data"
 
     @property
     def log(self) -> Path:
-        return self.root / "postgres.log"
+        return self.home / "postgres.log"
 
     def dsn(self, dbname: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
@@ -92,7 +118,7 @@ class Cluster:
             "-l",
             str(self.log),
             "-o",
-            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c max_connections=300 "
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.home} -c max_connections=300 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
             "start",
         )
@@ -132,7 +158,14 @@ def init_cluster(root: Path, port: int | None = None) -> Cluster:
     port_file.write_text(str(port))
     _chown_to_server_user(root)
     os.chmod(root, 0o700 if os.geteuid() != 0 else 0o711)
+    if os.geteuid() == 0 and not (root / "server-dir").exists() and not _server_user_can_reach(root):
+        home = SERVER_DIRS / hashlib.sha256(str(root).encode()).hexdigest()[:16]
+        (root / "server-dir").write_text(str(home))
     cluster = Cluster(root, port)
+    if not cluster.home.exists():
+        SERVER_DIRS.mkdir(mode=0o755, parents=True, exist_ok=True)
+        cluster.home.mkdir(mode=0o700)
+        _chown_to_server_user(cluster.home)
     if not (cluster.data / "PG_VERSION").exists():
         cmd = _as_server_user(
             [
@@ -164,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("dir")
     parser.add_argument("--port", type=int)
     parser.add_argument("--database", default="agno")
+    parser.add_argument("--purge", action="store_true", help="stop: also delete the cluster's files")
     args = parser.parse_args(argv)
     root = Path(args.dir)
     try:
@@ -173,7 +207,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             port_file = root / "port"
             if port_file.exists():
-                Cluster(root.resolve(), int(port_file.read_text())).stop()
+                cluster = Cluster(root.resolve(), int(port_file.read_text()))
+                cluster.stop()
+                if args.purge:
+                    shutil.rmtree(cluster.home, ignore_errors=True)
+                    shutil.rmtree(root, ignore_errors=True)
     except (DevPgError, subprocess.CalledProcessError) as exc:
         print(f"devpg: {exc}", file=sys.stderr)
         return 1

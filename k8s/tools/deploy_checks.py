@@ -1,8 +1,9 @@
 """Offline checks of the deploy assets that the stock validators cannot make.
 
-Run by scripts/lint-deploy.sh with the `.venv-deploy` interpreter (PyYAML, jsonschema,
-kubernetes-validate and helm-python-sdk installed there). Each subcommand prints one line per
-finding and exits 1 when it found anything:
+Run by scripts/lint-deploy.sh with the `.venv-deploy` interpreter (PyYAML, jsonschema and
+kubernetes-validate installed there) and the official helm binary ($HELM, default .tools/bin/helm,
+installed by scripts/image-deps.sh; KUBECONFIG on an empty file, so nothing dials a cluster).
+Each subcommand prints one line per finding and exits 1 when it found anything:
 
     dockerfile                      Dockerfile vs .dockerignore and setup.py (sources, user, port, entrypoint)
     compose FILE                    the local stack's shape (healthchecks, depends_on, volume, port)
@@ -12,8 +13,9 @@ finding and exits 1 when it found anything:
                                     k8s/schemas/*.json for the Prometheus Operator CRDs, unknown kinds fail;
                                     duplicate YAML keys fail; then cross-object rules (selectors, ports,
                                     probes, security context, shutdown budget, alert rules = alerts.yml)
-    helm-render CHART VALUES OUTDIR render the chart (helm-python-sdk) into OUTDIR, one file per template,
-                                    and check that config and Secret changes change the pod checksums
+    helm-render CHART VALUES OUTDIR `helm template` (kube 1.30) into OUTDIR, one file per template, NOTES
+                                    from `helm install --dry-run=client`; config and Secret changes must
+                                    change the pod checksums
     helm-lint CHART [VALUES...]     helm lint --strict (kube 1.30) with the defaults and each values file
     monitoring PROMDIR DASHBOARD OUT alert tests cover every alert, the Helm copy of alerts.yml is identical,
                                     the dashboard is well-formed; writes OUT, a rules file holding every
@@ -24,8 +26,11 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import re
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -170,9 +175,20 @@ def cmd_dockerfile() -> int:
         "Dockerfile",
         "the build stage must `pip wheel` the repo",
     )
+    # A directory only WORKDIR creates is not kept by every builder (buildah may leave it out), and
+    # a read-only root cannot create it at start: the runtime stage makes its WORKDIR itself.
+    for i, line in enumerate(final):
+        if line.upper().startswith("WORKDIR "):
+            workdir = line.split(None, 1)[1].strip()
+            made = any(
+                earlier.upper().startswith("RUN ")
+                and re.search(rf"\bmkdir\b[^&;|]*\s{re.escape(workdir)}(\s|$)", earlier)
+                for earlier in final[:i]
+            )
+            f.check(made, "Dockerfile", f"WORKDIR {workdir} must be created by an earlier RUN mkdir of the stage")
     return f.exit(
         "multi-stage, COPY sources in the build context, numeric USER, EXPOSE 8080, "
-        "HEALTHCHECK /healthz, ENTRYPOINT agno-session"
+        "HEALTHCHECK /healthz, ENTRYPOINT agno-session, WORKDIR created by RUN"
     )
 
 
@@ -214,7 +230,8 @@ def cmd_kustomization(directory: str) -> int:
     listed = list(kust.get("resources", []))
     on_disk = sorted(p.name for p in base.glob("*.yaml") if p.name != "kustomization.yaml")
     for name in listed:
-        f.check((base / name).is_file(), str(base), f"kustomization lists {name}, which does not exist")
+        exists = (base / name).is_file() or (base / name / "kustomization.yaml").is_file()
+        f.check(exists, str(base), f"kustomization lists {name}, which does not exist")
     for name in on_disk:
         f.check(name in listed, str(base), f"{name} is not listed in kustomization.yaml")
     f.check(len(listed) == len(set(listed)), str(base), "a resource is listed twice")
@@ -418,6 +435,32 @@ def _check_objects(f: Findings, docs: list[tuple[str, dict[str, Any]]], external
                 f.check(ep.get("path", "/metrics") == "/metrics", smname, "endpoint path must be /metrics")
             job = selected[0]["metadata"]["labels"].get(sm["spec"].get("jobLabel", ""), selected[0]["metadata"]["name"])
             f.check(job == JOB, smname, f"scraped series get job={job!r}, the alert rules select job={JOB!r}")
+    # Beside AgentOS (docs/deploy.md): /sessions to this Service, everything else elsewhere.
+    own = {(s["metadata"]["name"], p["port"]) for s in services for p in s["spec"].get("ports", [])}
+    own |= {(s["metadata"]["name"], p.get("name")) for s in services for p in s["spec"].get("ports", [])}
+    for ing in by_kind.get("Ingress", []):
+        iname = f"Ingress/{ing['metadata']['name']}"
+        for rule in ing["spec"].get("rules", []):
+            paths = {entry["path"]: entry for entry in rule.get("http", {}).get("paths", [])}
+            sessions, root = paths.get("/sessions"), paths.get("/")
+            if f.check(sessions and root, iname, "needs a /sessions rule and a / rule (the AgentOS Service)"):
+                assert sessions is not None and root is not None
+                backend = sessions["backend"]["service"]
+                port = backend["port"].get("number", backend["port"].get("name"))
+                f.check((backend["name"], port) in own, iname, "/sessions must go to this Service's port")
+                f.check(sessions["pathType"] == "Prefix", iname, "/sessions must be pathType Prefix")
+                other = root["backend"]["service"]["name"]
+                f.check(other not in {n for n, _ in own}, iname, "/ must go to the AgentOS Service, not this one")
+    for policy in by_kind.get("NetworkPolicy", []):
+        pname = f"NetworkPolicy/{policy['metadata']['name']}"
+        spec = policy["spec"]
+        f.check(_matches(spec["podSelector"].get("matchLabels", {}), pod_labels), pname, "selects no pod")
+        f.check(sorted(spec.get("policyTypes", [])) == ["Egress", "Ingress"], pname, "must limit ingress and egress")
+        for entry in spec.get("ingress", []):
+            for port in entry.get("ports", []):
+                f.check(port["port"] in ports or port["port"] in ports.values(), pname, "ingress port is not the pod's")
+        dns = [p for e in spec.get("egress", []) for p in e.get("ports", []) if p.get("port") == 53]
+        f.check({p.get("protocol", "TCP") for p in dns} == {"UDP", "TCP"}, pname, "egress must allow DNS (53 UDP+TCP)")
     reference = load_yaml(ALERTS)
     for rule in by_kind.get("PrometheusRule", []):
         f.check(
@@ -465,11 +508,51 @@ def cmd_k8s(args: list[str]) -> int:
 # ---- Helm -------------------------------------------------------------------------------------
 
 
-def _render(chart_dir: str, values: dict[str, Any]) -> dict[str, str]:
-    import helm_python as helm
+class HelmError(RuntimeError):
+    pass
 
-    with helm.Chart.load(chart_dir) as chart:
-        return chart.render(values=values, name="agno-session", namespace="agno")
+
+def _helm(*args: str, values: dict[str, Any] | None = None) -> str:
+    """The official helm binary; `values` go in as a values file. Raises HelmError on failure."""
+    binary = os.environ.get("HELM", str(REPO / ".tools/bin/helm"))
+    with tempfile.TemporaryDirectory() as tmp:
+        kubeconfig = os.environ.get("KUBECONFIG") or str(Path(tmp) / "kubeconfig")
+        Path(kubeconfig).touch()
+        extra: list[str] = []
+        if values is not None:
+            (Path(tmp) / "values.json").write_text(json.dumps(values))
+            extra = ["--values", str(Path(tmp) / "values.json")]
+        result = subprocess.run(
+            [binary, *args, *extra],
+            env={**os.environ, "KUBECONFIG": kubeconfig},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    if result.returncode != 0:
+        raise HelmError(f"helm {args[0]} exited {result.returncode}: {(result.stderr or result.stdout).strip()}")
+    return result.stdout
+
+
+def _render(chart_dir: str, values: dict[str, Any]) -> dict[str, str]:
+    """`helm template` (hooks included), split into {template path: text} by its `# Source:` lines."""
+    text = _helm(
+        "template", "agno-session", chart_dir, "--namespace", "agno", "--kube-version", K8S_VERSION, values=values
+    )
+    rendered: dict[str, str] = {}
+    for chunk in re.split(r"^---\s*$", text, flags=re.MULTILINE):
+        source = re.search(r"^# Source: (\S+)$", chunk, flags=re.MULTILINE)
+        if source and chunk.strip():
+            rendered[source.group(1)] = rendered.get(source.group(1), "") + "---" + chunk
+    return rendered
+
+
+def _notes(chart_dir: str, values: dict[str, Any]) -> str:
+    """NOTES.txt as `helm install --dry-run=client` prints it (client-side only, no cluster)."""
+    text = _helm("install", "agno-session", chart_dir, "--namespace", "agno", "--dry-run=client", values=values)
+    return text.split("\nNOTES:\n", 1)[1] if "\nNOTES:\n" in text else ""
 
 
 def _pod_annotations(rendered: dict[str, str]) -> dict[str, str]:
@@ -490,13 +573,12 @@ def _merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
 
 
 def cmd_helm_render(chart_dir: str, values_file: str, outdir: str) -> int:
-    import helm_python as helm
-
     f = Findings(f"helm-render {Path(values_file).name if values_file != '-' else 'defaults'}")
     values: dict[str, Any] = {} if values_file == "-" else (load_yaml(Path(values_file)) or {})
     try:
         rendered = _render(chart_dir, values)
-    except helm.HelmError as error:
+        rendered["agno-session/templates/NOTES.txt"] = _notes(chart_dir, values)
+    except HelmError as error:
         f.add(chart_dir, f"render failed: {error}")
         return f.exit("")
     out = Path(outdir)
@@ -542,20 +624,18 @@ def cmd_helm_render(chart_dir: str, values_file: str, outdir: str) -> int:
 
 
 def cmd_helm_lint(chart_dir: str, values_files: list[str]) -> int:
-    import helm_python as helm
-
     f = Findings("helm-lint")
     for values_file in [None, *values_files]:
         values = load_yaml(Path(values_file)) if values_file else None
         label = values_file or "defaults"
-        report = helm.lint(chart_dir, values, strict=True, kube_version=f"v{K8S_VERSION}")
-        for error in report.get("errors", []):
-            f.add(label, f"error: {error}")
-        for message in report.get("messages", []):
-            if message.get("severity", 0) >= 2:
-                f.add(label, f"{message.get('path')}: {message.get('error')}")
-            else:
-                print(f"info [helm-lint] {label}: {message.get('path')}: {message.get('error')}")
+        try:
+            report = _helm("lint", "--strict", "--kube-version", K8S_VERSION, chart_dir, values=values)
+        except HelmError as error:
+            f.add(label, str(error))
+            continue
+        for line in report.splitlines():
+            if line.startswith("[INFO]"):
+                print(f"info [helm-lint] {label}: {line}")
     return f.exit(
         f"helm lint --strict (kube {K8S_VERSION}) with defaults and {', '.join(values_files) or 'no values file'}"
     )
