@@ -9,7 +9,8 @@ only works while its first host accepts (docs/reliability.md §1).
 
 `FollowingConnection` re-registers the socket libpq reports after every poll step of the connect
 (a handful of steps, connect only); once connected it is aiopg's own connection, unchanged.
-`Pool` is aiopg's pool making those connections. Host choice stays libpq's: its
+`Pool` is aiopg's pool making those connections (and never pooling one the server closed
+while it was being opened). Host choice stays libpq's: its
 `target_session_attrs` semantics and its host order. (libpq ignores `connect_timeout` in an
 asynchronous connect; aiopg's own timeout bounds the whole connect: docs/rollout.md §6.)
 """
@@ -126,6 +127,12 @@ class Pool(aiopg.Pool):
             )
             if self._on_connect is not None:
                 await self._on_connect(conn)
+            if conn.closed:
+                # the server dropped it in the loop turn since the connect (a killed backend): aiopg
+                # would hand it out and fail its own `assert not conn.closed` (a 500); this is a
+                # connection error, which the caller retries (docs/reliability.md §1)
+                await conn.close()
+                raise psycopg2.OperationalError("the server closed the connection as it was opened")
             self._free.append(conn)
             self._cond.notify()
         finally:

@@ -277,6 +277,7 @@ class Database:
             except (ConnectionLost, DatabaseUnavailable) as exc:
                 if not await budget.wait():
                     raise DatabaseUnavailable(self.db_id) from exc
+                metrics.DB_RETRIES.labels(self.db_id, "read").inc()
                 _log_retry(budget, "db %s unreachable during a read (%s); retry %d", self.db_id, _reason(exc))
 
     async def write(
@@ -308,12 +309,14 @@ class Database:
                 if committing:
                     if verify is None:
                         raise DatabaseUnavailable(self.db_id) from exc
+                    metrics.DB_RETRIES.labels(self.db_id, "readback").inc()
                     log.warning("db %s: COMMIT unanswered (%s); reading the write back", self.db_id, _reason(exc))
                     stored, answer = await self.read(verify, budget)
                     if stored:
                         return answer
                 if not await budget.wait():
                     raise DatabaseUnavailable(self.db_id) from exc
+                metrics.DB_RETRIES.labels(self.db_id, "write").inc()
                 _log_retry(budget, "db %s unreachable during a write (%s); retry %d", self.db_id, _reason(exc))
 
     # ------------------------------------------------------------------ tables

@@ -102,6 +102,12 @@ DB_ERRORS = Counter(
     "Database errors by database id and kind (connection, timeout, query).",
     ["db_id", "kind"],
 )
+DB_RETRIES = Counter(
+    "db_retries_total",
+    "Database work tried again on a fresh connection after a restart, failover or killed connection"
+    " (kind: read, write), and writes read back after an unanswered COMMIT (kind: readback).",
+    ["db_id", "kind"],
+)
 # series created (at 0) by each database's CountCache
 LIST_COUNTS = Counter(
     "list_counts_total",
@@ -137,6 +143,8 @@ def pre_create(db_ids: list[str]) -> None:
             DB_POOL_CONNECTIONS.labels(db_id=db_id, state=state)
         for kind in ("connection", "timeout", "query"):
             DB_ERRORS.labels(db_id=db_id, kind=kind)
+        for kind in ("read", "write", "readback"):
+            DB_RETRIES.labels(db_id=db_id, kind=kind)
         DB_READY.labels(db_id=db_id)
     for reason in REJECT_REASONS:
         HTTP_REJECTED.labels(reason=reason)

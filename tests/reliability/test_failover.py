@@ -177,6 +177,7 @@ def test_fault_invisible_to_readers_and_no_write_lost(
         ready_at = wait_until("/readyz 200 after the fault", lambda: probe.first("/readyz", 200, up_at), 30)
 
     counts = traffic.check(dsn, outcomes)
+    retried = scrape(service.base_url, "db_retries_total", {"db_id": "default", "kind": "read"})
     window = [o for o in outcomes if o.ended >= fault_at and o.started <= up_at]
     # recovered: every request caught by the fault answered, and a write sent after it succeeded
     recovered_at = max([write_ok_at, *(o.ended for o in window)])
@@ -190,6 +191,7 @@ def test_fault_invisible_to_readers_and_no_write_lost(
             "recovery_s": round(recovered_at - fault_at, 3),
             "readyz_200_after_s": round(ready_at - up_at, 3),
             "slowest_read_s": round(max(o.ended - o.started for o in outcomes if o.is_read), 3),
+            "read_retries": retried,
         }
     )
     assert counts["failed_reads"] == 0, [o.reply for o in outcomes if o.is_read and not o.ok][:5]
@@ -256,6 +258,8 @@ def test_unanswered_commit_is_read_back(
         cur.execute("SELECT count(*) FROM ai.agno_sessions WHERE session_id = ANY(%s)", ([victim, bulk],))
         assert cur.fetchone() == (0,)
     assert service.log_text().count("reading the write back") >= len(writes)
+    readbacks = scrape(base, "db_retries_total", {"db_id": "default", "kind": "readback"})
+    assert readbacks is not None and readbacks >= len(writes), readbacks
     figures.update({"writes_with_unanswered_commit": len(writes), "statuses": statuses, "lost": 0, "doubled": 0})
 
 
