@@ -9,8 +9,8 @@ only works while its first host accepts (docs/reliability.md §1).
 
 `FollowingConnection` re-registers the socket libpq reports after every poll step of the connect
 (a handful of steps, connect only); once connected it is aiopg's own connection, unchanged.
-`Pool` is aiopg's pool making those connections (and never pooling one the server closed
-while it was being opened). Host choice stays libpq's: its
+`Pool` is aiopg's pool making those connections (and never handing out one the server closed
+while the pool awaited a connect). Host choice stays libpq's: its
 `target_session_attrs` semantics and its host order. (libpq ignores `connect_timeout` in an
 asynchronous connect; aiopg's own timeout bounds the whole connect: docs/rollout.md §6.)
 """
@@ -92,7 +92,7 @@ async def connect(dsn: str, *, timeout: float = aiopg.connection.TIMEOUT, **kwar
 
 
 class Pool(aiopg.Pool):
-    """aiopg's pool, opening `FollowingConnection`s (the one change to its `_fill_free_pool`)."""
+    """aiopg's pool, opening `FollowingConnection`s and never handing out one the server closed."""
 
     async def _fill_free_pool(self, override_min: bool) -> None:
         n, free = 0, len(self._free)
@@ -108,10 +108,13 @@ class Pool(aiopg.Pool):
             n += 1
         while self.size < self.minsize:
             await self._open_one()
-        if self._free:
-            return
-        if override_min and (not self.maxsize or self.size < self.maxsize):
+        if not self._free and override_min and (not self.maxsize or self.size < self.maxsize):
             await self._open_one()
+        # aiopg's acquire takes the oldest free connection right after this returns; one given back
+        # while a connect above awaited may have been closed by the server since (a killed backend),
+        # and aiopg's `assert not conn.closed` would then answer 500
+        for conn in [c for c in self._free if c.closed]:
+            self._free.remove(conn)
 
     async def _open_one(self) -> None:
         self._acquiring += 1
