@@ -12,11 +12,13 @@ import contextlib
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg2
 import pytest
 
 from service.devpg import Cluster
@@ -198,6 +200,44 @@ def test_fault_invisible_to_readers_and_no_write_lost(
     assert_failures_are_json_503(outcomes)
 
 
+def wait_for_commit_trap(dsn: str, admin: str, database: str) -> None:
+    """Return once commits wait for the (missing) synchronous standby: the setting reaches the
+    backends and the checkpointer asynchronously after pg_reload_conf(). A probe commit of the
+    test's own is seen waiting in SyncRep, then cancelled (it stays committed locally)."""
+    deadline = time.monotonic() + 30
+    while True:
+        probe = psycopg2.connect(dsn, application_name="commit-trap-probe")
+        probe.autocommit = True
+        done = threading.Event()
+
+        def commit(conn: Any = probe, finished: threading.Event = done) -> None:
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("INSERT INTO public.commit_trap_probe VALUES (1)")
+            finally:
+                finished.set()
+
+        threading.Thread(target=commit, daemon=True).start()
+        try:
+            while not done.is_set():
+                with contextlib.closing(connect(admin)) as conn, conn.cursor() as cur:
+                    cur.execute(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = %s AND application_name = %s"
+                        " AND wait_event = 'SyncRep'",
+                        (database, "commit-trap-probe"),
+                    )
+                    waiting = cur.fetchone()
+                    if waiting is not None:
+                        cur.execute("SELECT pg_cancel_backend(%s)", waiting)
+                        assert done.wait(15), "the probe commit did not return after its cancel"
+                        return
+                done.wait(0.05)
+        finally:
+            done.wait(15)
+            probe.close()
+        assert time.monotonic() < deadline, "commits never waited for the synchronous standby"
+
+
 @pytest.mark.slow
 def test_unanswered_commit_is_read_back(
     throwaway_cluster: Callable[..., Any],
@@ -213,6 +253,7 @@ def test_unanswered_commit_is_read_back(
     admin = cluster.dsn()
     database = dbname(dsn)
     sql(admin, f'ALTER DATABASE "{database}" SET synchronous_commit = on')
+    sql(dsn, "CREATE TABLE public.commit_trap_probe (n int)")
     service = live_service(env=service_env(dsn))
     base = service.base_url
 
@@ -233,6 +274,7 @@ def test_unanswered_commit_is_read_back(
     for method, path, body in writes:
         sql(admin, "ALTER SYSTEM SET synchronous_standby_names = 'nobody'", "SELECT pg_reload_conf()")
         try:
+            wait_for_commit_trap(dsn, admin, database)
             job = in_background(base, method, path, json_body=body)
             waiting = wait_until(
                 f"{method} {path} waits in COMMIT for the standby",
