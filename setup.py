@@ -15,6 +15,7 @@ setup(
         "ujson>=5.9",
         "prometheus-client>=0.20",
         "swagger-ui-py>=23",
+        "boto3>=1.34,<2",
     ],
     extras_require={
         "dev": [
@@ -30,6 +31,7 @@ setup(
             "pyyaml",
             "openapi-spec-validator",
             "schemathesis",
+            "moto[server]>=5,<6",
         ],
     },
     entry_points={"console_scripts": ["agno-session=service.__main__:main"]},

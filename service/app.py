@@ -14,6 +14,7 @@ from service.handlers import docs, health, runs, sessions
 from service.handlers import metrics as metrics_handlers
 from service.handlers.base import NotFoundHandler
 from service.logs import log_request
+from service.media import MediaStorage, storage_from_config
 
 
 @dataclass
@@ -35,11 +36,17 @@ def routes() -> list[Any]:
     ]
 
 
-def make_app(config: Config, databases: Databases, lifecycle: Lifecycle | None = None) -> tornado.web.Application:
+def make_app(
+    config: Config,
+    databases: Databases,
+    lifecycle: Lifecycle | None = None,
+    media_storage: MediaStorage | None = None,
+) -> tornado.web.Application:
     return tornado.web.Application(
         routes(),
         config=config,
         databases=databases,
+        media_storage=media_storage or storage_from_config(config),
         lifecycle=lifecycle or Lifecycle(),
         started_at=datetime.now(timezone.utc),
         log_function=log_request,

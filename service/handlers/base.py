@@ -25,6 +25,7 @@ from service.config import Config
 from service.db import Database, Databases
 from service.errors import ApiError, DatabaseUnavailable, PoolExhausted, StatementTimeout, TablesMissing
 from service.jsonutil import dumps
+from service.media import MediaStorage
 from service.validation import Validator, parse_json_body
 
 log = logging.getLogger("agno_session.api")
@@ -58,7 +59,8 @@ def _with_timeout(method: Callable[..., Awaitable[None]]) -> Callable[..., Await
     @functools.wraps(method)
     async def run(self: BaseHandler, *args: str, **kwargs: str) -> None:
         try:
-            async with asyncio.timeout(self.config.request_timeout):
+            async with asyncio.timeout(self.config.request_timeout) as deadline:
+                self.deadline = deadline
                 await method(self, *args, **kwargs)
         except TimeoutError:
             metrics.HTTP_TIMEOUTS.labels(type(self).__name__).inc()
@@ -82,6 +84,7 @@ def _with_timeout(method: Callable[..., Awaitable[None]]) -> Callable[..., Await
 class BaseHandler(tornado.web.RequestHandler):
     request_id: str = ""
     db_id: str | None = None
+    deadline: asyncio.Timeout | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -94,6 +97,17 @@ class BaseHandler(tornado.web.RequestHandler):
     def config(self) -> Config:
         config: Config = self.settings["config"]
         return config
+
+    @property
+    def media_storage(self) -> MediaStorage | None:
+        storage: MediaStorage | None = self.settings.get("media_storage")
+        return storage
+
+    def extend_deadline(self) -> None:
+        """A fresh request timeout from now: a streamed answer may take as long as the client needs,
+        as long as every chunk goes out within the timeout."""
+        if self.deadline is not None:
+            self.deadline.reschedule(asyncio.get_running_loop().time() + self.config.request_timeout)
 
     @property
     def databases(self) -> Databases:

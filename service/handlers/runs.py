@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from service import shaping, store
+from tornado.iostream import StreamClosedError
+
+from service import media, shaping, store
 from service.errors import ApiError
 from service.handlers.base import BaseHandler
 from service.handlers.sessions import MEDIA_NOT_CONFIGURED, SESSION_ID, bool_param, session_type_param
@@ -77,21 +79,76 @@ class RunHandler(BaseHandler):
 
 
 class MediaHandler(BaseHandler):
-    """No media storage is configured in this service, so media is always 503 (after validation)."""
+    """One stored media object of a session's runs, as AgentOS serves it (docs/api.md, "Media")."""
 
     async def get(self, session_id: str, storage_key: str) -> None:
         v = Validator()
-        session_type_param(self, v)
-        for name in ("user_id", "db_id", "table"):
-            self.text_param(v, name)
-        bool_param(self, v, "redirect")
+        session_type = session_type_param(self, v)
+        user_id = self.text_param(v, "user_id")
+        db_id, table = self.text_param(v, "db_id"), self.text_param(v, "table")
+        redirect = bool_param(self, v, "redirect")
+        self.path_param(v, "session_id", session_id)
         v.check()
-        raise ApiError(503, MEDIA_NOT_CONFIGURED)
+        storage = self.media_storage
+        if storage is None:
+            raise ApiError(503, MEDIA_NOT_CONFIGURED)
+        database = await self.database(db_id, table)
+        found = await store.get_session(database, session_id, user_id)
+        if found is None:
+            raise ApiError(404, f"Session '{session_id}' not found")
+        as_type = session_type or shaping.detect_session_type(found["row"])
+        # the key must belong to this session: owning one session grants nothing of another's media
+        ref = media.find_reference(found["runs"], as_type, storage_key)
+        if ref is None:
+            raise ApiError(404, "Media not found in this session")
+        if not storage.minted(ref):
+            raise ApiError(404, "Media is not served by the configured storage backend")
+        if redirect:
+            try:
+                url = await storage.presigned_url(storage_key)
+            except media.StorageFailed:
+                raise ApiError(502, "Failed to generate media URL") from None
+            if url and url.startswith(("http://", "https://")):
+                self.clear_header("Content-Type")
+                self.redirect(url, status=307)
+                return
+        try:
+            obj = await storage.open(storage_key)
+        except media.ObjectMissing:
+            raise ApiError(404, "Media object not found") from None
+        except media.StorageFailed:
+            raise ApiError(502, "Failed to fetch media from storage") from None
+        try:
+            await self._stream(ref, obj)
+        finally:
+            await obj.close()
+
+    async def _stream(self, ref: media.Reference, obj: media.MediaObject) -> None:
+        for name, value in media.answer_headers(ref).items():
+            self.set_header(name, value)
+        remaining = obj.size
+        if remaining is not None:
+            self.set_header("Content-Length", str(remaining))
+        while remaining is None or remaining > 0:
+            self.extend_deadline()
+            chunk = await obj.read()
+            if not chunk:
+                break
+            if remaining is not None:
+                chunk = chunk[:remaining]  # an object that grew while it was read ends at its announced size
+                remaining -= len(chunk)
+            self.write(chunk)
+            try:
+                await self.flush()
+            except StreamClosedError:
+                return  # the client went away
+        self.finish()
 
 
 default_handlers = [
     (rf"/sessions/{SESSION_ID}/runs/?", RunsHandler),
     (rf"/sessions/{SESSION_ID}/run-previews/?", RunPreviewsHandler),
     (rf"/sessions/{SESSION_ID}/runs/(?P<run_id>[^/]+)/?", RunHandler),
-    (rf"/sessions/{SESSION_ID}/media/(?P<storage_key>.+?)/?", MediaHandler),
+    # the key is the rest of the path, a trailing slash included (FastAPI's `{storage_key:path}`)
+    (rf"/sessions/{SESSION_ID}/media/(?P<storage_key>.+)", MediaHandler),
 ]
