@@ -35,7 +35,9 @@ from agno.session import AgentSession, TeamSession, WorkflowSession
 from agno.utils.media_offload import offload_run_media, offload_workflow_media
 from sqlalchemy import text
 
-_spec = importlib.util.spec_from_file_location("media_objects", Path(__file__).resolve().parent.parent / "media_objects.py")
+_spec = importlib.util.spec_from_file_location(
+    "media_objects", Path(__file__).resolve().parent.parent / "media_objects.py"
+)
 assert _spec is not None and _spec.loader is not None
 M = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(M)
@@ -143,9 +145,7 @@ def main_session(backend: str, storage: Any, bucket: str, t: int) -> AgentSessio
             ref_image("CON.txt", "local", bucket, sid),
         ]
     run.images = hand
-    return AgentSession(
-        session_id=sid, agent_id="media-agent", user_id=M.USER, runs=[run], created_at=t, updated_at=t
-    )
+    return AgentSession(session_id=sid, agent_id="media-agent", user_id=M.USER, runs=[run], created_at=t, updated_at=t)
 
 
 def simple_session(sid: str, backend: str, storage: Any, t: int, extra: list[Image] | None = None) -> AgentSession:
@@ -212,7 +212,9 @@ def backend_sessions(backend: str, storage: Any, bucket: str, t: int) -> list[An
     for n, twin in enumerate(("-os", "-us")):
         tt = t + 20 + 10 * n
         deleted = [
-            simple_session(f"media-{name}-{backend}{twin}", backend, storage, tt + i, [inherited(keep, backend, bucket)])
+            simple_session(
+                f"media-{name}-{backend}{twin}", backend, storage, tt + i, [inherited(keep, backend, bucket)]
+            )
             for i, name in enumerate(("del", "bulk", "deluser", "plain"))
         ]
         witness = simple_session(
