@@ -149,6 +149,5 @@ default_handlers = [
     (rf"/sessions/{SESSION_ID}/runs/?", RunsHandler),
     (rf"/sessions/{SESSION_ID}/run-previews/?", RunPreviewsHandler),
     (rf"/sessions/{SESSION_ID}/runs/(?P<run_id>[^/]+)/?", RunHandler),
-    # the key is the rest of the path, a trailing slash included (FastAPI's `{storage_key:path}`)
-    (rf"/sessions/{SESSION_ID}/media/(?P<storage_key>.+)", MediaHandler),
+    (rf"/sessions/{SESSION_ID}/media/(?P<storage_key>.+?)/?", MediaHandler),
 ]
