@@ -363,11 +363,11 @@ class LocalStorage(MediaStorage):
         except FileNotFoundError as exc:
             raise ObjectMissing(key) from exc
         except OSError as exc:
-            raise StorageFailed(f"{type(exc).__name__}") from exc
+            raise StorageFailed(f"{type(exc).__name__}: {exc.strerror} ({key!r})") from exc
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             os.close(fd)
-            raise StorageFailed("not a regular file")
+            raise StorageFailed(f"not a regular file ({key!r})")
         return os.fdopen(fd, "rb", buffering=0), info.st_size
 
     def read_chunk(self, stream: Any) -> bytes:
@@ -426,9 +426,9 @@ class S3Storage(MediaStorage):
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 raise ObjectMissing(key) from exc
-            raise StorageFailed(str(exc.response.get("Error", {}).get("Code"))) from exc
+            raise StorageFailed(f"S3 {exc.response.get('Error', {}).get('Code')} ({key!r})") from exc
         except (BotoCoreError, ValueError) as exc:
-            raise StorageFailed(type(exc).__name__) from exc
+            raise StorageFailed(f"{type(exc).__name__}: {exc} ({key!r})") from exc
         size = response.get("ContentLength")
         return response["Body"], size if isinstance(size, int) else None
 
@@ -438,7 +438,7 @@ class S3Storage(MediaStorage):
         try:
             data: bytes = stream.read(CHUNK_BYTES)
         except (BotoCoreError, OSError) as exc:
-            raise StorageFailed(type(exc).__name__) from exc
+            raise StorageFailed(f"{type(exc).__name__}: {exc}") from exc
         return data
 
     def presigned_url_sync(self, key: str) -> str | None:
@@ -449,7 +449,7 @@ class S3Storage(MediaStorage):
                 "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=PRESIGNED_EXPIRY
             )
         except (BotoCoreError, ClientError, ValueError) as exc:
-            raise StorageFailed(type(exc).__name__) from exc
+            raise StorageFailed(f"{type(exc).__name__}: {exc}") from exc
         return url
 
     def delete_many_sync(self, keys: list[str]) -> None:
