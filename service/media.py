@@ -6,7 +6,7 @@ pool per process (`STORAGE_THREADS`), so neither a slow disk nor S3 ever blocks 
 is read `CHUNK_BYTES` at a time, never whole.
 
 The pure half (which references a session's runs hold, which storage minted them, the answer's headers)
-mirrors agno's `agno/utils/media_offload.py` and `agno/os/routers/media/media.py`.
+mirrors agno's media offload and AgentOS's media router; docs/api.md ("Media") states the rules.
 """
 
 from __future__ import annotations
