@@ -1632,7 +1632,8 @@ def media_cases() -> list[Case]:
                 get("media_local_absolute_key", base + "/etc/hostname", **inst),
                 get("media_local_windows_device_name", base + "CON.txt", **inst),
                 get("media_local_directory", base + "subdir", divergence="media-storage-error", **inst),
-                get("media_local_empty_key", base, **inst),
+                get("media_local_empty_key", base, divergence="media-empty-key", **inst),
+                get("media_local_no_key", base.rstrip("/"), divergence="media-empty-key", **inst),
                 Case("media_local_post_405", "POST", base + png, body={}, **inst),
             ]
         # deletes: each twin's objects are its own (the key carries the session id); the witness session
