@@ -26,6 +26,7 @@ from pathlib import Path, PureWindowsPath
 from typing import IO, Any, TypeVar
 
 from service.config import Config
+from service.errors import MediaObjectMissing, MediaStorageFailed
 
 log = logging.getLogger("agno_session.media")
 T = TypeVar("T")
@@ -36,12 +37,9 @@ PRESIGNED_EXPIRY = 3600  # agno's S3MediaStorage default `presigned_url_expiry`
 S3_DELETE_BATCH = 1000  # DeleteObjects accepts at most 1000 keys per call
 
 
-class ObjectMissing(Exception):
-    """The object is absent, or its key resolves nowhere the storage may read (agno: 404)."""
-
-
-class StorageFailed(Exception):
-    """The storage could not be read: unreachable, refused, or the key names no regular file."""
+# AgentOS's texts for a failing storage (docs/compatibility.md, media-storage-error)
+FETCH_FAILED = "Failed to fetch media from storage"
+SIGN_FAILED = "Failed to generate media URL"
 
 
 # ---------------------------------------------------------------------------------------------- references
@@ -315,34 +313,34 @@ def _has_windows_prefix(text: str) -> bool:
 
 def _segment(segment: str) -> str:
     if _has_control(segment) or _has_windows_prefix(segment):
-        raise ObjectMissing(segment)
+        raise MediaObjectMissing(segment)
     stripped = segment.rstrip(". ")
     if not stripped or _WINDOWS_RESERVED.match(stripped):
-        raise ObjectMissing(segment)
+        raise MediaObjectMissing(segment)
     return stripped
 
 
 def resolve_key(root: Path, key: str) -> Path:
     """agno's `safe_join_relative_path`: the file `key` names under `root`, symlinks resolved; any key
-    that is absolute, carries control characters or resolves outside the root is `ObjectMissing`."""
+    that is absolute, carries control characters or resolves outside the root is `MediaObjectMissing`."""
     if not key or not key.strip():
-        raise ObjectMissing(key)
+        raise MediaObjectMissing(key)
     key = unicodedata.normalize("NFKC", key)
     if _has_control(key):
-        raise ObjectMissing(key)
+        raise MediaObjectMissing(key)
     windows = PureWindowsPath(key)
     if windows.drive or windows.is_absolute():
-        raise ObjectMissing(key)
+        raise MediaObjectMissing(key)
     parts = [s if s in ("", ".", "..") else _segment(s) for s in key.replace("\\", "/").split("/")]
     try:
         resolved_root = root.resolve()
         resolved = (root / "/".join(parts)).resolve()
     except (OSError, UnicodeEncodeError) as exc:
-        raise ObjectMissing(key) from exc
+        raise MediaObjectMissing(key) from exc
     except RuntimeError as exc:  # a symlink loop (agno: not its path error, so a 500)
-        raise StorageFailed(str(exc)) from exc
+        raise MediaStorageFailed(FETCH_FAILED, str(exc)) from exc
     if not resolved.is_relative_to(resolved_root):
-        raise ObjectMissing(key)
+        raise MediaObjectMissing(key)
     return resolved
 
 
@@ -361,13 +359,13 @@ class LocalStorage(MediaStorage):
             # O_NONBLOCK: a FIFO must not hold a thread forever
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
         except FileNotFoundError as exc:
-            raise ObjectMissing(key) from exc
+            raise MediaObjectMissing(key) from exc
         except OSError as exc:
-            raise StorageFailed(f"{type(exc).__name__}: {exc.strerror} ({key!r})") from exc
+            raise MediaStorageFailed(FETCH_FAILED, f"{type(exc).__name__}: {exc.strerror} ({key!r})") from exc
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             os.close(fd)
-            raise StorageFailed(f"not a regular file ({key!r})")
+            raise MediaStorageFailed(FETCH_FAILED, f"not a regular file ({key!r})")
         return os.fdopen(fd, "rb", buffering=0), info.st_size
 
     def read_chunk(self, stream: Any) -> bytes:
@@ -381,7 +379,7 @@ class LocalStorage(MediaStorage):
                 path = resolve_key(self.root, key)
                 path.unlink(missing_ok=True)
                 path.with_suffix(path.suffix + ".meta.json").unlink(missing_ok=True)
-            except (OSError, ValueError, ObjectMissing, StorageFailed) as exc:
+            except (OSError, ValueError, MediaObjectMissing, MediaStorageFailed) as exc:
                 log.warning("could not delete media object %r: %s", key, type(exc).__name__)
 
 
@@ -425,10 +423,10 @@ class S3Storage(MediaStorage):
             response = self.client().get_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                raise ObjectMissing(key) from exc
-            raise StorageFailed(f"S3 {exc.response.get('Error', {}).get('Code')} ({key!r})") from exc
+                raise MediaObjectMissing(key) from exc
+            raise MediaStorageFailed(FETCH_FAILED, f"S3 {exc.response.get('Error', {}).get('Code')} ({key!r})") from exc
         except (BotoCoreError, ValueError) as exc:
-            raise StorageFailed(f"{type(exc).__name__}: {exc} ({key!r})") from exc
+            raise MediaStorageFailed(FETCH_FAILED, f"{type(exc).__name__}: {exc} ({key!r})") from exc
         size = response.get("ContentLength")
         return response["Body"], size if isinstance(size, int) else None
 
@@ -438,7 +436,7 @@ class S3Storage(MediaStorage):
         try:
             data: bytes = stream.read(CHUNK_BYTES)
         except (BotoCoreError, OSError) as exc:
-            raise StorageFailed(f"{type(exc).__name__}: {exc}") from exc
+            raise MediaStorageFailed(FETCH_FAILED, f"{type(exc).__name__}: {exc}") from exc
         return data
 
     def presigned_url_sync(self, key: str) -> str | None:
@@ -449,7 +447,7 @@ class S3Storage(MediaStorage):
                 "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=PRESIGNED_EXPIRY
             )
         except (BotoCoreError, ClientError, ValueError) as exc:
-            raise StorageFailed(f"{type(exc).__name__}: {exc}") from exc
+            raise MediaStorageFailed(SIGN_FAILED, f"{type(exc).__name__}: {exc}") from exc
         return url
 
     def delete_many_sync(self, keys: list[str]) -> None:

@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 
+from service.errors import MediaObjectMissing, MediaStorageFailed
 from service.media import (
     LocalStorage,
-    ObjectMissing,
     Reference,
-    StorageFailed,
     answer_headers,
     find_reference,
     owned_keys,
@@ -57,7 +56,7 @@ def test_keys_resolve_inside_the_root_only(root: Path) -> None:
         "\uff0e\uff0e/secret.txt",  # full-width dots: NFKC makes them ../
         "..\\secret.txt",
     ):
-        with pytest.raises(ObjectMissing):
+        with pytest.raises(MediaObjectMissing):
             resolve_key(root, key)
 
 
@@ -77,11 +76,11 @@ def test_local_storage_reads_files_and_nothing_else(root: Path) -> None:
 
     async def main() -> None:
         assert await read("a.png") == b"png"
-        with pytest.raises(ObjectMissing):
+        with pytest.raises(MediaObjectMissing):
             await read("missing.png")
-        with pytest.raises(ObjectMissing):
+        with pytest.raises(MediaObjectMissing):
             await read("out")
-        with pytest.raises(StorageFailed):
+        with pytest.raises(MediaStorageFailed):
             await read("sub")  # a directory: AgentOS's 500, our 502
         await storage.delete_many(["sub/b.txt", "sub/b.txt", "../secret.txt", "missing"])
 

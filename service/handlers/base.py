@@ -23,7 +23,15 @@ import tornado.web
 from service import metrics
 from service.config import Config
 from service.db import Database, Databases
-from service.errors import ApiError, DatabaseUnavailable, PoolExhausted, StatementTimeout, TablesMissing
+from service.errors import (
+    ApiError,
+    DatabaseUnavailable,
+    MediaObjectMissing,
+    MediaStorageFailed,
+    PoolExhausted,
+    StatementTimeout,
+    TablesMissing,
+)
 from service.jsonutil import dumps
 from service.media import MediaStorage
 from service.validation import Validator, parse_json_body
@@ -77,6 +85,12 @@ def _with_timeout(method: Callable[..., Awaitable[None]]) -> Callable[..., Await
             raise ApiError(503, "agno's tables do not exist and AGNO_AUTO_PROVISION is false") from None
         except psycopg2.errors.UndefinedColumn:
             raise ApiError(500, "Database schema does not match agno 3.x (missing column)") from None
+        except MediaObjectMissing:
+            raise ApiError(404, "Media object not found") from None
+        except MediaStorageFailed as exc:
+            # logged, never echoed: the reason can name paths or bucket internals (AgentOS: 500)
+            log.warning("media storage failed (request %s): %s", self.request_id, exc)
+            raise ApiError(502, exc.detail) from None
 
     return run
 

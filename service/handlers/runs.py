@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from tornado.iostream import StreamClosedError
@@ -14,7 +13,6 @@ from service.handlers.sessions import MEDIA_NOT_CONFIGURED, SESSION_ID, bool_par
 from service.rows import SessionWithRuns
 from service.validation import Validator
 
-log = logging.getLogger("agno_session.media")
 _EXPECTED_STATUSES = repr(sorted(shaping.RUN_STATUSES))
 
 
@@ -106,23 +104,12 @@ class MediaHandler(BaseHandler):
         if not storage.minted(ref):
             raise ApiError(404, "Media is not served by the configured storage backend")
         if redirect:
-            try:
-                url = await storage.presigned_url(storage_key)
-            except media.StorageFailed as exc:
-                log.warning("could not sign a media URL (request %s): %s", self.request_id, exc)
-                raise ApiError(502, "Failed to generate media URL") from None
+            url = await storage.presigned_url(storage_key)
             if url and url.startswith(("http://", "https://")):
                 self.clear_header("Content-Type")
                 self.redirect(url, status=307)
                 return
-        try:
-            obj = await storage.open(storage_key)
-        except media.ObjectMissing:
-            raise ApiError(404, "Media object not found") from None
-        except media.StorageFailed as exc:
-            # logged, never echoed: the error can name paths or bucket internals
-            log.warning("could not fetch media (request %s): %s", self.request_id, exc)
-            raise ApiError(502, "Failed to fetch media from storage") from None
+        obj = await storage.open(storage_key)
         try:
             await self._stream(ref, obj)
         finally:

@@ -197,7 +197,7 @@ def test_storage_down_is_502_and_delete_still_deletes(module_service: Any) -> No
     reply = call(service.base_url, "GET", "/sessions/down/media/k.png")
     assert (reply.status, reply.json()) == (502, {"detail": "Failed to fetch media from storage"})
     assert "nosniff" not in str(reply.headers)
-    wait_until("the failure is logged", lambda: "could not fetch media" in service.log_text() or None, timeout=10)
+    wait_until("the failure is logged", lambda: "media storage failed" in service.log_text() or None, timeout=10)
     # signing needs no network: the redirect is still given (the storage's own answer follows at the URL)
     reply = call(service.base_url, "GET", "/sessions/down/media/k.png?redirect=true")
     assert reply.status == 307 and reply.headers["location"].startswith(f"{closed}/{BUCKET}/k.png?")
