@@ -550,17 +550,18 @@ def run_case(env: ContractEnv, case: Case) -> None:
         )
     diffs += _compare_answers(case, theirs, ours, repl)
     if INSTANCES[case.instance].get("media"):
-        diffs += media_differences(theirs, ours, repl)
+        diffs += media_differences(theirs, ours, repl, (theirs_srv.base_url, ours_srv.base_url))
     _finish(env, case, diffs, shown, started)
 
 
 MEDIA_HEADERS = ("x-content-type-options", "content-disposition", "content-length")
 
 
-def media_differences(theirs: Answer, ours: Answer, repl: Repl) -> list[Difference]:
+def media_differences(theirs: Answer, ours: Answer, repl: Repl, bases: tuple[str, str]) -> list[Difference]:
     """What a media answer adds to the JSON comparison: the headers AgentOS sets on it, the exact bytes,
     and for a 307 the object behind the presigned URL (a fresh signature each time: the URL's path and
-    parameter names must agree, and both URLs must give the same bytes)."""
+    parameter names must agree, and both URLs must give the same bytes). A 307 to the answering server
+    itself (`bases`: each side's base URL) is compared by its path and not followed."""
     diffs = []
     for name in MEDIA_HEADERS:
         if name == "content-length" and theirs.status != 200:
@@ -579,6 +580,10 @@ def media_differences(theirs: Answer, ours: Answer, repl: Repl) -> list[Differen
         )
     if theirs.status == 307 and ours.status == 307:
         loc_os, loc_us = theirs.headers.get("location", ""), normalize(ours.headers.get("location", ""), repl)
+        if loc_os.startswith(bases[0] + "/") and loc_us.startswith(bases[1] + "/"):
+            if loc_os[len(bases[0]) :] != loc_us[len(bases[1]) :]:
+                diffs.append(Difference("header location", "value", loc_os, loc_us))
+            return diffs
         url_os, url_us = urllib.parse.urlsplit(loc_os), urllib.parse.urlsplit(loc_us)
         if (url_os.scheme, url_os.netloc, url_os.path) != (url_us.scheme, url_us.netloc, url_us.path):
             diffs.append(Difference("header location", "value", loc_os, loc_us))
