@@ -117,11 +117,10 @@ class BaseHandler(tornado.web.RequestHandler):
         storage: MediaStorage | None = self.settings.get("media_storage")
         return storage
 
-    def extend_deadline(self) -> None:
-        """A fresh request timeout from now: a streamed answer may take as long as the client needs,
-        as long as every chunk goes out within the timeout."""
+    def lift_deadline(self) -> None:
+        """No request timeout from now on: a handler streaming its answer bounds each chunk itself."""
         if self.deadline is not None:
-            self.deadline.reschedule(asyncio.get_running_loop().time() + self.config.request_timeout)
+            self.deadline.reschedule(None)
 
     @property
     def databases(self) -> Databases:

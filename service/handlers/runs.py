@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
+from tornado.http1connection import HTTP1Connection
 from tornado.iostream import StreamClosedError
 
 from service import media, shaping, store
-from service.errors import ApiError
+from service.errors import ApiError, MediaStorageFailed
 from service.handlers.base import BaseHandler
 from service.handlers.sessions import MEDIA_NOT_CONFIGURED, SESSION_ID, bool_param, session_type_param
 from service.rows import SessionWithRuns
 from service.validation import Validator
 
+log = logging.getLogger("agno_session.media")
 _EXPECTED_STATUSES = repr(sorted(shaping.RUN_STATUSES))
 
 
@@ -116,24 +120,34 @@ class MediaHandler(BaseHandler):
             await obj.close()
 
     async def _stream(self, ref: media.Reference, obj: media.MediaObject) -> None:
+        """The object chunk by chunk. Once the headers are out nothing else can be answered, so the
+        request timeout becomes a limit per chunk (a slow reader gets the whole object, a stalled one
+        is dropped), and a chunk that cannot be read or sent ends the connection: the client sees a
+        body shorter than its Content-Length."""
         for name, value in media.answer_headers(ref).items():
             self.set_header(name, value)
         remaining = obj.size
         if remaining is not None:
             self.set_header("Content-Length", str(remaining))
+        self.lift_deadline()
         while remaining is None or remaining > 0:
-            self.extend_deadline()
-            chunk = await obj.read()
-            if not chunk:
-                break
-            if remaining is not None:
-                chunk = chunk[:remaining]  # an object that grew while it was read ends at its announced size
-                remaining -= len(chunk)
-            self.write(chunk)
             try:
-                await self.flush()
+                async with asyncio.timeout(self.config.request_timeout):
+                    chunk = await obj.read()
+                    if not chunk:
+                        break
+                    if remaining is not None:
+                        chunk = chunk[:remaining]  # an object that grew while it was read ends at its announced size
+                        remaining -= len(chunk)
+                    self.write(chunk)
+                    await self.flush()
             except StreamClosedError:
                 return  # the client went away
+            except (TimeoutError, MediaStorageFailed) as exc:
+                log.warning("media stream cut off (request %s): %s", self.request_id, type(exc).__name__)
+                if isinstance(self.request.connection, HTTP1Connection):
+                    self.request.connection.close()
+                return
         self.finish()
 
 

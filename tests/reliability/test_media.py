@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
+import socket
 import subprocess
 import sys
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,7 +23,7 @@ import pytest
 
 from service.devpg import free_port
 
-from .harness import call, wait_until
+from .harness import call, scrape, wait_until
 
 BIG = 50 * 1024 * 1024
 BUCKET = "reliability-media"
@@ -205,3 +207,58 @@ def test_storage_down_is_502_and_delete_still_deletes(module_service: Any) -> No
     reply = call(service.base_url, "DELETE", "/sessions/down?delete_media=true")
     assert reply.status == 204
     assert call(service.base_url, "GET", "/sessions/down").status == 404
+
+
+def _raw_get(base_url: str, path: str) -> socket.socket:
+    """A request on a socket with a small receive buffer, so the server can only send as fast as it is read."""
+    parts = urllib.parse.urlsplit(base_url)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)
+    sock.settimeout(60)
+    sock.connect((parts.hostname or "127.0.0.1", parts.port or 80))
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    return sock
+
+
+def test_request_timeout_bounds_each_chunk_not_the_stream(module_service: Any, tmp_path: Path) -> None:
+    """AGNO_REQUEST_TIMEOUT=1: a slow reader gets the whole object although the download takes several
+    seconds (the deadline restarts for every chunk); a reader that stops reading is cut off."""
+    root = tmp_path / "media"
+    root.mkdir()
+    content = b"".join(_big_content())[: 12 * 1024 * 1024]
+    (root / "slow.bin").write_bytes(content)
+    service = module_service(AGNO_MEDIA_STORAGE=f"local:{root}", AGNO_REQUEST_TIMEOUT="1")
+    _seed_session(service.base_url, "slow", [_reference("slow.bin", "local", str(root.resolve()), len(content))])
+
+    sock = _raw_get(service.base_url, "/sessions/slow/media/slow.bin")
+    received = bytearray()
+    started = time.monotonic()
+    with sock:
+        while chunk := sock.recv(128 * 1024):
+            received += chunk
+            time.sleep(0.02)
+    took = time.monotonic() - started
+    head, _, body = bytes(received).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head[:200]
+    assert hashlib.sha256(body).digest() == hashlib.sha256(content).digest()
+    assert took > 2, f"the download took {took:.1f}s: too fast to show that the 1 s timeout is per chunk"
+
+    stalled = _raw_get(service.base_url, "/sessions/slow/media/slow.bin")
+    with stalled:
+        assert stalled.recv(1024).startswith(b"HTTP/1.1 200")
+        # the client reads nothing more: once no chunk goes out within the timeout the request ends
+        # (only the metrics scrape itself is then in flight) instead of holding its slot for ever
+        wait_until(
+            "the stalled stream is given up",
+            lambda: scrape(service.base_url, "http_requests_in_progress") == 1 or None,
+            timeout=30,
+        )
+        rest = bytearray()
+        stalled.settimeout(30)
+        try:
+            while chunk := stalled.recv(1 << 20):
+                rest += chunk
+        except ConnectionResetError:
+            pass
+    assert len(rest) < len(content), "the stalled stream was cut off, not completed"
+    assert call(service.base_url, "GET", "/healthz").status == 200
