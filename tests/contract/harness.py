@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -136,6 +136,7 @@ class Server:
     proc: subprocess.Popen[bytes]
     log: Path
     health_path: str
+    restart: Callable[[], Server] | None = None  # the same server again, on a new free port
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -145,6 +146,22 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+
+
+def wait_started(server: Server, servers: list[Server], tries: int = 3) -> Server:
+    """wait_http; a server that lost its port (another process bound or connected from it between
+    free_port() and the bind: a dozen servers and their clients start at once) is started again on a new
+    port, and the new one is added to `servers` (the list that is stopped at the end)."""
+    for attempt in range(tries):
+        try:
+            wait_http(server.base_url + server.health_path, server.proc, server.log)
+            return server
+        except RuntimeError:
+            if attempt == tries - 1 or server.restart is None or "already in use" not in _tail(server.log).lower():
+                raise
+            server = server.restart()
+            servers.append(server)
+    return server
 
 
 def _clean_env() -> dict[str, str]:
@@ -183,7 +200,14 @@ def start_agentos(
     ]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
-    return Server(name, f"http://127.0.0.1:{port}", proc, log, "/health")
+    return Server(
+        name,
+        f"http://127.0.0.1:{port}",
+        proc,
+        log,
+        "/health",
+        lambda: start_agentos(name, python, dbs, logdir, key, extra_env),
+    )
 
 
 def start_service(
@@ -215,7 +239,14 @@ def start_service(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    return Server(name, f"http://127.0.0.1:{port}", proc, log, "/healthz")
+    return Server(
+        name,
+        f"http://127.0.0.1:{port}",
+        proc,
+        log,
+        "/healthz",
+        lambda: start_service(name, dsn_map, logdir, key, extra_env),
+    )
 
 
 MOTO_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "contract-testing", "AWS_SECRET_ACCESS_KEY": "contract-testing"}
@@ -230,7 +261,7 @@ def start_moto(logdir: Path) -> Server:
         proc = subprocess.Popen(
             cmd, cwd=REPO, env=_clean_env(), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
         )
-    return Server("moto", f"http://127.0.0.1:{port}", proc, log, "/")
+    return Server("moto", f"http://127.0.0.1:{port}", proc, log, "/", lambda: start_moto(logdir))
 
 
 @dataclass
@@ -266,7 +297,13 @@ def start_media(logdir: Path) -> MediaSetup | None:
     root.mkdir()
     moto = start_moto(logdir) if "s3" in backends else None
     if moto is not None:
-        wait_http(moto.base_url + moto.health_path, moto.proc, moto.log)
+        started = [moto]
+        try:
+            moto = wait_started(moto, started)
+        except BaseException:
+            for server in started:
+                server.stop()
+            raise
     return MediaSetup(root, moto)
 
 
@@ -394,9 +431,7 @@ def build_env(pg: Any, logdir: Path, agentos_python: Path, sut_kind: str) -> Con
             env.servers.append(ours)
             started.append((inst, theirs, ours))
         for inst, theirs, ours in started:
-            for s in (theirs, ours):
-                wait_http(s.base_url + s.health_path, s.proc, s.log)
-            env.pairs[inst] = (theirs, ours)
+            env.pairs[inst] = (wait_started(theirs, env.servers), wait_started(ours, env.servers))
         env.timings.update(seed=t_seed, servers=time.monotonic() - t0 - t_seed)
     except BaseException:
         env.stop()
