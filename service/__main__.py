@@ -153,6 +153,9 @@ async def serve(config: Config, queries: Any, sockets: list[socket.socket]) -> N
     # wait until a cancelled warm-up has given its connection back, or closing the pool waits for it
     await asyncio.gather(*warmups, return_exceptions=True)
     await databases.close()
+    media_storage = app.settings.get("media_storage")
+    if media_storage is not None:
+        media_storage.close()
     log.info("stopped")
 
 

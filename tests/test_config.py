@@ -38,6 +38,24 @@ def test_limits_defaults() -> None:
     assert (small.expensive_concurrency, small.expensive_timeout) == (1, 4.5)
 
 
+def test_media_storage() -> None:
+    assert load_config({"AGNO_PG_DSN": DSN}).media_backend is None
+    local = load_config({"AGNO_PG_DSN": DSN, "AGNO_MEDIA_STORAGE": " local:/srv/media "})
+    assert (local.media_backend, local.media_location) == ("local", "/srv/media")
+    s3 = load_config(
+        {
+            "AGNO_PG_DSN": DSN,
+            "AGNO_MEDIA_STORAGE": "s3://my-bucket/agno/media/",
+            "AGNO_MEDIA_S3_REGION": "eu-west-1",
+            "AGNO_MEDIA_S3_ENDPOINT_URL": "http://minio:9000",
+        }
+    )
+    assert (s3.media_backend, s3.media_location, s3.media_prefix) == ("s3", "my-bucket", "agno/media/")
+    assert (s3.media_s3_region, s3.media_s3_endpoint_url) == ("eu-west-1", "http://minio:9000")
+    bare = load_config({"AGNO_PG_DSN": DSN, "AGNO_MEDIA_STORAGE": "s3://bkt", "AGNO_MEDIA_S3_REGION": ""})
+    assert (bare.media_location, bare.media_prefix, bare.media_s3_region) == ("bkt", "", None)
+
+
 def test_dsn_map_order_and_default() -> None:
     raw = '{"zeta": "postgresql://a/b", "alpha": "postgresql://c/d"}'
     assert load_config({"AGNO_SESSION_DSN_MAP": raw}).default_db_id == "zeta"  # JSON text order, not sorted
@@ -87,6 +105,16 @@ def test_dsn_map_order_and_default() -> None:
         ({"AGNO_PG_DSN": DSN, "AGNO_SEARCH_MAX_LENGTH": "0"}, "AGNO_SEARCH_MAX_LENGTH"),
         ({"AGNO_PG_DSN": DSN, "AGNO_EXPENSIVE_CONCURRENCY": "11"}, "AGNO_EXPENSIVE_CONCURRENCY"),
         ({"AGNO_PG_DSN": DSN, "AGNO_EXPENSIVE_TIMEOUT": "0"}, "AGNO_EXPENSIVE_TIMEOUT"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_MEDIA_STORAGE": "/var/media"}, "AGNO_MEDIA_STORAGE"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_MEDIA_STORAGE": "local:"}, "AGNO_MEDIA_STORAGE"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_MEDIA_STORAGE": "s3://"}, "AGNO_MEDIA_STORAGE"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_MEDIA_STORAGE": "s3://b/x"}, "AGNO_MEDIA_STORAGE"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_MEDIA_STORAGE": "gcs://bucket/x"}, "AGNO_MEDIA_STORAGE"),
+        (
+            {"AGNO_PG_DSN": DSN, "AGNO_MEDIA_STORAGE": "s3://bkt", "AGNO_MEDIA_S3_ENDPOINT_URL": "minio:9000"},
+            "AGNO_MEDIA_S3_ENDPOINT_URL",
+        ),
+        ({"AGNO_PG_DSN": DSN, "AGNO_MEDIA_STORAGE": "local:/m", "AGNO_MEDIA_S3_REGION": "eu-west-1"}, "AGNO_MEDIA_S3"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:
