@@ -224,8 +224,11 @@ class Database:
             yield
             return
         try:
-            async with asyncio.timeout(self._config.pool_timeout):
-                await self._expensive_gate.acquire()
+            if self._expensive_gate.locked():
+                async with asyncio.timeout(self._config.pool_timeout):
+                    await self._expensive_gate.acquire()
+            else:
+                await self._expensive_gate.acquire()  # free: returns at once
         except TimeoutError:
             metrics.HTTP_REJECTED.labels("expensive_busy").inc()
             raise ApiError(

@@ -27,6 +27,7 @@ import contextlib
 import ctypes
 import errno
 import logging
+import os
 import socket
 import time
 import weakref
@@ -314,39 +315,40 @@ def _close_after(written: Any, stream: IOStream) -> None:
     stream.close()
 
 
-_M_MMAP_THRESHOLD = -3
 TRIM_INTERVAL = 10.0
-"""Seconds between hand-backs of freed heap memory to the system (glibc `malloc_trim`)."""
+"""Seconds between checks whether freed heap memory should go back to the system."""
+TRIM_ABOVE = 96 * 1024 * 1024
+"""Resident memory above which freed heap memory is handed back (glibc `malloc_trim`)."""
 
 
 def _libc() -> Any:
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL("libc.so.6")
-        if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim"):
+        if hasattr(libc, "malloc_trim"):
             return libc
     return None
 
 
-def tune_allocator() -> None:
-    """glibc only (a no-op elsewhere): buffers of 128 KiB or more (bodies, encoded pages) get memory
-    of their own that goes back to the system when freed; by default glibc raises that threshold
-    after the first large free and keeps such memory in the heap, so RSS never came back down after
-    an attack (docs/reliability.md §9)."""
-    libc = _libc()
-    if libc is not None:
-        # above Tornado's 64 KiB read buffer, allocated afresh for every socket read
-        libc.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
+def resident_bytes() -> int:
+    """This process's resident memory (Linux; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
-async def trim_heap_now_and_then() -> None:
-    """Hand freed heap memory back to the system every few seconds (glibc keeps freed memory below
-    the top of the heap otherwise)."""
+async def trim_heap_when_large() -> None:
+    """glibc keeps freed memory in the heap: after an attack (large bodies, large pages) RSS stayed
+    high for good. Every few seconds, when RSS is above TRIM_ABOVE, hand freed memory back; below
+    it, nothing is done (trimming costs page faults when the memory is needed again)."""
     libc = _libc()
     if libc is None:
         return
     while True:
         await asyncio.sleep(TRIM_INTERVAL)
-        libc.malloc_trim(0)
+        if resident_bytes() > TRIM_ABOVE:
+            libc.malloc_trim(0)
 
 
 async def watch_loop_lag() -> None:
