@@ -28,7 +28,7 @@ def test_limits_defaults() -> None:
     config = load_config({"AGNO_PG_DSN": DSN})
     assert (config.max_header_bytes, config.header_timeout, config.write_timeout) == (16384, 10.0, 30.0)
     assert (config.max_connections, config.max_buffered_body_bytes) == (1000, 32 * 1024 * 1024)
-    assert (config.search_max_length, config.expensive_concurrency, config.expensive_timeout) == (256, 5, 10.0)
+    assert (config.search_max_length, config.expensive_concurrency, config.expensive_timeout) == (256, 2, 10.0)
     assert [str(n) for n in config.trusted_proxies] == [
         "127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"
     ]  # fmt: skip
