@@ -104,7 +104,7 @@ class Config:
     max_buffered_body_bytes: int = 32 * 1024 * 1024
     """Bytes of request bodies being received at once, across the process (service/limits.py)."""
     search_max_length: int = 256
-    expensive_concurrency: int = 2
+    expensive_concurrency: int = 8
     """Expensive requests (name searches, pages over 100 rows) at once per database (a bulkhead)."""
     expensive_timeout: float = 10.0
     media_backend: str | None = None
@@ -274,7 +274,9 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         raise ConfigError(f"AGNO_LOG_LEVEL: unknown level {log_level!r}")
     auth = _auth_config(env)
-    expensive = int(_number(env, "AGNO_EXPENSIVE_CONCURRENCY", max(1, pool_max // 4), 1, integer=True))
+    # the rest of the pool (a quarter, at least 2 connections where the pool allows) is kept for ordinary requests
+    expensive_default = max(1, pool_max - max(2, pool_max // 4))
+    expensive = int(_number(env, "AGNO_EXPENSIVE_CONCURRENCY", expensive_default, 1, integer=True))
     if expensive > pool_max:
         raise ConfigError("AGNO_EXPENSIVE_CONCURRENCY: larger than AGNO_POOL_MAX_SIZE")
     media_backend, media_location, media_prefix, media_region, media_endpoint = _media(env)

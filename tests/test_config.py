@@ -29,13 +29,15 @@ def test_limits_defaults() -> None:
     config = load_config({"AGNO_PG_DSN": DSN})
     assert (config.max_header_bytes, config.header_timeout, config.write_timeout) == (16384, 10.0, 30.0)
     assert (config.max_connections, config.max_buffered_body_bytes) == (1000, 32 * 1024 * 1024)
-    assert (config.search_max_length, config.expensive_concurrency, config.expensive_timeout) == (256, 2, 10.0)
+    assert (config.search_max_length, config.expensive_concurrency, config.expensive_timeout) == (256, 8, 10.0)
     assert [str(n) for n in config.trusted_proxies] == [
         "127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"
     ]  # fmt: skip
     assert load_config({"AGNO_PG_DSN": DSN, "AGNO_TRUSTED_PROXIES": ""}).trusted_proxies == ()
     small = load_config({"AGNO_PG_DSN": DSN, "AGNO_POOL_MAX_SIZE": "2", "AGNO_REQUEST_TIMEOUT": "5"})
     assert (small.expensive_concurrency, small.expensive_timeout) == (1, 4.5)
+    four = load_config({"AGNO_PG_DSN": DSN, "AGNO_POOL_MAX_SIZE": "4"})
+    assert four.expensive_concurrency == 2
 
 
 def test_media_storage() -> None:

@@ -87,7 +87,7 @@ class SessionsHandler(BaseHandler):
             session_type=session_type, component_id=component_id, user_id=user_id, session_name=session_name
         )
         # the slot covers shaping and encoding too: that is where a large page takes its memory
-        async with database.expensive_slot(store.is_expensive(filters, limit)):
+        async with database.expensive_slot(store.is_expensive(filters, limit), large=limit > store.LARGE_PAGE):
             total, sessions = await store.list_sessions(database, filters, sort_by, sort_order, limit, page)
             self.write_json(
                 {
