@@ -202,3 +202,23 @@ async def test_access_log_names_the_principal_not_the_token(fresh_dsn: str, capl
     lines = [r for r in caplog.records if r.name == "agno_session.access"]
     assert [getattr(r, "principal", "?") for r in lines] == ["carol@example.com", None]
     assert all(value not in json.dumps(r.__dict__, default=str) for r in lines)
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_user_id_claim_names_the_owner(fresh_dsn: str) -> None:
+    key = new_key()
+    env = {
+        "AGNO_PG_DSN": fresh_dsn,
+        "JWT_VERIFICATION_KEY": public_pem(key),
+        "AGNO_JWT_AUDIENCE": AUDIENCE,
+        "AGNO_USER_ISOLATION": "true",
+        "AGNO_JWT_USER_ID_CLAIM": "email",
+    }
+    dana = bearer(token(key, sub="idp-123", email="dana@example.com"))
+    async with running_api(env) as api:
+        created = await api.call("POST", "/sessions", body={"session_id": "by-claim", "user_id": "x"}, headers=dana)
+        assert created.status == 201 and created.json["user_id"] == "dana@example.com"
+        mine = await api.call("GET", "/sessions", headers=dana)
+        assert [s["session_id"] for s in mine.json["data"]] == ["by-claim"]
+        other = bearer(token(key, sub="idp-123", email="erin@example.com"))
+        assert (await api.call("GET", "/sessions/by-claim", headers=other)).status == 404
