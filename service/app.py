@@ -20,6 +20,7 @@ from service.handlers import metrics as metrics_handlers
 from service.handlers.base import NotFoundHandler
 from service.limits import HeadersOnly
 from service.logs import log_request
+from service.media import MediaStorage, storage_from_config
 from service.service_accounts import ServiceAccounts
 
 
@@ -77,12 +78,18 @@ def auth_decides_from_headers(app: tornado.web.Application) -> HeadersOnly:
     return refused
 
 
-def make_app(config: Config, databases: Databases, lifecycle: Lifecycle | None = None) -> tornado.web.Application:
+def make_app(
+    config: Config,
+    databases: Databases,
+    lifecycle: Lifecycle | None = None,
+    media_storage: MediaStorage | None = None,
+) -> tornado.web.Application:
     return Application(
         routes(),
         config=config,
         databases=databases,
         authenticator=Authenticator(config.auth, ServiceAccounts(databases, config.auth.service_account_cache_seconds)),
+        media_storage=media_storage or storage_from_config(config),
         lifecycle=lifecycle or Lifecycle(),
         started_at=datetime.now(timezone.utc),
         log_function=log_request,

@@ -104,9 +104,17 @@ class Config:
     max_buffered_body_bytes: int = 32 * 1024 * 1024
     """Bytes of request bodies being received at once, across the process (service/limits.py)."""
     search_max_length: int = 256
-    expensive_concurrency: int = 2
+    expensive_concurrency: int = 8
     """Expensive requests (name searches, pages over 100 rows) at once per database (a bulkhead)."""
     expensive_timeout: float = 10.0
+    media_backend: str | None = None
+    """"local" or "s3" (AGNO_MEDIA_STORAGE); None: the media routes answer 503 like AgentOS without storage."""
+    media_location: str = ""
+    """The local root directory, or the S3 bucket."""
+    media_prefix: str = ""
+    """The S3 key prefix agno writes under (informational: keys are read whole from the references)."""
+    media_s3_region: str | None = None
+    media_s3_endpoint_url: str | None = None
 
     @property
     def db_ids(self) -> list[str]:
@@ -223,6 +231,33 @@ def _networks(env: Mapping[str, str], name: str, default: str) -> tuple[IPNetwor
     return tuple(networks)
 
 
+MediaSettings = tuple[str | None, str, str, str | None, str | None]
+
+
+def _media(env: Mapping[str, str]) -> MediaSettings:
+    """AGNO_MEDIA_STORAGE (`local:/path` or `s3://bucket/prefix`) and the S3 settings."""
+    raw = (env.get("AGNO_MEDIA_STORAGE") or "").strip()
+    region = (env.get("AGNO_MEDIA_S3_REGION") or "").strip() or None
+    endpoint = (env.get("AGNO_MEDIA_S3_ENDPOINT_URL") or "").strip() or None
+    if endpoint is not None and not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", endpoint):
+        raise ConfigError(f"AGNO_MEDIA_S3_ENDPOINT_URL: expected an http:// or https:// URL, got {endpoint!r}")
+    if not raw:
+        return None, "", "", None, None
+    if raw.startswith("local:"):
+        root = raw[len("local:") :].strip()
+        if not root:
+            raise ConfigError("AGNO_MEDIA_STORAGE: local: needs a directory (local:/path)")
+        if region is not None or endpoint is not None:
+            raise ConfigError("AGNO_MEDIA_S3_REGION: the S3 settings need AGNO_MEDIA_STORAGE=s3://bucket/prefix")
+        return "local", root, "", None, None
+    if raw.startswith("s3://"):
+        bucket, _, prefix = raw[len("s3://") :].partition("/")
+        if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,254}$", bucket):
+            raise ConfigError(f"AGNO_MEDIA_STORAGE: not an S3 bucket name: {bucket!r}")
+        return "s3", bucket, prefix, region, endpoint
+    raise ConfigError("AGNO_MEDIA_STORAGE: expected local:/path or s3://bucket/prefix")
+
+
 def load_config(env: Mapping[str, str] | None = None) -> Config:
     env = os.environ if env is None else env
     dsn_map, default_db_id = _dsn_map(env)
@@ -239,9 +274,12 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         raise ConfigError(f"AGNO_LOG_LEVEL: unknown level {log_level!r}")
     auth = _auth_config(env)
-    expensive = int(_number(env, "AGNO_EXPENSIVE_CONCURRENCY", max(1, pool_max // 4), 1, integer=True))
+    # the rest of the pool (a quarter, at least 2 connections where the pool allows) is kept for ordinary requests
+    expensive_default = max(1, pool_max - max(2, pool_max // 4))
+    expensive = int(_number(env, "AGNO_EXPENSIVE_CONCURRENCY", expensive_default, 1, integer=True))
     if expensive > pool_max:
         raise ConfigError("AGNO_EXPENSIVE_CONCURRENCY: larger than AGNO_POOL_MAX_SIZE")
+    media_backend, media_location, media_prefix, media_region, media_endpoint = _media(env)
     return Config(
         dsn_map=dsn_map,
         default_db_id=default_db_id,
@@ -272,6 +310,11 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         search_max_length=int(_number(env, "AGNO_SEARCH_MAX_LENGTH", 256, 1, integer=True)),
         expensive_concurrency=expensive,
         expensive_timeout=_number(env, "AGNO_EXPENSIVE_TIMEOUT", min(10.0, statement_timeout), 0.01),
+        media_backend=media_backend,
+        media_location=media_location,
+        media_prefix=media_prefix,
+        media_s3_region=media_region,
+        media_s3_endpoint_url=media_endpoint,
         auth=auth,
     )
 

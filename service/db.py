@@ -39,6 +39,8 @@ psycopg2.extras.register_default_json(loads=loads, globally=True)
 
 APPLICATION_NAME = "agno-session"
 """The `application_name` of every connection (how operators and tests find its backends)."""
+LARGE_ANSWERS = 2
+"""Large pages being built at once per database and process (Database.expensive_slot)."""
 NAME_STATS_MAX_AGE = 300.0
 """Seconds before the search's name statistics are read again (autovacuum refreshes them)."""
 
@@ -130,6 +132,7 @@ class Database:
         self._pool: aiopg.Pool | None = None
         self._gate = asyncio.Semaphore(config.pool_max_size)
         self._expensive_gate = asyncio.Semaphore(config.expensive_concurrency)
+        self._large_gate = asyncio.Semaphore(LARGE_ANSWERS)
         self._sql_cache: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
         self._ping_conn: aiopg.Connection | None = None
         self._ping_lock = asyncio.Lock()
@@ -222,25 +225,34 @@ class Database:
         return self._config.expensive_timeout if expensive else self._config.statement_timeout
 
     @asynccontextmanager
-    async def expensive_slot(self, expensive: bool = True) -> AsyncIterator[None]:
-        """A place in the bulkhead of expensive requests (name searches, large pages), at most
-        AGNO_EXPENSIVE_CONCURRENCY per database: they can never hold the whole pool (nor build many
-        large answers in memory at once), the rest stays free for ordinary requests."""
-        if not expensive:
-            yield
-            return
+    async def expensive_slot(self, expensive: bool, large: bool = False) -> AsyncIterator[None]:
+        """Places in the bulkheads of expensive requests. Name searches and large pages: at most
+        AGNO_EXPENSIVE_CONCURRENCY per database, so they never hold the whole pool and ordinary
+        requests always find a connection. Large pages also: at most LARGE_ANSWERS being built at
+        once (each holds its rows and its encoded answer in memory)."""
+        gates = [gate for gate, wanted in ((self._large_gate, large), (self._expensive_gate, expensive)) if wanted]
+        taken: list[asyncio.Semaphore] = []
         try:
-            async with asyncio.timeout(self._config.pool_timeout):
-                await self._expensive_gate.acquire()
+            for gate in gates:
+                await self._enter(gate)
+                taken.append(gate)
+            yield
+        finally:
+            for gate in taken:
+                gate.release()
+
+    async def _enter(self, gate: asyncio.Semaphore) -> None:
+        try:
+            if gate.locked():
+                async with asyncio.timeout(self._config.pool_timeout):
+                    await gate.acquire()
+            else:
+                await gate.acquire()  # free: returns at once
         except TimeoutError:
             metrics.HTTP_REJECTED.labels("expensive_busy").inc()
             raise ApiError(
                 503, "Service overloaded: too many expensive requests running", {"Retry-After": "1"}
             ) from None
-        try:
-            yield
-        finally:
-            self._expensive_gate.release()
 
     @asynccontextmanager
     async def cursor(self) -> AsyncIterator[Cursor]:

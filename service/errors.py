@@ -31,3 +31,15 @@ class StatementTimeout(Exception):
 
 class TablesMissing(Exception):
     """agno's tables do not exist and AGNO_AUTO_PROVISION=false forbids creating them."""
+
+
+class MediaObjectMissing(Exception):
+    """A media object is absent, or its key resolves nowhere the storage may read (AgentOS: 404)."""
+
+
+class MediaStorageFailed(Exception):
+    """The media storage failed; `detail` is AgentOS's text for the step (fetch, or signing a URL)."""
+
+    def __init__(self, detail: str, reason: str) -> None:
+        super().__init__(reason)
+        self.detail = detail

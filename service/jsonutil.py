@@ -41,15 +41,15 @@ def loads(text: str | bytes) -> Any:
 
 BATCH_BYTES = 256 * 1024
 """Encoded items are handed to the connection in batches of about this size."""
+ITEMWISE_ITEMS = 50
+"""Answers with a list of more items than this are encoded item by item (others in one call)."""
 
 
 def encode_batches(value: Any) -> list[bytes]:
     """`dumps(value)` as UTF-8, byte for byte, in batches: a top-level list (or a list value of a
     top-level object, such as a page's `data`) is encoded item by item, so a large answer never
     exists as one string and one more copy of it in bytes at once."""
-    if not (isinstance(value, list) and value) and not (
-        isinstance(value, dict) and value and all(isinstance(key, str) for key in value)
-    ):
+    if not _has_long_list(value):
         return [dumps(value).encode()]
     batches: list[bytes] = []
     pending: list[str] = []
@@ -63,6 +63,16 @@ def encode_batches(value: Any) -> list[bytes]:
     if pending:
         batches.append("".join(pending).encode())
     return batches
+
+
+def _has_long_list(value: Any) -> bool:
+    if isinstance(value, list):
+        return len(value) > ITEMWISE_ITEMS
+    return (
+        isinstance(value, dict)
+        and all(isinstance(key, str) for key in value)
+        and any(isinstance(item, list) and len(item) > ITEMWISE_ITEMS for item in value.values())
+    )
 
 
 def _parts(value: list[Any] | dict[str, Any]) -> Iterator[str]:

@@ -10,8 +10,8 @@ loop spins when the process runs out of file descriptors. `GuardedHTTPServer` ad
   with the reason (`dropped_body`), so the handler still answers in order (auth first, then 413/503);
 - `headers_only`, a hook for deciding from the headers alone that a request needs no body (its body
   is then dropped the same way); this module makes no such decision itself;
-- a header deadline: a request whose header block has started but is not complete after
-  `AGNO_HEADER_TIMEOUT` (checked twice, so between one and two timeouts) is closed;
+- a header deadline: a connection whose header block has started but is not complete
+  `AGNO_HEADER_TIMEOUT` after its first bytes were seen (checked every second) is closed;
 - a write timeout: a connection whose response makes no progress for `AGNO_WRITE_TIMEOUT` is closed
   (a client that stops reading pins its whole response otherwise);
 - at most `AGNO_MAX_CONNECTIONS` open connections; one more gets a canned 503 and is closed;
@@ -27,6 +27,7 @@ import contextlib
 import ctypes
 import errno
 import logging
+import os
 import socket
 import time
 import weakref
@@ -108,38 +109,15 @@ class _GuardedMessage(httputil.HTTPMessageDelegate):
         self._received = 0
         self._held = 0
         self._drop: str | None = None
-        self._partial_seen = False
-        self._timer: object | None = None
-        self._arm_header_timer()
-
-    # ------------------------------------------------------------ header deadline
-    def _arm_header_timer(self) -> None:
-        self._timer = IOLoop.current().call_later(self._server.limits_config.header_timeout, self._check_headers)
-
-    def _check_headers(self) -> None:
-        self._timer = None
-        stream: IOStream | None = getattr(self._conn, "stream", None)
-        if self._headers_done or stream is None or stream.closed():
-            return
-        # an idle connection (nothing received) is Tornado's to close at the idle timeout
-        if getattr(stream, "_read_buffer_size", 0) > 0:
-            if self._partial_seen:
-                metrics.HTTP_REJECTED.labels("header_timeout").inc()
-                stream.close()
-                return
-            self._partial_seen = True
-        self._arm_header_timer()
-
-    def _cancel_header_timer(self) -> None:
-        if self._timer is not None:
-            IOLoop.current().remove_timeout(self._timer)
-            self._timer = None
+        self._stream: IOStream | None = getattr(conn, "stream", None)
+        if self._stream is not None:
+            server.awaiting_headers[self._stream] = None
 
     # ------------------------------------------------------------ delegate
     def headers_received(
         self, start_line: httputil.RequestStartLine | httputil.ResponseStartLine, headers: httputil.HTTPHeaders
     ) -> Awaitable[None] | None:
-        self._cancel_header_timer()
+        self._headers_received()
         self._headers_done = True
         declared = headers.get("Content-Length", "").strip()
         hook = self._server.headers_only
@@ -167,10 +145,14 @@ class _GuardedMessage(httputil.HTTPMessageDelegate):
         self._inner.finish()
 
     def on_connection_close(self) -> None:
-        self._cancel_header_timer()
+        self._headers_received()
         self._release()
         if self._headers_done:
             self._inner.on_connection_close()
+
+    def _headers_received(self) -> None:
+        if self._stream is not None:
+            self._server.awaiting_headers.pop(self._stream, None)
 
     def _drop_body(self, reason: str) -> None:
         self._drop = reason
@@ -213,7 +195,9 @@ class GuardedHTTPServer(HTTPServer):
         self.headers_only = headers_only
         self.body_budget = _BodyBudget(config.max_buffered_body_bytes)
         self._write_marks: weakref.WeakKeyDictionary[IOStream, tuple[int, float]] = weakref.WeakKeyDictionary()
-        self._sweeper = PeriodicCallback(self._sweep_writes, SWEEP_INTERVAL * 1000)
+        self.awaiting_headers: weakref.WeakKeyDictionary[IOStream, float | None] = weakref.WeakKeyDictionary()
+        """Connections waiting for a request's header block: when its first bytes were seen (None: idle)."""
+        self._sweeper = PeriodicCallback(self._sweep, SWEEP_INTERVAL * 1000)
         self._sweeper.start()
         self._accept_failures = 0
         self._accept_logged_at = 0.0
@@ -229,8 +213,26 @@ class GuardedHTTPServer(HTTPServer):
     def start_request(self, server_conn: object, request_conn: httputil.HTTPConnection) -> httputil.HTTPMessageDelegate:
         return _GuardedMessage(self, super().start_request(server_conn, request_conn), request_conn)
 
-    def _sweep_writes(self) -> None:
+    def _sweep(self) -> None:
         now = time.monotonic()
+        self._sweep_headers(now)
+        self._sweep_writes(now)
+
+    def _sweep_headers(self, now: float) -> None:
+        """Close connections whose header block began AGNO_HEADER_TIMEOUT ago and is still unfinished;
+        idle ones (nothing received yet) are Tornado's to close at the idle timeout."""
+        for stream, seen in list(self.awaiting_headers.items()):
+            if stream.closed():
+                self.awaiting_headers.pop(stream, None)
+            elif getattr(stream, "_read_buffer_size", 0) > 0:
+                if seen is None:
+                    self.awaiting_headers[stream] = now
+                elif now - seen >= self.limits_config.header_timeout:
+                    metrics.HTTP_REJECTED.labels("header_timeout").inc()
+                    self.awaiting_headers.pop(stream, None)
+                    stream.close()
+
+    def _sweep_writes(self, now: float) -> None:
         for server_conn in list(self._connections):
             stream = server_conn.stream
             if stream.closed() or not stream.writing():
@@ -313,40 +315,40 @@ def _close_after(written: Any, stream: IOStream) -> None:
     stream.close()
 
 
-_M_TRIM_THRESHOLD = -1
-_M_MMAP_THRESHOLD = -3
 TRIM_INTERVAL = 10.0
-"""Seconds between hand-backs of freed heap memory to the system (glibc `malloc_trim`)."""
+"""Seconds between checks whether freed heap memory should go back to the system."""
+TRIM_ABOVE = 96 * 1024 * 1024
+"""Resident memory above which freed heap memory is handed back (glibc `malloc_trim`)."""
 
 
 def _libc() -> Any:
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL("libc.so.6")
-        if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim"):
+        if hasattr(libc, "malloc_trim"):
             return libc
     return None
 
 
-def tune_allocator() -> None:
-    """glibc only (a no-op elsewhere): buffers of 64 KiB or more (bodies, encoded pages) get memory
-    of their own that goes back to the system when freed; by default glibc raises that threshold
-    after the first large free and keeps such memory in the heap, so RSS never came back down after
-    an attack (docs/reliability.md §9)."""
-    libc = _libc()
-    if libc is not None:
-        libc.mallopt(_M_MMAP_THRESHOLD, 64 * 1024)
-        libc.mallopt(_M_TRIM_THRESHOLD, 1024 * 1024)
+def resident_bytes() -> int:
+    """This process's resident memory (Linux; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
-async def trim_heap_now_and_then() -> None:
-    """Hand freed heap memory back to the system every few seconds (glibc keeps freed memory below
-    the top of the heap otherwise)."""
+async def trim_heap_when_large() -> None:
+    """glibc keeps freed memory in the heap: after an attack (large bodies, large pages) RSS stayed
+    high for good. Every few seconds, when RSS is above TRIM_ABOVE, hand freed memory back; below
+    it, nothing is done (trimming costs page faults when the memory is needed again)."""
     libc = _libc()
     if libc is None:
         return
     while True:
         await asyncio.sleep(TRIM_INTERVAL)
-        libc.malloc_trim(0)
+        if resident_bytes() > TRIM_ABOVE:
+            libc.malloc_trim(0)
 
 
 async def watch_loop_lag() -> None:

@@ -8,7 +8,7 @@ Where this service answers differently the document says what *we* do (docs/api.
 - POST /sessions accepts two import extension fields, `runs` and `summary`;
 - `summary` (POST and PATCH) is validated (422) instead of failing with a 500;
 - the infrastructure answers 409 (run id conflict), 413, 503 (with Retry-After) and 504 are documented;
-- the media endpoint always answers 503: no media storage is configured in this service;
+- the media endpoint answers 503 unless AGNO_MEDIA_STORAGE is set; a failing storage is a 502 (AgentOS: 500);
 - `HTTPBearer` security and the 401 answers appear only when OS_SECURITY_KEY is configured.
 
 Descriptions are ours. Nothing here does I/O; the document depends only on the two config values
@@ -553,7 +553,8 @@ def _delete_media(what: str) -> Schema:
     return param(
         "delete_media",
         {"type": "boolean"},
-        f"Also delete {what} media; media storage is not configured here, so true answers 503.",
+        f"Also delete {what} offloaded media from the media storage (after the rows; best effort); "
+        "503 when AGNO_MEDIA_STORAGE is not set.",
         default=False,
         optional_null=False,
     )
@@ -621,8 +622,8 @@ def component_responses() -> dict[str, Schema]:
             "description": (
                 "The database is unreachable (`Database unavailable`, Retry-After: 2), no pooled connection "
                 "became free in time (`Service overloaded: ...`, Retry-After: 1), agno's tables are missing "
-                "and AGNO_AUTO_PROVISION is false, or delete_media=true was asked (`Media storage is not "
-                "configured on AgentOS`, as AgentOS without media storage); the last two without Retry-After."
+                "and AGNO_AUTO_PROVISION is false, or media was asked for without AGNO_MEDIA_STORAGE (`Media storage "
+                "is not configured on AgentOS`, as AgentOS without media storage); the last two without Retry-After."
             ),
             "headers": {"Retry-After": {"$ref": "#/components/headers/Retry-After"}},
             "content": {JSON: {"schema": ref("ErrorResponse")}},
@@ -882,8 +883,12 @@ def session_paths(max_page_size: int, secured: bool) -> dict[str, Schema]:
             "get": operation(
                 "get_session_media",
                 "Fetch stored media for a session",
-                "AgentOS streams offloaded media from its media storage. This service has no media storage: "
-                "after validating the parameters it always answers 503.",
+                "Streams a piece of media that agno offloaded to the media storage (AGNO_MEDIA_STORAGE: a local "
+                "directory or S3), or with redirect=true answers 307 to a freshly signed URL (S3; a local "
+                "storage streams). The key must be referenced by the session's runs and minted by the "
+                "configured storage. Content-Type from the reference's mime type, else the key's extension; "
+                "X-Content-Type-Options: nosniff; HTML, SVG, JavaScript and XML are served as "
+                "application/octet-stream with Content-Disposition: attachment.",
                 [
                     *_in_session(
                         "the media belongs to",
@@ -899,7 +904,31 @@ def session_paths(max_page_size: int, secured: bool) -> dict[str, Schema]:
                         optional_null=False,
                     ),
                 ],
-                responses(("503", _error("Media storage is not configured", "ErrorResponse")), database=False),
+                responses(
+                    (
+                        "200",
+                        {
+                            "description": "The media bytes, with the stored mime type and Content-Length",
+                            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+                        },
+                    ),
+                    not_found=(
+                        "No such session (`Session '<id>' not found`), a key this session does not reference "
+                        "(`Media not found in this session`), a reference of another storage backend, bucket or "
+                        "region, or no such object (`Media object not found`); also unknown db_id or table"
+                    ),
+                    extra={
+                        "307": {
+                            "description": "redirect=true on S3: the presigned URL (valid 1 hour) in Location",
+                            "headers": {"Location": {"schema": {"type": "string"}}},
+                        },
+                        "502": _error(
+                            "The media storage failed (`Failed to fetch media from storage`, `Failed to generate "
+                            "media URL`); AgentOS answers 500",
+                            "ErrorResponse",
+                        ),
+                    },
+                ),
                 tag=MEDIA_TAG,
             ),
         },
@@ -1026,7 +1055,7 @@ def build_openapi(*, max_page_size: int, secured: bool) -> dict[str, Any]:
         },
         "tags": [
             {"name": SESSIONS_TAG, "description": "AgentOS's sessions API."},
-            {"name": MEDIA_TAG, "description": "Session media (no media storage here)."},
+            {"name": MEDIA_TAG, "description": "Session media from the media storage (AGNO_MEDIA_STORAGE)."},
             {"name": HEALTH_TAG, "description": "Health and Kubernetes probes (no authentication)."},
             {"name": MONITORING_TAG, "description": "Prometheus metrics (no authentication)."},
             {"name": DOCS_TAG, "description": "This document and the API page (no authentication)."},

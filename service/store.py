@@ -64,7 +64,7 @@ def index_serves_search(session_name: str | None) -> bool:
 
 
 LARGE_PAGE = 100
-"""Pages of more rows than this are expensive requests (db.Database.expensive_slot)."""
+"""Pages of more rows than this are large: expensive requests (db.Database.expensive_slot)."""
 
 
 def is_expensive(filters: ListFilters, limit: int) -> bool:

@@ -2,4 +2,3 @@
 
 -- name: ping$
 SELECT 1;
-

@@ -29,13 +29,33 @@ def test_limits_defaults() -> None:
     config = load_config({"AGNO_PG_DSN": DSN})
     assert (config.max_header_bytes, config.header_timeout, config.write_timeout) == (16384, 10.0, 30.0)
     assert (config.max_connections, config.max_buffered_body_bytes) == (1000, 32 * 1024 * 1024)
-    assert (config.search_max_length, config.expensive_concurrency, config.expensive_timeout) == (256, 2, 10.0)
+    assert (config.search_max_length, config.expensive_concurrency, config.expensive_timeout) == (256, 8, 10.0)
     assert [str(n) for n in config.trusted_proxies] == [
         "127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"
     ]  # fmt: skip
     assert load_config({"AGNO_PG_DSN": DSN, "AGNO_TRUSTED_PROXIES": ""}).trusted_proxies == ()
     small = load_config({"AGNO_PG_DSN": DSN, "AGNO_POOL_MAX_SIZE": "2", "AGNO_REQUEST_TIMEOUT": "5"})
     assert (small.expensive_concurrency, small.expensive_timeout) == (1, 4.5)
+    four = load_config({"AGNO_PG_DSN": DSN, "AGNO_POOL_MAX_SIZE": "4"})
+    assert four.expensive_concurrency == 2
+
+
+def test_media_storage() -> None:
+    assert load_config({"AGNO_PG_DSN": DSN}).media_backend is None
+    local = load_config({"AGNO_PG_DSN": DSN, "AGNO_MEDIA_STORAGE": " local:/srv/media "})
+    assert (local.media_backend, local.media_location) == ("local", "/srv/media")
+    s3 = load_config(
+        {
+            "AGNO_PG_DSN": DSN,
+            "AGNO_MEDIA_STORAGE": "s3://my-bucket/agno/media/",
+            "AGNO_MEDIA_S3_REGION": "eu-west-1",
+            "AGNO_MEDIA_S3_ENDPOINT_URL": "http://minio:9000",
+        }
+    )
+    assert (s3.media_backend, s3.media_location, s3.media_prefix) == ("s3", "my-bucket", "agno/media/")
+    assert (s3.media_s3_region, s3.media_s3_endpoint_url) == ("eu-west-1", "http://minio:9000")
+    bare = load_config({"AGNO_PG_DSN": DSN, "AGNO_MEDIA_STORAGE": "s3://bkt", "AGNO_MEDIA_S3_REGION": ""})
+    assert (bare.media_location, bare.media_prefix, bare.media_s3_region) == ("bkt", "", None)
 
 
 def test_dsn_map_order_and_default() -> None:
@@ -87,6 +107,16 @@ def test_dsn_map_order_and_default() -> None:
         ({"AGNO_PG_DSN": DSN, "AGNO_SEARCH_MAX_LENGTH": "0"}, "AGNO_SEARCH_MAX_LENGTH"),
         ({"AGNO_PG_DSN": DSN, "AGNO_EXPENSIVE_CONCURRENCY": "11"}, "AGNO_EXPENSIVE_CONCURRENCY"),
         ({"AGNO_PG_DSN": DSN, "AGNO_EXPENSIVE_TIMEOUT": "0"}, "AGNO_EXPENSIVE_TIMEOUT"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_MEDIA_STORAGE": "/var/media"}, "AGNO_MEDIA_STORAGE"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_MEDIA_STORAGE": "local:"}, "AGNO_MEDIA_STORAGE"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_MEDIA_STORAGE": "s3://"}, "AGNO_MEDIA_STORAGE"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_MEDIA_STORAGE": "s3://b/x"}, "AGNO_MEDIA_STORAGE"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_MEDIA_STORAGE": "gcs://bucket/x"}, "AGNO_MEDIA_STORAGE"),
+        (
+            {"AGNO_PG_DSN": DSN, "AGNO_MEDIA_STORAGE": "s3://bkt", "AGNO_MEDIA_S3_ENDPOINT_URL": "minio:9000"},
+            "AGNO_MEDIA_S3_ENDPOINT_URL",
+        ),
+        ({"AGNO_PG_DSN": DSN, "AGNO_MEDIA_STORAGE": "local:/m", "AGNO_MEDIA_S3_REGION": "eu-west-1"}, "AGNO_MEDIA_S3"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:

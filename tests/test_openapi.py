@@ -206,11 +206,9 @@ def test_error_responses() -> None:
             if "requestBody" in op:
                 assert "413" in codes, f"{method} {path}"
     assert "409" in doc["paths"]["/sessions"]["post"]["responses"]
-    assert set(doc["paths"]["/sessions/{session_id}/media/{storage_key}"]["get"]["responses"]) == {
-        "401",
-        "422",
-        "503",
-    }
+    media = doc["paths"]["/sessions/{session_id}/media/{storage_key}"]["get"]["responses"]
+    assert set(media) == {"200", "307", "400", "401", "404", "422", "500", "502", "503", "504"}
+    assert "binary" in str(media["200"]) and "Location" in media["307"]["headers"]
 
 
 def test_security_only_when_a_key_is_configured() -> None:

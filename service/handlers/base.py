@@ -25,8 +25,17 @@ from service.auth import ANONYMOUS, Authenticator, AuthError, Principal
 from service.clientip import client_address
 from service.config import Config
 from service.db import Database, Databases
-from service.errors import ApiError, DatabaseUnavailable, PoolExhausted, StatementTimeout, TablesMissing
+from service.errors import (
+    ApiError,
+    DatabaseUnavailable,
+    MediaObjectMissing,
+    MediaStorageFailed,
+    PoolExhausted,
+    StatementTimeout,
+    TablesMissing,
+)
 from service.jsonutil import dumps, encode_batches
+from service.media import MediaStorage
 from service.validation import Validator, parse_json_body
 
 log = logging.getLogger("agno_session.api")
@@ -46,7 +55,8 @@ def _with_timeout(method: Callable[..., Awaitable[None]]) -> Callable[..., Await
     async def run(self: BaseHandler, *args: str, **kwargs: str) -> None:
         self._task = asyncio.current_task()
         try:
-            async with asyncio.timeout(self.config.request_timeout):
+            async with asyncio.timeout(self.config.request_timeout) as deadline:
+                self.deadline = deadline
                 await self.decode_large_body()
                 await method(self, *args, **kwargs)
         except asyncio.CancelledError:
@@ -71,6 +81,12 @@ def _with_timeout(method: Callable[..., Awaitable[None]]) -> Callable[..., Await
             raise ApiError(503, "agno's tables do not exist and AGNO_AUTO_PROVISION is false") from None
         except psycopg2.errors.UndefinedColumn:
             raise ApiError(500, "Database schema does not match agno 3.x (missing column)") from None
+        except MediaObjectMissing:
+            raise ApiError(404, "Media object not found") from None
+        except MediaStorageFailed as exc:
+            # logged, never echoed: the reason can name paths or bucket internals (AgentOS: 500)
+            log.warning("media storage failed (request %s): %s", self.request_id, exc)
+            raise ApiError(502, exc.detail) from None
 
     return run
 
@@ -82,6 +98,7 @@ class BaseHandler(tornado.web.RequestHandler):
     _task: asyncio.Task[Any] | None = None
     _client_gone = False
     _decoded_body: tuple[Any, ApiError | None] | None = None
+    deadline: asyncio.Timeout | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -99,6 +116,16 @@ class BaseHandler(tornado.web.RequestHandler):
     def authenticator(self) -> Authenticator:
         authenticator: Authenticator = self.settings["authenticator"]
         return authenticator
+
+    @property
+    def media_storage(self) -> MediaStorage | None:
+        storage: MediaStorage | None = self.settings.get("media_storage")
+        return storage
+
+    def lift_deadline(self) -> None:
+        """No request timeout from now on: a handler streaming its answer bounds each chunk itself."""
+        if self.deadline is not None:
+            self.deadline.reschedule(None)
 
     @property
     def databases(self) -> Databases:

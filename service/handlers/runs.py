@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
-from service import shaping, store
-from service.errors import ApiError
+from tornado.http1connection import HTTP1Connection
+from tornado.iostream import StreamClosedError
+
+from service import media, shaping, store
+from service.errors import ApiError, MediaStorageFailed
 from service.handlers.base import BaseHandler
 from service.handlers.sessions import MEDIA_NOT_CONFIGURED, SESSION_ID, bool_param, session_type_param
 from service.rows import SessionWithRuns
 from service.validation import Validator
 
+log = logging.getLogger("agno_session.media")
 _EXPECTED_STATUSES = repr(sorted(shaping.RUN_STATUSES))
 
 
@@ -77,16 +83,72 @@ class RunHandler(BaseHandler):
 
 
 class MediaHandler(BaseHandler):
-    """No media storage is configured in this service, so media is always 503 (after validation)."""
+    """One stored media object of a session's runs, as AgentOS serves it (docs/api.md, "Media")."""
 
     async def get(self, session_id: str, storage_key: str) -> None:
         v = Validator()
-        session_type_param(self, v)
-        for name in ("user_id", "db_id", "table"):
-            self.text_param(v, name)
-        bool_param(self, v, "redirect")
+        session_type = session_type_param(self, v)
+        user_id = self.text_param(v, "user_id")
+        db_id, table = self.text_param(v, "db_id"), self.text_param(v, "table")
+        redirect = bool_param(self, v, "redirect")
+        self.path_param(v, "session_id", session_id)
         v.check()
-        raise ApiError(503, MEDIA_NOT_CONFIGURED)
+        storage = self.media_storage
+        if storage is None:
+            raise ApiError(503, MEDIA_NOT_CONFIGURED)
+        database, user_id = await self.database_and_user(db_id, table, user_id)
+        found = await store.get_session(database, session_id, user_id)
+        if found is None:
+            raise ApiError(404, f"Session '{session_id}' not found")
+        as_type = session_type or shaping.detect_session_type(found["row"])
+        # the key must belong to this session: owning one session grants nothing of another's media
+        ref = media.find_reference(found["runs"], as_type, storage_key)
+        if ref is None:
+            raise ApiError(404, "Media not found in this session")
+        if not storage.minted(ref):
+            raise ApiError(404, "Media is not served by the configured storage backend")
+        if redirect:
+            url = await storage.presigned_url(storage_key)
+            if url and url.startswith(("http://", "https://")):
+                self.clear_header("Content-Type")
+                self.redirect(url, status=307)
+                return
+        obj = await storage.open(storage_key)
+        try:
+            await self._stream(ref, obj)
+        finally:
+            await obj.close()
+
+    async def _stream(self, ref: media.Reference, obj: media.MediaObject) -> None:
+        """The object chunk by chunk. Once the headers are out nothing else can be answered, so the
+        request timeout becomes a limit per chunk (a slow reader gets the whole object, a stalled one
+        is dropped), and a chunk that cannot be read or sent ends the connection: the client sees a
+        body shorter than its Content-Length."""
+        for name, value in media.answer_headers(ref).items():
+            self.set_header(name, value)
+        remaining = obj.size
+        if remaining is not None:
+            self.set_header("Content-Length", str(remaining))
+        self.lift_deadline()
+        while remaining is None or remaining > 0:
+            try:
+                async with asyncio.timeout(self.config.request_timeout):
+                    chunk = await obj.read()
+                    if not chunk:
+                        break
+                    if remaining is not None:
+                        chunk = chunk[:remaining]  # an object that grew while it was read ends at its announced size
+                        remaining -= len(chunk)
+                    self.write(chunk)
+                    await self.flush()
+            except StreamClosedError:
+                return  # the client went away
+            except (TimeoutError, MediaStorageFailed) as exc:
+                log.warning("media stream cut off (request %s): %s", self.request_id, type(exc).__name__)
+                if isinstance(self.request.connection, HTTP1Connection):
+                    self.request.connection.close()
+                return
+        self.finish()
 
 
 default_handlers = [

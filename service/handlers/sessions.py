@@ -6,9 +6,11 @@ import math
 import time
 from typing import Any
 
-from service import shaping, store
+from service import media, shaping, store
+from service.db import Database
 from service.errors import ApiError
 from service.handlers.base import BaseHandler
+from service.media import MediaStorage
 from service.rows import SESSION_TYPES, SORT_ORDERS, CreateSessionBody, ListFilters, SessionType, UpdateSessionBody
 from service.validation import Validator, body_object
 
@@ -23,6 +25,32 @@ def session_type_param(handler: BaseHandler, v: Validator, default: SessionType 
 def bool_param(handler: BaseHandler, v: Validator, name: str) -> bool:
     raw = handler.query(name)
     return False if raw is None else bool(v.boolean(["query", name], raw))
+
+
+def media_storage_for(handler: BaseHandler, delete_media: bool) -> MediaStorage | None:
+    """The storage whose objects a delete removes too: None without `delete_media=true`; 503 when it is
+    asked for and none is configured (AgentOS's answer)."""
+    if not delete_media:
+        return None
+    if handler.media_storage is None:
+        raise ApiError(503, MEDIA_NOT_CONFIGURED)
+    return handler.media_storage
+
+
+async def owned_media_keys(
+    database: Database, storage: MediaStorage | None, session_ids: list[str], user_id: str | None
+) -> list[str]:
+    """AgentOS's `_collect_media_keys`: read before the rows that name the objects are deleted; each
+    session read as its stored type, through the caller's user scope."""
+    if storage is None:
+        return []
+    keys: list[str] = []
+    for session_id in session_ids:
+        found = await store.get_session(database, session_id, user_id)
+        if found is not None:
+            as_type = shaping.detect_session_type(found["row"])
+            keys.extend(media.owned_keys(found["runs"], as_type, session_id, storage))
+    return keys
 
 
 class SessionsHandler(BaseHandler):
@@ -59,7 +87,7 @@ class SessionsHandler(BaseHandler):
             session_type=session_type, component_id=component_id, user_id=user_id, session_name=session_name
         )
         # the slot covers shaping and encoding too: that is where a large page takes its memory
-        async with database.expensive_slot(store.is_expensive(filters, limit)):
+        async with database.expensive_slot(store.is_expensive(filters, limit), large=limit > store.LARGE_PAGE):
             total, sessions = await store.list_sessions(database, filters, sort_by, sort_order, limit, page)
             self.write_json(
                 {
@@ -135,9 +163,11 @@ class SessionsHandler(BaseHandler):
         if len(session_ids) != len(session_types):
             raise ApiError(400, "Session IDs and session types must have the same length")
         database, user_id = await self.database_and_user(db_id, table, user_id)
-        if delete_media:
-            raise ApiError(503, MEDIA_NOT_CONFIGURED)
+        storage = media_storage_for(self, delete_media)
+        keys = await owned_media_keys(database, storage, session_ids, user_id)
         await store.delete_sessions(database, session_ids, user_id)
+        if storage is not None:
+            await storage.delete_many(keys)
         self.write_no_content()
 
 
@@ -225,9 +255,11 @@ class SessionHandler(BaseHandler):
         self.path_param(v, "session_id", session_id)
         v.check()
         database, user_id = await self.database_and_user(db_id, table, user_id)
-        if delete_media:
-            raise ApiError(503, MEDIA_NOT_CONFIGURED)
+        storage = media_storage_for(self, delete_media)
+        keys = await owned_media_keys(database, storage, [session_id], user_id)
         await store.delete_session(database, session_id, user_id)
+        if storage is not None:
+            await storage.delete_many(keys)
         self.write_no_content()
 
 

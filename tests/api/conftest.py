@@ -22,12 +22,12 @@ from urllib.parse import urlencode
 import psycopg2
 import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
-from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
 
 from service.app import make_app
 from service.config import load_config
 from service.db import Databases
+from service.limits import GuardedHTTPServer
 from service.queries import Queries
 
 QUERIES = Queries.load()
@@ -90,7 +90,7 @@ class ApiClient:
 async def running_api(env: dict[str, str]) -> AsyncIterator[ApiClient]:
     config = load_config(env)
     databases = Databases(config, QUERIES)
-    server = HTTPServer(make_app(config, databases), max_body_size=config.max_body_bytes * 4)
+    server = GuardedHTTPServer(make_app(config, databases), config)  # the service's own HTTP layer
     sock, port = bind_unused_port()
     server.add_sockets([sock])
     try:

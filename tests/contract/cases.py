@@ -10,6 +10,9 @@ read-back), then reads that observe the mutations. A case's `instance` names the
             at its default, for the documented `limit-cap` divergence)
     legacy2x  contract-legacy-2x: the agno 2.x layout without an agno_runs table (runs only in the sessions'
             `runs` column), both services told not to create tables
+    media-local, media-s3   contract-media (runs whose media agno offloaded) with media storage configured on
+            both services: one local directory, or one bucket of a moto S3 server; media answers are
+            compared with their headers and bytes (harness `media_differences`)
 
 Placeholders: `{T}` in a path, query value or body becomes `-os` in the request sent to AgentOS and `-us` in
 the one sent to the service under test (twin sessions, seeded twice); `{ID}` in a read-back path is the
@@ -23,6 +26,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .media_objects import OBJECTS as MEDIA_OBJECTS
+from .media_objects import S3_PREFIX
+from .media_objects import key as media_key
+
 NO_BODY: Any = type("NoBody", (), {"__repr__": lambda self: "NO_BODY"})()
 
 SECURITY_KEY = "contract-secret-key"
@@ -32,6 +39,7 @@ DB_IDS = {
     "legacy": "contract-legacy",
     "edge": "contract-edge",
     "legacy2x": "contract-legacy-2x",
+    "media": "contract-media",
 }
 A, B, LEG, EDGE = DB_IDS["a"], DB_IDS["b"], DB_IDS["legacy"], DB_IDS["edge"]
 INSTANCES: dict[str, dict[str, Any]] = {
@@ -40,6 +48,9 @@ INSTANCES: dict[str, dict[str, Any]] = {
     "auth": {"dbs": ["a"], "auth": True, "max_page_size": 1000},
     # an agno 2.x database never migrated (no agno_runs table); neither side may create tables
     "legacy2x": {"dbs": ["legacy2x"], "auto_provision": False},
+    # media storage on both services (agno's LocalMediaStorage / S3MediaStorage on a moto server)
+    "media-local": {"dbs": ["media"], "media": "local"},
+    "media-s3": {"dbs": ["media"], "media": "s3"},
 }
 AUTH = {"Authorization": f"Bearer {SECURITY_KEY}"}
 
@@ -2405,6 +2416,128 @@ def other_db_mutation_cases() -> list[Case]:
 
 
 # ========================================================================================================
+# media: GET /sessions/{id}/media/{key} and DELETE ?delete_media=true with storage configured
+# ========================================================================================================
+def media_cases() -> list[Case]:
+    """Reads of every kind of stored object (headers and bytes compared), the 404 ladder (session, key
+    of this session, backend, object), keys that try to leave the storage root, then deletes with
+    `delete_media=true` and what they left behind (seed: agno_side/seed_media.py)."""
+    out: list[Case] = []
+    for b in ("local", "s3"):
+        inst = {"instance": f"media-{b}"}
+        sid = f"media-{b}"
+        pre = S3_PREFIX if b == "s3" else ""
+        base = f"/sessions/{sid}/media/"
+        png = media_key(sid, "png", b)
+        out += [get(f"media_{b}_{name}", base + media_key(sid, name, b), **inst) for name in MEDIA_OBJECTS]
+        for odd in ("mime-upper.bin", "mime-bad.bin", "mime-html-param.bin", "mime-empty.bin", "mime-none.js"):
+            out.append(get(f"media_{b}_{odd.replace('.', '_')}", f"{base}{pre}{sid}-{odd}", **inst))
+        out.append(get(f"media_{b}_mime-none_json", f"{base}{pre}{sid}-mime-none.json", **inst))
+        out += [
+            get(f"media_{b}_object_gone", f"{base}{pre}gone.png", **inst),
+            get(f"media_{b}_other_backend", f"{base}{pre}{sid}-other-backend.png", **inst),
+            get(f"media_{b}_other_bucket", f"{base}{pre}{sid}-other-bucket.png", **inst),
+            get(f"media_{b}_key_of_other_session", base + media_key(f"media-other-{b}", "png", b), **inst),
+            get(
+                f"media_{b}_other_session_own_key",
+                f"/sessions/media-other-{b}/media/" + media_key(f"media-other-{b}", "png", b),
+                **inst,
+            ),
+            get(f"media_{b}_unknown_key", base + "nothing/here.png", **inst),
+            get(f"media_{b}_unknown_session", "/sessions/media-nope/media/" + png, **inst),
+            get(f"media_{b}_user_owner", base + png, ("user_id", "media-user"), **inst),
+            get(f"media_{b}_user_intruder", base + png, ("user_id", "intruder"), **inst),
+            get(f"media_{b}_as_team", base + png, ("type", "team"), **inst),
+            get(f"media_{b}_as_workflow", base + png, ("type", "workflow"), **inst),
+            get(f"media_{b}_bad_type", base + png, ("type", "robot"), **inst),
+            get(f"media_{b}_redirect", base + png, ("redirect", "true"), **inst),
+            get(f"media_{b}_redirect_false", base + png, ("redirect", "false"), **inst),
+            get(f"media_{b}_redirect_gone", f"{base}{pre}gone.png", ("redirect", "true"), **inst),
+            get(f"media_{b}_redirect_html", base + media_key(sid, "html", b), ("redirect", "1"), **inst),
+            get(f"media_{b}_redirect_bad_bool", base + png, ("redirect", "maybe"), **inst),
+            get(f"media_{b}_db_id", base + png, ("db_id", "contract-media"), **inst),
+            get(f"media_{b}_unknown_db_id", base + png, ("db_id", "nope"), **inst),
+            get(f"media_{b}_trailing_slash", base + png + "/", **inst),
+            get(f"media_{b}_percent_encoded", base + png.replace("-", "%2D"), **inst),
+            get(
+                f"media_{b}_team_member",
+                f"/sessions/media-team-{b}/media/" + media_key(f"media-team-{b}", "png", b),
+                **inst,
+            ),
+            get(
+                f"media_{b}_team_file",
+                f"/sessions/media-team-{b}/media/" + media_key(f"media-team-{b}", "txt", b),
+                **inst,
+            ),
+            get(
+                f"media_{b}_team_as_agent",
+                f"/sessions/media-team-{b}/media/" + media_key(f"media-team-{b}", "png", b),
+                ("type", "agent"),
+                **inst,
+            ),
+            get(f"media_{b}_workflow", f"/sessions/media-wf-{b}/media/" + media_key(f"media-wf-{b}", "png", b), **inst),
+            get(
+                f"media_{b}_workflow_as_agent",
+                f"/sessions/media-wf-{b}/media/" + media_key(f"media-wf-{b}", "png", b),
+                ("type", "agent"),
+                **inst,
+            ),
+        ]
+        if b == "s3":
+            out.append(get("media_s3_other_region", f"{base}{pre}{sid}-other-region.png", **inst))
+        else:
+            out += [
+                get("media_local_traversal_encoded", base + "%2E%2E/outside-secret.txt", **inst),
+                get("media_local_traversal", base + "../outside-secret.txt", **inst),
+                get("media_local_symlink_out_of_root", base + "escape.txt", **inst),
+                get("media_local_absolute_key", base + "/etc/hostname", **inst),
+                get("media_local_windows_device_name", base + "CON.txt", **inst),
+                get("media_local_directory", base + "subdir", divergence="media-storage-error", **inst),
+                get("media_local_empty_key", base, divergence="media-empty-key", **inst),
+                get("media_local_no_key", base.rstrip("/"), divergence="media-empty-key", **inst),
+                Case("media_local_post_405", "POST", base + png, body={}, **inst),
+            ]
+        # deletes: each twin's objects are its own (the key carries the session id); the witness session
+        # holds references to them, so a read through it shows whether the object is still there
+        wit = f"/sessions/media-witness-{b}{{T}}/media/"
+        mut = {**inst, "db": "media"}
+        out += [
+            Case(
+                f"media_{b}_delete_other_user",
+                "DELETE",
+                f"/sessions/media-deluser-{b}{{T}}",
+                (("user_id", "intruder"), ("delete_media", "true")),
+                **mut,
+            ),
+            get(f"media_{b}_delete_other_user_kept", wit + media_key(f"media-deluser-{b}{{T}}", "png", b), **inst),
+            *mutation(
+                Case(
+                    f"media_{b}_delete", "DELETE", f"/sessions/media-del-{b}{{T}}", (("delete_media", "true"),), **mut
+                ),
+                f"/sessions/media-del-{b}{{T}}",
+            ),
+            get(f"media_{b}_delete_removed_object", wit + media_key(f"media-del-{b}{{T}}", "png", b), **inst),
+            get(
+                f"media_{b}_delete_kept_inherited",
+                f"/sessions/media-keep-{b}/media/" + media_key(f"media-keep-{b}", "png", b),
+                **inst,
+            ),
+            Case(
+                f"media_{b}_bulk_delete",
+                "DELETE",
+                "/sessions",
+                (("delete_media", "true"),),
+                body={"session_ids": [f"media-bulk-{b}{{T}}"], "session_types": ["agent"]},
+                **mut,
+            ),
+            get(f"media_{b}_bulk_delete_removed_object", wit + media_key(f"media-bulk-{b}{{T}}", "png", b), **inst),
+            Case(f"media_{b}_delete_without_media", "DELETE", f"/sessions/media-plain-{b}{{T}}", **mut),
+            get(f"media_{b}_delete_without_media_kept", wit + media_key(f"media-plain-{b}{{T}}", "png", b), **inst),
+        ]
+    return out
+
+
+# ========================================================================================================
 # reads after the mutations
 # ========================================================================================================
 def after_cases() -> list[Case]:
@@ -2441,6 +2574,7 @@ def build_cases() -> list[Case]:
         + delete_cases()
         + other_db_mutation_cases()
         + legacy_2x_mutation_cases()
+        + media_cases()
         + after_cases()
     )
     names = [c.name for c in cases]

@@ -14,9 +14,10 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -40,6 +41,7 @@ from service.devpg import free_port
 from service.rows import SESSION_COLUMNS
 from tests.conftest import clean_env
 
+from . import media_objects
 from .cases import DB_IDS, INSTANCES, NO_BODY, SECURITY_KEY, Case
 
 HERE = Path(__file__).resolve().parent
@@ -59,6 +61,7 @@ class Answer:
     content_type: str | None
     json: Any  # parsed JSON; the text itself when the body is not JSON; None when empty
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names; repeated ones joined by ", "
+    raw: bytes = b""
 
     def show(self) -> str:
         return format_body(self.status, self.json)
@@ -103,7 +106,7 @@ def send(
         parsed = parse_json(raw)
     except ValueError:
         parsed = raw.decode("utf-8", "replace")
-    return Answer(status, ctype, parsed, answer_headers)
+    return Answer(status, ctype, parsed, answer_headers, raw)
 
 
 def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
@@ -136,6 +139,7 @@ class Server:
     proc: subprocess.Popen[bytes]
     log: Path
     health_path: str
+    restart: Callable[[], Server] | None = None  # the same server again, on a new free port
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -147,9 +151,25 @@ class Server:
                 self.proc.wait(5)
 
 
+def wait_started(server: Server, servers: list[Server], tries: int = 3) -> Server:
+    """wait_http; a server that lost its port (another process bound or connected from it between
+    free_port() and the bind: a dozen servers and their clients start at once) is started again on a new
+    port, and the new one is added to `servers` (the list that is stopped at the end)."""
+    for attempt in range(tries):
+        try:
+            wait_http(server.base_url + server.health_path, server.proc, server.log)
+            return server
+        except RuntimeError:
+            if attempt == tries - 1 or server.restart is None or "already in use" not in _tail(server.log).lower():
+                raise
+            server = server.restart()
+            servers.append(server)
+    return server
+
+
 def _clean_env() -> dict[str, str]:
-    """The environment of a server or seeder: nothing of the service's, the AgentOS app's or JWT config."""
-    return clean_env("CONTRACT_DBS", "JWT_")
+    """The environment of a server or seeder: nothing of the service's, the AgentOS app's, JWT or AWS config."""
+    return clean_env("CONTRACT_DBS", "JWT_", "AWS_")
 
 
 def start_agentos(
@@ -183,7 +203,14 @@ def start_agentos(
     ]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
-    return Server(name, f"http://127.0.0.1:{port}", proc, log, "/health")
+    return Server(
+        name,
+        f"http://127.0.0.1:{port}",
+        proc,
+        log,
+        "/health",
+        lambda: start_agentos(name, python, dbs, logdir, key, extra_env),
+    )
 
 
 def start_service(
@@ -215,7 +242,72 @@ def start_service(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    return Server(name, f"http://127.0.0.1:{port}", proc, log, "/healthz")
+    return Server(
+        name,
+        f"http://127.0.0.1:{port}",
+        proc,
+        log,
+        "/healthz",
+        lambda: start_service(name, dsn_map, logdir, key, extra_env),
+    )
+
+
+MOTO_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "contract-testing", "AWS_SECRET_ACCESS_KEY": "contract-testing"}
+
+
+def start_moto(logdir: Path) -> Server:
+    """moto's standalone S3-compatible server (PyPI `moto[server]`, installed with the dev extra)."""
+    port = free_port()
+    log = logdir / "moto.log"
+    cmd = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            cmd, cwd=REPO, env=_clean_env(), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
+        )
+    return Server("moto", f"http://127.0.0.1:{port}", proc, log, "/", lambda: start_moto(logdir))
+
+
+@dataclass
+class MediaSetup:
+    """Where the media instances' objects live: one local root (AgentOS and agno-session share it) and,
+    for media-s3, one bucket of a moto server."""
+
+    root: Path
+    moto: Server | None
+
+    def env(self, backend: str) -> dict[str, str]:
+        """The storage settings of both servers of a media instance (agentos_app.py reads the same names)."""
+        if backend == "local":
+            return {"AGNO_MEDIA_STORAGE": f"local:{self.root}"}
+        assert self.moto is not None
+        return {
+            "AGNO_MEDIA_STORAGE": f"s3://{media_objects.BUCKET}/{media_objects.S3_PREFIX}",
+            "AGNO_MEDIA_S3_REGION": media_objects.S3_REGION,
+            "AGNO_MEDIA_S3_ENDPOINT_URL": self.moto.base_url,
+            **MOTO_CREDENTIALS,
+        }
+
+    def seed_args(self) -> list[str]:
+        return ["--local-root", str(self.root)] + (["--s3-endpoint", self.moto.base_url] if self.moto else [])
+
+
+def start_media(logdir: Path) -> MediaSetup | None:
+    backends = {spec["media"] for spec in INSTANCES.values() if spec.get("media")}
+    if not backends:
+        return None
+    # the root's parent holds a file the root's symlink points to (outside the root): a fresh directory
+    root = Path(tempfile.mkdtemp(prefix="contract-media-")) / "root"
+    root.mkdir()
+    moto = start_moto(logdir) if "s3" in backends else None
+    if moto is not None:
+        started = [moto]
+        try:
+            moto = wait_started(moto, started)
+        except BaseException:
+            for server in started:
+                server.stop()
+            raise
+    return MediaSetup(root, moto)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -240,10 +332,13 @@ class ContractEnv:
     servers: list[Server] = field(default_factory=list)
     record: Any = None  # an open text file (CONTRACT_RECORD) or None
     timings: dict[str, float] = field(default_factory=dict)
+    media: MediaSetup | None = None
 
     def stop(self) -> None:
         for s in self.servers:
             s.stop()
+        if self.media is not None:
+            shutil.rmtree(self.media.root.parent, ignore_errors=True)
         if self.record is not None:
             self.record.close()
 
@@ -254,25 +349,33 @@ def load_divergences() -> tuple[dict[str, Divergence] | None, str | None]:
     return parse_divergences(COMPAT_DOC.read_text()), None
 
 
-def seed_all(python: Path, urls: Mapping[str, str], logdir: Path) -> dict[str, Any]:
-    """Seed the databases in parallel through agno itself (agno_side/seed_agno.py)."""
+def seed_all(python: Path, urls: Mapping[str, str], logdir: Path, media: MediaSetup | None = None) -> dict[str, Any]:
+    """Seed the databases in parallel through agno itself (agno_side/seed_agno.py, seed_media.py)."""
 
     def one(db: str, kind: str) -> Any:
         log = logdir / f"seed-{kind}.log"
+        if kind == "media":
+            assert media is not None
+            cmd = [str(python), str(AGNO_SIDE / "seed_media.py"), "--url", urls[db], "--db-id", DB_IDS[db]]
+            cmd += media.seed_args()
+            extra = MOTO_CREDENTIALS
+        else:
+            cmd = [
+                str(python),
+                str(AGNO_SIDE / "seed_agno.py"),
+                "--url",
+                urls[db],
+                "--kind",
+                kind,
+                "--db-id",
+                DB_IDS[db],
+            ]
+            extra = {}
         with log.open("wb") as err:
             out = subprocess.run(
-                [
-                    str(python),
-                    str(AGNO_SIDE / "seed_agno.py"),
-                    "--url",
-                    urls[db],
-                    "--kind",
-                    kind,
-                    "--db-id",
-                    DB_IDS[db],
-                ],
+                cmd,
                 cwd=REPO,
-                env={**_clean_env(), "AGNO_TELEMETRY": "false"},
+                env={**_clean_env(), "AGNO_TELEMETRY": "false", **extra},
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=err,
@@ -283,6 +386,8 @@ def seed_all(python: Path, urls: Mapping[str, str], logdir: Path) -> dict[str, A
         return json.loads(out.stdout.decode().strip().splitlines()[-1])
 
     kinds = {"a": "main", "b": "second", "legacy": "legacy", "edge": "edge", "legacy2x": "legacy2x"}
+    if media is not None:
+        kinds["media"] = "media"
     with ThreadPoolExecutor(len(kinds)) as pool:
         futures = {db: pool.submit(one, db, kind) for db, kind in kinds.items()}
         return {db: f.result() for db, f in futures.items()}
@@ -293,13 +398,21 @@ def build_env(pg: Any, logdir: Path, agentos_python: Path, sut_kind: str) -> Con
     libpq = {db: pg.create_database(f"contract_{db}") for db in DB_IDS}
     sqla = {db: pg.url_for(dsn).replace("postgresql://", "postgresql+psycopg://", 1) for db, dsn in libpq.items()}
     t0 = time.monotonic()
-    seeded = seed_all(agentos_python, sqla, logdir)
-    assert set(seeded) == set(DB_IDS), seeded
+    media = start_media(logdir)
+    try:
+        seeded = seed_all(agentos_python, sqla, logdir, media)
+    except BaseException:
+        if media is not None and media.moto is not None:
+            media.moto.stop()
+        raise
+    assert set(seeded) == {db for db in DB_IDS if db != "media" or media is not None}, seeded
     for db, counts in seeded.items():
         assert counts["sessions"] > 0 and counts["runs"] > 0, f"seeding {db} wrote too little: {counts}"
     t_seed = time.monotonic() - t0
     divergences, div_error = load_divergences()
-    env = ContractEnv(sut_kind, {}, libpq, divergences, div_error)
+    env = ContractEnv(sut_kind, {}, libpq, divergences, div_error, media=media)
+    if media is not None and media.moto is not None:
+        env.servers.append(media.moto)
     if os.environ.get("CONTRACT_RECORD"):
         env.record = open(os.environ["CONTRACT_RECORD"], "w", encoding="utf-8")  # noqa: SIM115
     started: list[tuple[str, Server, Server]] = []
@@ -307,14 +420,16 @@ def build_env(pg: Any, logdir: Path, agentos_python: Path, sut_kind: str) -> Con
         for inst, spec in INSTANCES.items():
             dbs = [(DB_IDS[db], sqla[db]) for db in spec["dbs"]]
             key = SECURITY_KEY if spec.get("auth") else None
+            media_env = media.env(spec["media"]) if media is not None and spec.get("media") else {}
             agentos_env = {} if spec.get("auto_provision", True) else {"CONTRACT_AUTO_PROVISION": "false"}
+            agentos_env.update(media_env)
             theirs = start_agentos(f"agentos-{inst}", agentos_python, dbs, logdir, key, agentos_env)
             env.servers.append(theirs)
             if sut_kind == "agentos":
                 ours = start_agentos(f"sut-agentos-{inst}", agentos_python, dbs, logdir, key, agentos_env)
             else:
                 dsn_map = {DB_IDS[db]: pg.url_for(libpq[db]) for db in spec["dbs"]}
-                extra = {"AGNO_MAX_PAGE_SIZE": str(spec.get("max_page_size", 10_000_000_000))}
+                extra = {"AGNO_MAX_PAGE_SIZE": str(spec.get("max_page_size", 10_000_000_000)), **media_env}
                 if not spec.get("auto_provision", True):
                     extra["AGNO_AUTO_PROVISION"] = "false"
                 if len(dsn_map) > 1:
@@ -323,9 +438,7 @@ def build_env(pg: Any, logdir: Path, agentos_python: Path, sut_kind: str) -> Con
             env.servers.append(ours)
             started.append((inst, theirs, ours))
         for inst, theirs, ours in started:
-            for s in (theirs, ours):
-                wait_http(s.base_url + s.health_path, s.proc, s.log)
-            env.pairs[inst] = (theirs, ours)
+            env.pairs[inst] = (wait_started(theirs, env.servers), wait_started(ours, env.servers))
         env.timings.update(seed=t_seed, servers=time.monotonic() - t0 - t_seed)
     except BaseException:
         env.stop()
@@ -478,7 +591,61 @@ def run_case(env: ContractEnv, case: Case) -> None:
             )
         )
     diffs += _compare_answers(case, theirs, ours, repl)
+    if INSTANCES[case.instance].get("media"):
+        diffs += media_differences(theirs, ours, repl, (theirs_srv.base_url, ours_srv.base_url))
     _finish(env, case, diffs, shown, started)
+
+
+MEDIA_HEADERS = ("x-content-type-options", "content-disposition", "content-length")
+
+
+def media_differences(theirs: Answer, ours: Answer, repl: Repl, bases: tuple[str, str]) -> list[Difference]:
+    """What a media answer adds to the JSON comparison: the headers AgentOS sets on it, the exact bytes,
+    and for a 307 the object behind the presigned URL (a fresh signature each time: the URL's path and
+    parameter names must agree, and both URLs must give the same bytes). A 307 to the answering server
+    itself (`bases`: each side's base URL) is compared by its path and not followed."""
+    diffs = []
+    for name in MEDIA_HEADERS:
+        if name == "content-length" and theirs.status != 200:
+            continue
+        if theirs.headers.get(name) != ours.headers.get(name):
+            diffs.append(Difference(f"header {name}", "value", theirs.headers.get(name), ours.headers.get(name)))
+    if theirs.status == 200 and theirs.raw != ours.raw:
+        at = next(
+            (i for i, (a, b) in enumerate(zip(theirs.raw, ours.raw, strict=False)) if a != b),
+            min(len(theirs.raw), len(ours.raw)),
+        )
+        diffs.append(
+            Difference(
+                "body bytes", "value", f"{len(theirs.raw)} bytes", f"{len(ours.raw)} bytes, first difference at {at}"
+            )
+        )
+    if theirs.status == 307 and ours.status == 307:
+        loc_os, loc_us = theirs.headers.get("location", ""), normalize(ours.headers.get("location", ""), repl)
+        if loc_os.startswith(bases[0] + "/") and loc_us.startswith(bases[1] + "/"):
+            if loc_os[len(bases[0]) :] != loc_us[len(bases[1]) :]:
+                diffs.append(Difference("header location", "value", loc_os, loc_us))
+            return diffs
+        url_os, url_us = urllib.parse.urlsplit(loc_os), urllib.parse.urlsplit(loc_us)
+        if (url_os.scheme, url_os.netloc, url_os.path) != (url_us.scheme, url_us.netloc, url_us.path):
+            diffs.append(Difference("header location", "value", loc_os, loc_us))
+        names_os = sorted(k for k, _ in urllib.parse.parse_qsl(url_os.query))
+        names_us = sorted(k for k, _ in urllib.parse.parse_qsl(url_us.query))
+        if names_os != names_us:
+            diffs.append(Difference("header location (parameters)", "value", names_os, names_us))
+        got_os = send(f"{url_os.scheme}://{url_os.netloc}", "GET", url_os.path, urllib.parse.parse_qsl(url_os.query))
+        got_us = send(f"{url_us.scheme}://{url_us.netloc}", "GET", url_us.path, urllib.parse.parse_qsl(url_us.query))
+        # an error body from the S3 server carries a request id: only a 200's bytes are compared
+        if got_os.status != got_us.status or (got_os.status == 200 and got_os.raw != got_us.raw):
+            diffs.append(
+                Difference(
+                    "presigned URL",
+                    "value",
+                    f"{got_os.status}, {len(got_os.raw)} bytes",
+                    f"{got_us.status}, {len(got_us.raw)} bytes",
+                )
+            )
+    return diffs
 
 
 def _finish(

@@ -266,13 +266,12 @@ def seed_names(dsn: str, rows: int) -> None:
 
 
 def running_searches(admin_dsn: str, database: str) -> list[dict[str, Any]]:
-    """The service's backends running the slow search right now, as one consistent sample (client
-    backends only: a parallel plan's workers show the same query and start time)."""
+    """The service's connections running the slow search right now, as one consistent sample."""
     with contextlib.closing(connect(admin_dsn)) as conn, conn.cursor() as cur:
         cur.execute(
             "SELECT pid, query_start::text, state_change::text, now()::text AS sampled FROM pg_stat_activity"
             " WHERE datname = %s AND application_name = %s AND state = 'active' AND position(%s in query) > 0"
-            " AND backend_type = 'client backend'",
+            " AND backend_type = 'client backend'",  # not a search's parallel workers
             (database, APPLICATION_NAME, SLOW_TERM),
         )
         columns = [c.name for c in cur.description or ()]

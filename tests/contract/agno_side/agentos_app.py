@@ -14,6 +14,10 @@ turns on AgentOS's security-key auth; CONTRACT_AUTO_PROVISION=false turns off it
 The OS gets no name, so `GET /` answers `"name": "AgentOS"` (the
 default a deployment without a name shows). No model is ever called: the agents only exist because AgentOS needs
 components; the `openai` package is required because agno imports it for the default model.
+
+AGNO_MEDIA_STORAGE (the same variable and values agno-session reads: `local:/path` or `s3://bucket/prefix`,
+with AGNO_MEDIA_S3_REGION and AGNO_MEDIA_S3_ENDPOINT_URL) gives the OS agno's LocalMediaStorage or
+S3MediaStorage as `media_storage`; without it the media routes answer 503.
 """
 
 import json
@@ -25,6 +29,25 @@ from agno.agent import Agent
 from agno.db.postgres import PostgresDb
 from agno.models.openai import OpenAIChat
 from agno.os import AgentOS
+
+
+def media_storage():  # type: ignore[no-untyped-def]
+    raw = os.environ.get("AGNO_MEDIA_STORAGE", "")
+    if raw.startswith("local:"):
+        from agno.media.storage import LocalMediaStorage
+
+        return LocalMediaStorage(base_path=raw[len("local:") :])
+    if raw.startswith("s3://"):
+        from agno.media.storage import S3MediaStorage
+
+        bucket, _, prefix = raw[len("s3://") :].partition("/")
+        return S3MediaStorage(
+            bucket,
+            prefix=prefix,
+            region=os.environ.get("AGNO_MEDIA_S3_REGION") or None,
+            endpoint_url=os.environ.get("AGNO_MEDIA_S3_ENDPOINT_URL") or None,
+        )
+    return None
 
 
 def build_app():  # type: ignore[no-untyped-def]
@@ -55,7 +78,13 @@ def build_app():  # type: ignore[no-untyped-def]
     # having no agno_runs table), like agno-session's AGNO_AUTO_PROVISION=false
     provision = os.environ.get("CONTRACT_AUTO_PROVISION", "true") != "false"
     agent_os = AgentOS(
-        id="contract-os", db=dbs[0], agents=agents, telemetry=False, auto_provision_dbs=provision, **options
+        id="contract-os",
+        db=dbs[0],
+        agents=agents,
+        telemetry=False,
+        auto_provision_dbs=provision,
+        media_storage=media_storage(),
+        **options,
     )
     return agent_os.get_app()
 
