@@ -6,13 +6,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PGDATA_DIR ?= .pgdata
 
-.PHONY: install run test lint lint-deploy unit contract-test smoke bench system-deps clean image-deps image-test
+.PHONY: install run check test lint lint-deploy unit contract-test smoke bench system-deps clean image-deps image-test
 
-$(STAMP): setup.py pyproject.toml scripts/system-deps.sh
+$(STAMP): setup.py pyproject.toml dev-constraints.txt scripts/system-deps.sh
 	bash scripts/system-deps.sh run
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -c dev-constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -39,6 +39,11 @@ lint-deploy: install
 
 unit: install
 	$(PY) -m pytest -q -m "not contract" -p no:cacheprovider
+
+# The fast loop while editing: lint, unit and API tests (no reliability, contract or image suites).
+check: lint
+	$(PY) -m pytest -q -p no:cacheprovider -m "not contract and not slow and not image" tests \
+		--ignore=tests/reliability --ignore=tests/contract --ignore=tests/image
 
 contract-test: install
 	bash scripts/contract-test.sh

@@ -42,7 +42,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 PathT = tuple[str | int, ...]
@@ -382,7 +382,7 @@ def compare(
         ignore=[_split_pattern(p) for p in ignore_paths],
         unordered=[(_split_pattern(p), tuple(k or ())) for p, k in (unordered or {}).items()],
         formats=[(_split_pattern(p), k) for p, k in (formats or {}).items()],
-        now=now or datetime.now(timezone.utc),
+        now=now or datetime.now(UTC),
         tolerance=now_tolerance,
         diffs=[],
         limit=max_differences,

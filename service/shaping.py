@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, cast
 from uuid import uuid4
 
@@ -101,7 +101,7 @@ def iso_utc(ts: int | float | None) -> str | None:
         return None
     if type(ts) is int and 0 <= ts < _YEAR_10000:  # the common case, about twice as fast
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
-    return _format_datetime(datetime.fromtimestamp(ts, tz=timezone.utc))
+    return _format_datetime(datetime.fromtimestamp(ts, tz=UTC))
 
 
 def _timestamp_field(value: Any) -> str | None:

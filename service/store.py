@@ -353,7 +353,7 @@ async def update_session(
         loaded = _with_runs(record, runs_table=db.has_runs_table)
         write_type = as_type or shaping.detect_session_type(loaded["row"])
         updated = await cur.one(f"update_{write_type}_session", update_values(loaded["row"], write_type, body, now))
-        assert updated is not None
+        assert updated is not None  # noqa: S101 -- narrowing: the row is locked, the UPDATE returns it
         if shaping.UNMERGED_LEGACY_RUNS in record:
             updated[shaping.UNMERGED_LEGACY_RUNS] = record[shaping.UNMERGED_LEGACY_RUNS]
         row = _session_row(updated)

@@ -44,7 +44,8 @@ def test_make_run_as_root_from_a_private_directory(tmp_path: Path) -> None:
         except (RuntimeError, TimeoutError) as exc:
             raise AssertionError(f"{exc}; make run's output:\n{log_path.read_text(errors='replace')}") from exc
         status, ready = http("GET", f"http://127.0.0.1:{port}/readyz")
-        assert status == 200 and ready["status"] == "ok", ready
+        assert status == 200, ready
+        assert ready["status"] == "ok", ready
         assert (clone / ".pgdata/server-dir").exists()
         status, _ = http("POST", f"http://127.0.0.1:{port}/sessions?type=agent", {"session_name": "first"})
         assert status == 201

@@ -357,7 +357,8 @@ def test_message_metrics_order_and_zero_dropping() -> None:
 def test_message_to_dict_invents_missing_id_and_created_at() -> None:
     before = int(time.time())
     got = message_to_dict({"role": "user", "content": "x"})
-    assert len(got["id"]) == 36 and got["id"].count("-") == 4
+    assert len(got["id"]) == 36
+    assert got["id"].count("-") == 4
     assert before <= got["created_at"] <= int(time.time()) + 1
     assert list(got) == ["id", "content", "from_history", "stop_after_tool_call", "role", "created_at"]
 
@@ -442,7 +443,7 @@ def test_list_item_summary_is_raw() -> None:
     ],
 )
 def test_parse_summary_input_rejects(bad: object) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^summary"):
         parse_summary_input(bad)
 
 
@@ -464,7 +465,8 @@ def test_list_item_timestamps_and_metrics() -> None:
     item = list_item(row(created_at=0, updated_at=None, session_data={"session_state": {}}), [])
     assert item["created_at"] == "1970-01-01T00:00:00Z"
     assert "updated_at" not in item  # no fallback in the list
-    assert "metrics" not in item and "total_tokens" not in item
+    assert "metrics" not in item
+    assert "total_tokens" not in item
     metrics = {"total_tokens": 5, "input_tokens": 2}
     item = list_item(row(session_data={"session_metrics": metrics}), [])
     assert_same([item["metrics"], item["total_tokens"]], [metrics, 5])
@@ -664,7 +666,8 @@ def test_runs_as_the_requested_type_parses_them() -> None:
     wf_run = {"run_id": "w1", "workflow_id": "w", "input": "flow input", "messages": [user]}
     runs = [agent_run, wf_run]
     as_workflow = shaping.session_detail(row(), runs, "agent", now=0, parsed_as="workflow")
-    assert as_workflow["chat_history"] == [] and as_workflow["session_name"] == "flow input"
+    assert as_workflow["chat_history"] == []
+    assert as_workflow["session_name"] == "flow input"
     assert [m["content"] for m in shaping.session_detail(row(), runs, "agent", now=0)["chat_history"]] == ["hi"]
     unmerged = {**row(), shaping.UNMERGED_LEGACY_RUNS: [None, agent_run]}
     assert shaping.session_detail(unmerged, [agent_run], "agent", now=0)["chat_history"] == []

@@ -81,7 +81,8 @@ class SessionsHandler(BaseHandler):
         sort_order = "desc" if raw_order is None else v.enum(["query", "sort_order"], raw_order, SORT_ORDERS)
         db_id, table = self.text_param(v, "db_id"), self.text_param(v, "table")
         v.check()
-        assert limit is not None and page is not None
+        assert limit is not None  # noqa: S101 -- narrowing: v.check() raised on a missing value
+        assert page is not None  # noqa: S101
         database, user_id = await self.database_and_user(db_id, table, user_id)
         filters = ListFilters(
             session_type=session_type, component_id=component_id, user_id=user_id, session_name=session_name
@@ -273,7 +274,7 @@ class RenameHandler(BaseHandler):
         body = self.json_body()
         name = v.string_field(body if isinstance(body, dict) else {}, "session_name", required=True, strip_nul=True)
         v.check()
-        assert name is not None
+        assert name is not None  # noqa: S101 -- narrowing: v.check() raised on a missing name
         database, user_id = await self.database_and_user(db_id, table, user_id)
         renamed = await store.rename_session(database, session_id, name, session_type, user_id)
         if renamed is None:

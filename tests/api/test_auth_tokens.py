@@ -103,7 +103,8 @@ async def test_jwks_url_follows_a_key_rotation_and_rate_limits_unknown_kids(fres
             failures_before = auth_failures(await api.get("/metrics"), "invalid")
             # the rotated-out key no longer verifies, even for a token accepted (and cached) before
             retired = await api.call("GET", "/sessions", headers=bearer(token(old, "k1")))
-            assert retired.status == 401 and retired.json["detail"].startswith("Invalid token: ")
+            assert retired.status == 401
+            assert retired.json["detail"].startswith("Invalid token: ")
             # a flood of unknown kids costs no further fetches (at most one every 30 s)
             for i in range(5):
                 forged = await api.call("GET", "/sessions", headers=bearer(token(new_key(), f"forged-{i}")))
@@ -151,7 +152,8 @@ async def test_hostile_tokens_get_401_or_403_and_are_never_logged(
         "exp_string": (token(key, exp="tomorrow"), 401),
         "scopes_not_a_list": (token(key, scopes={"sessions": "read"}), 403),
         "scopes_numbers": (token(key, scopes=[1, 2]), 403),
-        "huge_token": ("A" * 30_000, 401),
+        # under AGNO_MAX_HEADER_BYTES (16 KiB): a larger header block is closed before auth runs
+        "huge_token": ("A" * 12_000, 401),
         "unicode_subject": (token(key, sub="ünïcødé 😀"), 200),
         "no_subject": (jwt.encode({"scopes": ["sessions:read"], "aud": AUDIENCE}, key, algorithm="RS256"), 403),
         "reserved_subject": (token(key, sub="__oauth__:x"), 401),
@@ -185,7 +187,8 @@ async def test_hostile_tokens_get_401_or_403_and_are_never_logged(
         metrics = after.text
     logged = "\n".join(record.getMessage() + json.dumps(record.__dict__, default=str) for record in caplog.records)
     for value, _ in hostile.values():
-        assert value not in logged and value not in metrics
+        assert value not in logged
+        assert value not in metrics
     counted = {r: auth_failures(after, r) - auth_failures(before, r) for r in ("invalid", "scope", "subject")}
     assert counted == {"invalid": 6, "scope": 2, "subject": 1}, counted
 
