@@ -276,7 +276,10 @@ def test_name_search_uses_the_trigram_index(fresh_dsn: str) -> None:
     database = Database("default", fresh_dsn, load_config({"AGNO_PG_DSN": fresh_dsn}), QUERIES)
     rendered = database.sql(
         "list_sessions",
-        {"order_by": order_by_clause("created_at", "desc"), "planner_hint": QUERIES.fragment("search_planner_hint")},
+        {
+            "order_by": order_by_clause(QUERIES.fragment, "created_at", "desc"),
+            "planner_hint": QUERIES.fragment("search_planner_hint"),
+        },
     )
     _timeout, hint, query = rendered.split(";", 2)
     params = {"user_id": None, "component_id": None, "session_type": None, "name_pattern": "%session 500%",
