@@ -24,8 +24,8 @@ system-deps:
 # cluster is started in $(PGDATA_DIR) from the system binaries.
 run: install
 	@if [ -z "$$AGNO_PG_DSN$$DATABASE_URL$$AGNO_SESSION_DSN_MAP" ]; then \
-		dsn=$$($(PY) -m service.devpg start $(PGDATA_DIR) --database agno) || exit 1; \
-		echo "local PostgreSQL: $$dsn (stop: $(PY) -m service.devpg stop $(PGDATA_DIR))"; \
+		dsn=$$($(PY) -m service.dev.pg start $(PGDATA_DIR) --database agno) || exit 1; \
+		echo "local PostgreSQL: $$dsn (stop: $(PY) -m service.dev.pg stop $(PGDATA_DIR))"; \
 		export AGNO_PG_DSN=$$dsn; exec $(PY) -m service; \
 	else exec $(PY) -m service; fi
 
@@ -66,5 +66,5 @@ bench: install
 	bash bench/run.sh
 
 clean:
-	-$(PY) -m service.devpg stop --purge $(PGDATA_DIR)
+	-$(PY) -m service.dev.pg stop --purge $(PGDATA_DIR)
 	rm -rf $(VENV) .venv-agentos .venv-deploy .tools $(PGDATA_DIR) *.egg-info

@@ -29,7 +29,7 @@ log = logging.getLogger("agno_session")
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] == "compare":
-        from service.compare_cli import main as compare_main
+        from service.compare.cli import main as compare_main
 
         sys.exit(compare_main(args[1:]))
     try:

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from service.compare_cli import Report, load_divergences, replay
+from service.compare.replay import Report, load_divergences, replay
 from tests.conftest import REPO, LiveService
 
 SEED: list[tuple[str, dict[str, Any]]] = [

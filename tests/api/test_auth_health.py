@@ -81,7 +81,7 @@ async def test_health_endpoints(fresh_dsn: str) -> None:
 
 @pytest.mark.gen_test(timeout=60)
 async def test_readyz_reports_each_database(fresh_dsn: str) -> None:
-    from service.devpg import free_port
+    from service.dev.pg import free_port
 
     down = f"postgresql://postgres@127.0.0.1:{free_port()}/nothing"
     dsn_map = f'{{"up": "{fresh_dsn}", "down": "{down}"}}'

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from service.devpg import free_port
+from service.dev.pg import free_port
 from tests.api.conftest import running_api, sql
 from tests.api.test_auth_tokens import auth_failures
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from service.compare import is_uuid4
+from service.compare.diff import is_uuid4
 from service.rows import SESSION_COLUMNS
 from tests.api.conftest import FIXTURES, SEED, assert_json_equal, insert_session, running_api, sql
 

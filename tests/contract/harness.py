@@ -2,7 +2,7 @@
 
 Every case is sent to the real AgentOS 3.1.10 ("AgentOS") and to the service under test ("SUT":
 agno-session, or a second AgentOS with CONTRACT_SUT=agentos to check the harness itself), both serving the
-same PostgreSQL databases, and the answers are compared with `service.compare`.
+same PostgreSQL databases, and the answers are compared with `service.compare.diff`.
 """
 
 from __future__ import annotations
@@ -27,17 +27,9 @@ from typing import Any
 import psycopg2
 import pytest
 
-from service.compare import (
-    Difference,
-    Divergence,
-    check_divergence,
-    compare,
-    format_body,
-    format_differences,
-    parse_divergences,
-    parse_json,
-)
-from service.devpg import free_port
+from service.compare.diff import Difference, compare, format_body, format_differences, parse_json
+from service.compare.divergences import Divergence, check_divergence, parse_divergences
+from service.dev.pg import free_port
 from service.rows import SESSION_COLUMNS
 from tests.conftest import clean_env
 

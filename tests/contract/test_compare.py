@@ -1,4 +1,4 @@
-"""Unit tests of service.compare (no AgentOS needed: these run in the ordinary test run too)."""
+"""Unit tests of service.compare.diff and .divergences (no AgentOS needed: these run in the ordinary test run too)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from service.compare import (
-    check_divergence,
-    compare,
-    format_differences,
-    parse_divergences,
-    parse_json,
-    tie_key,
-)
+from service.compare.diff import compare, format_differences, parse_json, tie_key
+from service.compare.divergences import check_divergence, parse_divergences
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 

@@ -22,12 +22,12 @@ from typing import Any
 
 import pytest
 
-from service.compare_cli import (
+from service.compare.cli import main
+from service.compare.replay import (
     ACCESS_LOGGER,
     default_divergences_file,
     load_access_log,
     load_divergences,
-    main,
     replay,
 )
 from tests.reliability.harness import wait_until

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from service.devpg import free_port
+from service.dev.pg import free_port
 from tests.conftest import PgServer
 from tests.image.conftest import http, inspect, podman, wait_until_answers
 

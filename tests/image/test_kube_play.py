@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from service.devpg import free_port
+from service.dev.pg import free_port
 from tests.conftest import PgServer
 from tests.image.conftest import Tools, http, inspect, podman, wait_until_answers
 

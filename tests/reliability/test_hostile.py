@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from service.db import APPLICATION_NAME
-from service.devpg import free_port
+from service.dev.pg import free_port
 from tests.conftest import REPO, LiveService, clean_env, wait_http
 
 from .harness import call, connect, dbname, scrape, service_backends, try_call, wait_until

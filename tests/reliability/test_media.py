@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from service.devpg import free_port
+from service.dev.pg import free_port
 
 from .harness import call, scrape, wait_until
 
