@@ -35,7 +35,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from service.devpg import Cluster, free_port, init_cluster
+from service.dev.pg import Cluster, free_port, init_cluster
 
 REPO = Path(__file__).resolve().parent.parent
 SERVICE_ENV_PREFIXES = ("AGNO_", "OS_SECURITY", "DATABASE_URL")

@@ -118,7 +118,8 @@ def test_restart_under_load(
         healthz = liveness.statuses("/healthz")
         readyz_down = [s for t, s in probe.statuses("/readyz", stop_at) if t < up_at]
 
-    assert service.proc.poll() is None and service.proc.pid == pid, "the service process must survive"
+    assert service.proc.poll() is None, "the service process must survive"
+    assert service.proc.pid == pid, "the service process must survive"
     assert {s for _, s in healthz} == {200}, f"/healthz answered {sorted({s for _, s in healthz})}"
     assert 503 in readyz_down
     assert_failures_are_json_503(outcomes)
@@ -212,7 +213,8 @@ def test_read_retried_once_on_dead_connection(
         )
         terminate(pid)
     write_reply = write.join(15)
-    assert write_reply.status == 503 and write_reply.is_json_error(), write_reply
+    assert write_reply.status == 503, write_reply
+    assert write_reply.is_json_error(), write_reply
     assert write_reply.header("retry-after")
 
     after = [call(service.base_url, "GET", f"/sessions/{session_id}") for _ in range(POOL + 2)]
@@ -237,11 +239,15 @@ def test_database_down_at_start(
     pid = service.proc.pid
 
     readyz = call(service.base_url, "GET", "/readyz")
-    assert readyz.status == 503 and readyz.json()["databases"] == {"default": "unavailable"}, readyz
+    assert readyz.status == 503, readyz
+    assert readyz.json()["databases"] == {"default": "unavailable"}, readyz
     listing = call(service.base_url, "GET", "/sessions")
-    assert listing.status == 503 and listing.is_json_error() and listing.header("retry-after"), listing
+    assert listing.status == 503, listing
+    assert listing.is_json_error(), listing
+    assert listing.header("retry-after"), listing
     created = call(service.base_url, "POST", "/sessions", json_body={"session_name": "early"})
-    assert created.status == 503 and created.is_json_error(), created
+    assert created.status == 503, created
+    assert created.is_json_error(), created
     assert call(service.base_url, "GET", "/healthz").status == 200
     refused = 3
 
@@ -253,6 +259,8 @@ def test_database_down_at_start(
     created = call(service.base_url, "POST", "/sessions", json_body={"session_name": "late"})
     assert created.status == 201, created
     listing = call(service.base_url, "GET", "/sessions")
-    assert listing.status == 200 and listing.json()["meta"]["total_count"] == 1, listing
-    assert service.proc.poll() is None and service.proc.pid == pid, "the service must not have restarted"
+    assert listing.status == 200, listing
+    assert listing.json()["meta"]["total_count"] == 1, listing
+    assert service.proc.poll() is None, "the service must not have restarted"
+    assert service.proc.pid == pid, "the service must not have restarted"
     figures.update({"requests_refused_while_down": refused, "readyz_200_after_database_up_s": round(ready_after, 3)})
