@@ -6,13 +6,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PGDATA_DIR ?= .pgdata
 
-.PHONY: install run test lint lint-deploy unit contract-test smoke bench system-deps clean image-deps image-test
+.PHONY: install run check test lint lint-deploy unit contract-test smoke bench system-deps clean image-deps image-test
 
-$(STAMP): setup.py pyproject.toml scripts/system-deps.sh
+$(STAMP): setup.py pyproject.toml dev-constraints.txt scripts/system-deps.sh
 	bash scripts/system-deps.sh run
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -c dev-constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -24,8 +24,8 @@ system-deps:
 # cluster is started in $(PGDATA_DIR) from the system binaries.
 run: install
 	@if [ -z "$$AGNO_PG_DSN$$DATABASE_URL$$AGNO_SESSION_DSN_MAP" ]; then \
-		dsn=$$($(PY) -m service.devpg start $(PGDATA_DIR) --database agno) || exit 1; \
-		echo "local PostgreSQL: $$dsn (stop: $(PY) -m service.devpg stop $(PGDATA_DIR))"; \
+		dsn=$$($(PY) -m service.dev.pg start $(PGDATA_DIR) --database agno) || exit 1; \
+		echo "local PostgreSQL: $$dsn (stop: $(PY) -m service.dev.pg stop $(PGDATA_DIR))"; \
 		export AGNO_PG_DSN=$$dsn; exec $(PY) -m service; \
 	else exec $(PY) -m service; fi
 
@@ -39,6 +39,11 @@ lint-deploy: install
 
 unit: install
 	$(PY) -m pytest -q -m "not contract" -p no:cacheprovider
+
+# The fast loop while editing: lint, unit and API tests (no reliability, contract or image suites).
+check: lint
+	$(PY) -m pytest -q -p no:cacheprovider -m "not contract and not slow and not image" tests \
+		--ignore=tests/reliability --ignore=tests/contract --ignore=tests/image
 
 contract-test: install
 	bash scripts/contract-test.sh
@@ -63,5 +68,5 @@ bench: install
 	bash bench/run.sh
 
 clean:
-	-$(PY) -m service.devpg stop --purge $(PGDATA_DIR)
+	-$(PY) -m service.dev.pg stop --purge $(PGDATA_DIR)
 	rm -rf $(VENV) .venv-agentos .venv-deploy .tools $(PGDATA_DIR) *.egg-info

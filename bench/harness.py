@@ -1,6 +1,6 @@
 """`make bench` (`bash bench/run.sh [--quick] [--long] [--profile]`): agno-session against the real AgentOS.
 
-Everything on 127.0.0.1, in a throwaway PostgreSQL cluster under /tmp (service.devpg):
+Everything on 127.0.0.1, in a throwaway PostgreSQL cluster under /tmp (service.dev.pg):
 1. seed N sessions per size (bench/seed.py: agno writes templates, SQL replicates them, agno-written
    check rows must equal the replicated ones), one database per size;
 2. start agno-session (`python -m service`, 1 process) and AgentOS 3.1.10 (uvicorn, 1 worker, PostgresDb
@@ -31,7 +31,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +41,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench import profile as prof
 from bench import report, seed, sqlcapture, wrk
 from bench.servers import CpuMeter, RssSampler, Server, start_agentos, start_ours
-from service.compare import compare, format_differences
-from service.devpg import Cluster, free_port, init_cluster
+from service.compare.diff import compare, format_differences
+from service.dev.pg import Cluster, free_port, init_cluster
 
 REPO = Path(__file__).resolve().parent.parent
 ENDPOINTS = ("list", "get", "runs", "previews", "search")
@@ -270,7 +270,7 @@ def machine_facts(cluster: Cluster, agentos_python: Path) -> dict[str, str]:
         ]
     )
     return {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "cpu": f"{cpu} x {os.cpu_count()}",
         "memory": mem,
         "kernel": platform.release(),

@@ -233,7 +233,7 @@ def render(res: dict[str, Any], out_dir: Path) -> str:
     add("")
     add(
         "Everything (wrk, both servers, PostgreSQL) shares the same cores; the cluster is a throwaway "
-        "`service.devpg` cluster under /tmp (fsync off, which does not matter for these read-only loads)."
+        "`service.dev.pg` cluster under /tmp (fsync off, which does not matter for these read-only loads)."
     )
     add("")
 
@@ -265,7 +265,7 @@ def render(res: dict[str, Any], out_dir: Path) -> str:
     )
     add(
         "- before loading, every URL was fetched from both servers: 200 and the same JSON (compared with "
-        "`service.compare`, ignoring only `meta.search_time_ms`)."
+        "`service.compare.diff`, ignoring only `meta.search_time_ms`)."
     )
     add(
         "- ceiling: our exact statements per request, captured with `log_statement=all` from the running service, "

@@ -13,7 +13,7 @@ from typing import Any
 import psycopg2
 
 from service.db import APPLICATION_NAME
-from service.devpg import Cluster, pg_bindir
+from service.dev.pg import Cluster, pg_bindir
 
 _LINE = re.compile(r"^\S+ \S+ \S+ \[\d+\] app=(\S*) ([A-Z]+):  (.*)$")
 

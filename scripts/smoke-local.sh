@@ -62,7 +62,7 @@ stop_stack() {
   fi
   if [ "$uses_devpg" = true ] && [ -f "$PGDATA_DIR/data/postmaster.pid" ] && [ -x .venv/bin/python ]; then
     echo "stopping the local PostgreSQL in $PGDATA_DIR"
-    .venv/bin/python -m service.devpg stop "$PGDATA_DIR" || true
+    .venv/bin/python -m service.dev.pg stop "$PGDATA_DIR" || true
   fi
   if [ "$status" != 0 ]; then
     echo "--- last lines of the service log ($LOG) ---" >&2

@@ -29,7 +29,7 @@ log = logging.getLogger("agno_session")
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] == "compare":
-        from service.compare_cli import main as compare_main
+        from service.compare.cli import main as compare_main
 
         sys.exit(compare_main(args[1:]))
     try:
@@ -144,7 +144,9 @@ async def serve(config: Config, queries: Any, sockets: list[socket.socket]) -> N
     for task in background:
         task.cancel()
     deadline = time.monotonic() + config.request_timeout + 1
-    while lifecycle.in_flight > 0 and time.monotonic() < deadline:
+    # in_flight is a plain counter every request updates; polling it once during shutdown is cheaper
+    # than signalling an event on each request's end
+    while lifecycle.in_flight > 0 and time.monotonic() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.05)
     await server.close_all_connections()
     for task in warmups:

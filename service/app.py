@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import urllib.parse
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -91,7 +91,7 @@ def make_app(
         authenticator=Authenticator(config.auth, ServiceAccounts(databases, config.auth.service_account_cache_seconds)),
         media_storage=media_storage or storage_from_config(config),
         lifecycle=lifecycle or Lifecycle(),
-        started_at=datetime.now(timezone.utc),
+        started_at=datetime.now(UTC),
         log_function=log_request,
         default_handler_class=NotFoundHandler,
         serve_traceback=False,

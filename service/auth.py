@@ -20,7 +20,7 @@ from service.config import AuthConfig
 from service.errors import ApiError
 from service.tokens import TokenRejected, TokenVerifier
 
-SERVICE_ACCOUNT_TOKEN_PREFIX = "agno_pat_"
+SERVICE_ACCOUNT_TOKEN_PREFIX = "agno_pat_"  # noqa: S105 -- a prefix, not a secret
 SERVICE_ACCOUNT_PRINCIPAL_PREFIX = "sa:"
 RESERVED_PRINCIPAL_PREFIXES = (SERVICE_ACCOUNT_PRINCIPAL_PREFIX, "__oauth__:")
 SCHEDULER_PRINCIPAL = "__scheduler__"
@@ -179,7 +179,7 @@ class Authenticator:
         return await self._jwt(method, path, token)
 
     async def _jwt(self, method: str, path: str, token: str) -> Principal:
-        assert self.tokens is not None
+        assert self.tokens is not None  # noqa: S101 -- narrowing: only called in JWT mode
         try:
             claims = await self.tokens.verify(token)
         except TokenRejected as exc:

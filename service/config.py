@@ -74,7 +74,7 @@ class Config:
     """(db_id, libpq dsn) pairs in configuration order."""
     default_db_id: str | None
     """Database used when a request names no db_id; None: db_id required when several are configured."""
-    host: str = "0.0.0.0"
+    host: str = "0.0.0.0"  # noqa: S104 -- a service in a container listens on every interface (README)
     port: int = 8080
     auto_provision: bool = True
     db_schema: str = "ai"
@@ -283,7 +283,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     return Config(
         dsn_map=dsn_map,
         default_db_id=default_db_id,
-        host=(env.get("AGNO_SERVICE_HOST") or "0.0.0.0").strip(),
+        host=(env.get("AGNO_SERVICE_HOST") or "0.0.0.0").strip(),  # noqa: S104
         port=int(_number(env, "AGNO_SERVICE_PORT", 8080, 0, integer=True)),
         auto_provision=_bool(env, "AGNO_AUTO_PROVISION", True),
         db_schema=_identifier(env, "AGNO_DB_SCHEMA", "ai"),

@@ -80,7 +80,12 @@ class FollowingConnection(aiopg.Connection):
             self._loop.remove_reader(self._fileno)
 
 
-async def connect(dsn: str, *, timeout: float = aiopg.connection.TIMEOUT, **kwargs: Any) -> aiopg.Connection:
+async def connect(
+    dsn: str,
+    *,
+    timeout: float = aiopg.connection.TIMEOUT,  # noqa: ASYNC109 -- aiopg's per-operation timeout, not this call's
+    **kwargs: Any,
+) -> aiopg.Connection:
     """`aiopg.connect` with a `FollowingConnection`."""
     kwargs.setdefault("enable_json", True)
     kwargs.setdefault("enable_hstore", True)
@@ -142,7 +147,14 @@ class Pool(aiopg.Pool):
             self._acquiring -= 1
 
 
-async def create_pool(dsn: str, *, minsize: int, maxsize: int, timeout: float, **kwargs: Any) -> aiopg.Pool:
+async def create_pool(
+    dsn: str,
+    *,
+    minsize: int,
+    maxsize: int,
+    timeout: float,  # noqa: ASYNC109 -- aiopg's per-operation timeout, not this call's
+    **kwargs: Any,
+) -> aiopg.Pool:
     """`aiopg.create_pool` making a `Pool` of `FollowingConnection`s."""
     kwargs.setdefault("enable_json", True)
     kwargs.setdefault("enable_hstore", True)

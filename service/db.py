@@ -26,9 +26,18 @@ import psycopg2.extras
 from service import connect, metrics, retry
 from service.config import Config
 from service.counts import CountCache
-from service.errors import ApiError, DatabaseUnavailable, PoolExhausted, StatementTimeout, TablesMissing
+from service.errors import (
+    DatabaseNotFound,
+    DatabaseUnavailable,
+    DbIdRequired,
+    ExpensiveBusy,
+    PoolExhausted,
+    StatementTimeout,
+    TableNotFound,
+    TablesMissing,
+)
 from service.jsonutil import loads
-from service.queries import Queries
+from service.queries import Queries, QueryError
 from service.search import NameSample
 
 log = logging.getLogger("agno_session.db")
@@ -63,14 +72,25 @@ class ReadOnlyServer(ConnectionLost):
     """A write met a read-only server (a standby, a demoted primary); its connection was closed."""
 
 
+_CURSOR_KINDS: dict[str, tuple[str, ...]] = {"all": ("",), "one": ("^", "<!"), "value": ("$",), "run": ("!",)}
+"""The query kinds (aiosql suffixes, service/queries.py) each Cursor method runs: the result it reads."""
+
+
 class Cursor:
-    """Runs named queries on one connection; rows come back as plain dicts."""
+    """Runs named queries on one connection; rows come back as plain dicts. A query of another kind
+    than the method expects raises QueryError before anything is sent."""
 
     def __init__(self, db: Database, cur: aiopg.Cursor) -> None:
         self._db = db
         self._cur = cur
 
-    async def _execute(self, name: str, params: dict[str, Any], fragments: dict[str, str]) -> None:
+    def _check_kind(self, method: str, name: str) -> None:
+        kind = self._db._queries.get(name).kind
+        if kind not in _CURSOR_KINDS[method]:
+            raise QueryError(f"query {name!r} has kind {kind!r}; Cursor.{method} runs {_CURSOR_KINDS[method]}")
+
+    async def _execute(self, method: str, name: str, params: dict[str, Any], fragments: dict[str, str]) -> None:
+        self._check_kind(method, name)
         sql = self._db.sql(name, fragments)
         started = time.perf_counter()
         try:
@@ -98,21 +118,21 @@ class Cursor:
         return [dict(zip(columns, row, strict=True)) for row in raw]
 
     async def all(self, name: str, params: dict[str, Any], **fragments: str) -> list[dict[str, Any]]:
-        await self._execute(name, params, fragments)
+        await self._execute("all", name, params, fragments)
         return self._rows(await self._cur.fetchall())
 
     async def one(self, name: str, params: dict[str, Any], **fragments: str) -> dict[str, Any] | None:
-        await self._execute(name, params, fragments)
+        await self._execute("one", name, params, fragments)
         row = await self._cur.fetchone()
         return None if row is None else self._rows([row])[0]
 
     async def value(self, name: str, params: dict[str, Any], **fragments: str) -> Any:
-        await self._execute(name, params, fragments)
+        await self._execute("value", name, params, fragments)
         row = await self._cur.fetchone()
         return None if row is None else row[0]
 
     async def run(self, name: str, params: dict[str, Any], **fragments: str) -> int:
-        await self._execute(name, params, fragments)
+        await self._execute("run", name, params, fragments)
         return int(self._cur.rowcount)
 
     @asynccontextmanager
@@ -250,9 +270,7 @@ class Database:
                 await gate.acquire()  # free: returns at once
         except TimeoutError:
             metrics.HTTP_REJECTED.labels("expensive_busy").inc()
-            raise ApiError(
-                503, "Service overloaded: too many expensive requests running", {"Retry-After": "1"}
-            ) from None
+            raise ExpensiveBusy from None
 
     @asynccontextmanager
     async def cursor(self) -> AsyncIterator[Cursor]:
@@ -436,12 +454,14 @@ class Database:
             values["sessions"] = self._queries.fragment("empty_sessions")
         if not state.runs_exists:
             values["runs"] = self._queries.fragment("empty_runs")
-        values["legacy_runs"] = "s.runs" if state.has_legacy_runs else "NULL::jsonb"
+        values["legacy_runs"] = self._queries.fragment(
+            "legacy_runs_column" if state.has_legacy_runs else "no_legacy_runs"
+        )
         return values
 
-    def fragment(self, name: str) -> str:
+    def fragment(self, name: str, **values: str) -> str:
         """A named SQL fragment (`Queries.fragment`) for a `{{placeholder}}` of another query."""
-        return self._queries.fragment(name)
+        return self._queries.fragment(name, **values)
 
     def sql(self, name: str, extra: dict[str, str]) -> str:
         key = (name, tuple(extra.items()))
@@ -545,17 +565,17 @@ class Databases:
         # agno's get_db tests both for truth: an empty `db_id=` or `table=` is the same as none
         db_id, table = db_id or None, table or None
         if table is not None and db_id is None:
-            raise ApiError(400, "The db_id query parameter is required when passing a table")
+            raise DbIdRequired(for_table=True)
         if db_id is not None:
             database = self._by_id.get(db_id)
             if database is None:
-                raise ApiError(404, f"No database found with id '{db_id}'")
+                raise DatabaseNotFound(db_id)
             if table is not None and not (table in database.table_names() and await database.table_exists(table)):
-                raise ApiError(404, f"No database with id '{db_id}' has table '{table}'")
+                raise TableNotFound(db_id, table)
             return database
         default = self._config.default_db_id
         if default is None:
-            raise ApiError(400, "The db_id query parameter is required when using multiple databases")
+            raise DbIdRequired(for_table=False)
         return self._by_id[default]
 
     async def close(self) -> None:

@@ -17,6 +17,35 @@ class ApiError(HTTPError):
         self.headers = headers or {}
 
 
+class DbIdRequired(Exception):
+    """A request must name its database: it names a table, or several databases have no default."""
+
+    def __init__(self, for_table: bool) -> None:
+        super().__init__("db_id required when passing a table" if for_table else "db_id required")
+        self.for_table = for_table
+
+
+class DatabaseNotFound(Exception):
+    """No database is configured under the requested db_id."""
+
+    def __init__(self, db_id: str) -> None:
+        super().__init__(db_id)
+        self.db_id = db_id
+
+
+class TableNotFound(Exception):
+    """The database does not have (or may not be asked for) the requested table."""
+
+    def __init__(self, db_id: str, table: str) -> None:
+        super().__init__(db_id, table)
+        self.db_id = db_id
+        self.table = table
+
+
+class ExpensiveBusy(Exception):
+    """Every slot for expensive requests stayed taken for the configured wait."""
+
+
 class DatabaseUnavailable(Exception):
     """The database could not be reached (connection refused, lost, restarting)."""
 

@@ -1,7 +1,8 @@
 """Named SQL queries from `sql/*.sql`, in aiosql's file format, loaded once at start-up.
 
 A block starts with `-- name: <name><suffix>` (suffix as in aiosql: `^` one row, `$` one value,
-`!` no result, `<!` returning, none: many rows), then optional `--` docstring lines, then SQL.
+`!` no result, `<!` returning, `*!` many parameter sets, none: many rows), then optional `--`
+docstring lines, then SQL. The suffix decides which `db.Cursor` method may run the query.
 Parameters are `:name` and become psycopg2's `%(name)s` (quoted strings and `::casts` untouched).
 `{{placeholder}}` marks an SQL identifier or whitelisted fragment filled per database from the
 configuration (`Queries.render`), never from request input.
@@ -29,7 +30,8 @@ class QueryError(RuntimeError):
 class Query:
     name: str
     kind: str
-    """aiosql suffix: '^' one row, '$' one value, '!' no result, '<!' returning, '' many rows."""
+    """aiosql suffix: '^' one row, '$' one value, '!' no result, '<!' returning, '*!' many parameter
+    sets (no Cursor method runs it), '' many rows or a fragment."""
     doc: str
     sql: str
     """psycopg2 pyformat SQL, placeholders still in `{{...}}` form."""
@@ -130,13 +132,15 @@ class Queries:
         except KeyError:
             raise QueryError(f"unknown query {name!r}") from None
 
-    def fragment(self, name: str) -> str:
-        """A named block that is not run on its own but put into another query's `{{placeholder}}`
-        (it has neither parameters nor placeholders of its own)."""
+    def fragment(self, name: str, **values: str) -> str:
+        """A named block that is not run on its own but put into another query's `{{placeholder}}`:
+        no parameters; its own placeholders, if any, are filled from `values` (whitelisted names or
+        other fragments, never request input)."""
         query = self.get(name)
-        if query.placeholders or "%(" in query.sql:
-            raise QueryError(f"query {name!r} is not a plain fragment")
-        return query.sql.replace("%%", "%")  # `render` doubles `%` in fragment values again
+        if "%(" in query.sql or query.placeholders != values.keys():
+            raise QueryError(f"query {name!r} is not a fragment taking {sorted(values)}")
+        # `render` doubles `%` in fragment values again
+        return self.render(name, tuple(sorted(values.items()))).replace("%%", "%")
 
     def require(self, names: list[str]) -> None:
         missing = [n for n in names if n not in self._by_name]

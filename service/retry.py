@@ -33,7 +33,7 @@ class Budget:
     def delay(self) -> float:
         """Full jitter over an exponentially growing ceiling: waiting requests do not reconnect in step."""
         ceiling = min(self.max_delay, self.first_delay * 2**self.retries)
-        return random.uniform(ceiling / 2, ceiling)
+        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 -- jitter, not a secret
 
     async def wait(self) -> bool:
         now = time.monotonic()

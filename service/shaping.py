@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any, cast
-from uuid import uuid4
 
 from service.rows import SESSION_TYPES, RunDict, SessionRow, SessionType
 
@@ -101,7 +100,7 @@ def iso_utc(ts: int | float | None) -> str | None:
         return None
     if type(ts) is int and 0 <= ts < _YEAR_10000:  # the common case, about twice as fast
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
-    return _format_datetime(datetime.fromtimestamp(ts, tz=timezone.utc))
+    return _format_datetime(datetime.fromtimestamp(ts, tz=UTC))
 
 
 def _timestamp_field(value: Any) -> str | None:
@@ -308,11 +307,12 @@ def _message_metrics(metrics: Mapping[str, Any]) -> dict[str, Any]:
     return shaped
 
 
-def message_to_dict(msg: Mapping[str, Any]) -> dict[str, Any]:
-    """agno's `Message.to_dict()` of a stored message dict (§8.5); unknown keys are dropped."""
+def message_to_dict(msg: Mapping[str, Any], *, now: int, new_id: Callable[[], str]) -> dict[str, Any]:
+    """agno's `Message.to_dict()` of a stored message dict (§8.5); unknown keys are dropped. A message
+    stored without an id or created_at gets `new_id()` and `now`, as agno's Message defaults do."""
     values: dict[str, Any] = {key: msg.get(key) for key in _MESSAGE_FIELDS}
     if values["id"] is None:
-        values["id"] = str(uuid4())
+        values["id"] = new_id()
     values["from_history"] = bool(values["from_history"])
     values["stop_after_tool_call"] = bool(values["stop_after_tool_call"])
     shaped = {
@@ -338,7 +338,7 @@ def message_to_dict(msg: Mapping[str, Any]) -> dict[str, Any]:
         if shaped_metrics:
             shaped["metrics"] = shaped_metrics
     created_at = msg.get("created_at")
-    shaped["created_at"] = created_at if created_at is not None else int(time.time())
+    shaped["created_at"] = created_at if created_at is not None else now
     return shaped
 
 
@@ -347,7 +347,7 @@ def _session_runs(runs: Iterable[RunDict]) -> list[RunDict]:
     return [run for run in runs if isinstance(run, dict) and ("agent_id" in run or "team_id" in run)]
 
 
-def chat_history(runs: list[RunDict]) -> list[dict[str, Any]]:
+def chat_history(runs: list[RunDict], *, now: int, new_id: Callable[[], str]) -> list[dict[str, Any]]:
     """§8.5: user/assistant messages of top-level agent/team runs, re-serialised, in run order."""
     history: list[dict[str, Any]] = []
     for run in _session_runs(runs):
@@ -358,7 +358,7 @@ def chat_history(runs: list[RunDict]) -> list[dict[str, Any]]:
                 continue
             if message.get("from_history") or message.get("role") in ("system", "tool"):
                 continue
-            history.append(message_to_dict(message))
+            history.append(message_to_dict(message, now=now, new_id=new_id))
     return history
 
 
@@ -524,13 +524,20 @@ def _detail_timestamps(created_at: Any, updated_at: Any) -> tuple[str | None, st
 
 
 def session_detail(
-    row: SessionRow, runs: list[RunDict], as_type: SessionType, *, now: int, parsed_as: SessionType | None = None
+    row: SessionRow,
+    runs: list[RunDict],
+    as_type: SessionType,
+    *,
+    now: int,
+    new_id: Callable[[], str],
+    parsed_as: SessionType | None = None,
 ) -> dict[str, Any]:
     """Agent/Team/WorkflowSessionDetailSchema of `row` rendered as `as_type`, every field present.
 
     `parsed_as` is the session class that deserialised the runs when it differs from the rendering
     (a PATCH with another `type`: loaded as that type, answered as the stored one). `now` stands in
-    for a workflow's NULL created_at/updated_at (agno's WorkflowSession defaults).
+    for a workflow's NULL created_at/updated_at (agno's WorkflowSession defaults) and a message's
+    missing created_at; `new_id` makes a message's missing id (the caller owns clock and ids).
     """
     kept = parsed_runs(row, runs, parsed_as or as_type)
     session_id = row.get("session_id", "")
@@ -568,7 +575,7 @@ def session_detail(
         session_state = metrics = total_tokens = None
     name = _detail_name(row, kept, as_type)
     summary = summary_for_detail(row.get("summary"))
-    history = chat_history(kept)
+    history = chat_history(kept, now=now, new_id=new_id)
 
     if as_type == "team":
         return {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any, cast
 
 import psycopg2.errors
@@ -41,17 +42,21 @@ class RunIdConflict(Exception):
     """An imported run id is already stored (run ids are unique across sessions)."""
 
 
-def order_by_clause(sort_by: str | None, sort_order: str, legacy_runs: bool = False) -> str:
+def order_by_clause(
+    fragment: Callable[..., str], sort_by: str | None, sort_order: str, legacy_runs: bool = False
+) -> str:
     """AgentOS's `apply_sorting`: a column of the table, `updated_at` falling back to `created_at`;
-    anything else means no ORDER BY at all. The clause comes from this whitelist only. On the 2.x
-    layout `runs` is a column too (jsonb order; SQL NULL last ascending, first descending)."""
-    direction = "ASC" if sort_order == "asc" else "DESC"
+    anything else means no sorting at all. The clause comes from this whitelist only. On the 2.x
+    layout `runs` is a column too. `fragment` is `Database.fragment` / `Queries.fragment`."""
     if sort_by == "runs" and legacy_runs:
-        return f"ORDER BY s.legacy_runs {direction}"
-    if sort_by not in SORT_COLUMNS:
+        key = fragment("sort_key_legacy_runs")
+    elif sort_by == "updated_at":
+        key = fragment("sort_key_updated_at")
+    elif sort_by in SORT_COLUMNS:
+        key = fragment("sort_key_column", column=sort_by)
+    else:
         return ""
-    column = "coalesce(s.updated_at, s.created_at)" if sort_by == "updated_at" else f"s.{sort_by}"
-    return f"ORDER BY {column} {direction}"
+    return fragment("sort_asc" if sort_order == "asc" else "sort_desc", sort_key=key)
 
 
 _TRIGRAM_RUN = re.compile(r"[^%_]{3}")
@@ -297,7 +302,7 @@ async def list_sessions(
         records = await cur.all(
             "list_sessions",
             params,
-            order_by=order_by_clause(sort_by, sort_order, db.has_legacy_runs),
+            order_by=order_by_clause(db.fragment, sort_by, sort_order, db.has_legacy_runs),
             planner_hint=hint,
         )
         first = records[0]  # the count row is always there; page columns are NULL past the end
@@ -389,13 +394,13 @@ async def update_session(
 
     async def work(cur: Cursor) -> tuple[SessionWithRuns, SessionType, SessionType] | None:
         params = {"session_id": session_id, "user_id": user_id}
-        record = await cur.one("get_session", params, lock="FOR UPDATE OF s")
+        record = await cur.one("get_session", params, lock=db.fragment("lock_session_row"))
         if record is None:
             return None
         loaded = _with_runs(record, runs_table=db.has_runs_table)
         write_type = as_type or shaping.detect_session_type(loaded["row"])
         updated = await cur.one(f"update_{write_type}_session", update_values(loaded["row"], write_type, body, now))
-        assert updated is not None
+        assert updated is not None  # noqa: S101 -- narrowing: the row is locked, the UPDATE returns it
         if shaping.UNMERGED_LEGACY_RUNS in record:
             updated[shaping.UNMERGED_LEGACY_RUNS] = record[shaping.UNMERGED_LEGACY_RUNS]
         row = _session_row(updated)

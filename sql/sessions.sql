@@ -1,6 +1,6 @@
 -- Sessions: reads and writes of agno's sessions table.
 -- {{sessions}} / {{runs}} are the configured tables; {{legacy_runs}} is the 2.x `runs` column when the
--- table still has it, else NULL; {{order_by}} is one clause of the sort whitelist (store.SORT_CLAUSES).
+-- table still has it, else NULL; {{order_by}} is a sort_asc/sort_desc fragment (store.order_by_clause).
 -- Optional filters use `(:x::text IS NULL OR ...)`: psycopg2 binds values client-side, so the
 -- planner sees constants and folds the unused branches away.
 
@@ -200,6 +200,38 @@ FROM jsonb_to_recordset(:runs::jsonb) AS x(run_id text, run_type text, agent_id 
                                            workflow_id text, user_id text, parent_run_id text,
                                            status text, run_index bigint, run_data jsonb,
                                            created_at bigint);
+
+-- name: sort_asc
+-- {{order_by}} of list_sessions: {{sort_key}} is one of the sort_key_* fragments (store.order_by_clause).
+ORDER BY {{sort_key}} ASC
+
+-- name: sort_desc
+-- As sort_asc, descending.
+ORDER BY {{sort_key}} DESC
+
+-- name: sort_key_column
+-- A column of the sessions table; {{column}} comes from the whitelist store.SORT_COLUMNS only.
+s.{{column}}
+
+-- name: sort_key_updated_at
+-- agno sorts by updated_at, falling back to created_at.
+coalesce(s.updated_at, s.created_at)
+
+-- name: sort_key_legacy_runs
+-- The 2.x `runs` column (jsonb order; SQL NULL last ascending, first descending).
+s.legacy_runs
+
+-- name: lock_session_row
+-- {{lock}} of get_session for a read-modify-write (PATCH): the row stays locked until commit.
+FOR UPDATE OF s
+
+-- name: legacy_runs_column
+-- {{legacy_runs}} while the sessions table still has agno 2.x's `runs` column.
+s.runs
+
+-- name: no_legacy_runs
+-- {{legacy_runs}} otherwise.
+NULL::jsonb
 
 -- name: count_sessions_by_ids$
 -- How many of the listed sessions (within the user's reach) are still stored: a bulk delete whose

@@ -37,7 +37,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from service.devpg import Cluster, free_port, init_cluster
+from service.dev.pg import Cluster, free_port, init_cluster
 from tests import pgbouncer
 
 REPO = Path(__file__).resolve().parent.parent

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import psycopg2
 
-from service.devpg import free_port
+from service.dev.pg import free_port
 
 PGBOUNCER = "/usr/sbin/pgbouncer"
 ROLE_SETTINGS = (

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from service.compare_cli import Report, load_divergences, replay
+from service.compare.replay import Report, load_divergences, replay
 from tests.conftest import REPO, LiveService
 
 SEED: list[tuple[str, dict[str, Any]]] = [
@@ -162,7 +162,10 @@ def recorded(dsn: str, live_service: Callable[..., LiveService]) -> tuple[LiveSe
         status, answer = request(first.base_url, "POST", path, body)
         assert status == 201, answer
     statuses = [request(first.base_url, "GET", path)[0] for path in READS]
-    assert statuses.count(200) >= 20 and 404 in statuses and 422 in statuses, statuses  # the data is there
+    # the data is there
+    assert statuses.count(200) >= 20, statuses
+    assert 404 in statuses, statuses
+    assert 422 in statuses, statuses
     second = live_service(env={"AGNO_PG_DSN": dsn})
     return first, second
 
@@ -259,7 +262,8 @@ def test_replayed_access_log_is_all_equal(recorded: tuple[LiveService, LiveServi
     assert "DIFF" not in done.stdout
     assert f"{len(SEED)} x not a GET" in done.stdout  # the seeding POSTs are not replayed
     assert "not an AgentOS route" in done.stdout  # the /healthz probes of the test fixture
-    assert "compare: 10/" in done.stderr and "compare: 20/" in done.stderr  # progress
+    assert "compare: 10/" in done.stderr
+    assert "compare: 20/" in done.stderr
 
 
 def test_an_altered_answer_is_reported(
@@ -283,10 +287,13 @@ def test_replay_api_rechecks_a_differing_get(
     proxy = proxy_factory(second.base_url, "/sessions/agent-2", times=1)  # only the first answer differs
     entries = [{"method": "GET", "path": "/sessions/agent-2"}, {"method": "POST", "path": "/sessions", "body": {}}]
     report: Report = replay(entries, first.base_url, proxy.url)
-    assert report.ok and report.total == 1 and report.equal_after_recheck == 1
+    assert report.ok
+    assert report.total == 1
+    assert report.equal_after_recheck == 1
     assert [reason for _, reason in report.skipped] == ["not a GET (writes need --include-writes --staging-db NAME)"]
     strict = replay(entries[:1], first.base_url, proxy_factory(second.base_url, "/sessions/agent-2").url, recheck=0)
-    assert not strict.ok and strict.summary_line() == "0/1 requests JSON-equal"
+    assert not strict.ok
+    assert strict.summary_line() == "0/1 requests JSON-equal"
     assert strict.endpoints["GET /sessions/{session_id}"].total == 1
 
 
@@ -313,11 +320,14 @@ def test_writes_only_against_the_named_staging_database(
     base = ("--agentos", agentos_like.base_url, "--ours", ours.base_url, "--requests", requests_file)
 
     refused = compare_cli(*base, "--include-writes")
-    assert refused.returncode == 2 and "--staging-db" in refused.stderr
+    assert refused.returncode == 2
+    assert "--staging-db" in refused.stderr
     wrong = compare_cli(*base, "--include-writes", "--staging-db", "production")
-    assert wrong.returncode == 2 and "has no database 'production'" in wrong.stderr, wrong.stderr
+    assert wrong.returncode == 2, wrong.stderr
+    assert "has no database 'production'" in wrong.stderr, wrong.stderr
     reads_only = compare_cli(*base)
-    assert reads_only.returncode == 0 and "3/3 requests JSON-equal" in reads_only.stdout, reads_only.stdout
+    assert reads_only.returncode == 0, reads_only.stdout
+    assert "3/3 requests JSON-equal" in reads_only.stdout, reads_only.stdout
 
     done = compare_cli(*base, "--include-writes", "--staging-db", "staging")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -329,11 +339,13 @@ def test_writes_only_against_the_named_staging_database(
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert compare_cli("--agentos", "http://127.0.0.1:9").returncode == 2
     missing = compare_cli("--agentos", "http://127.0.0.1:9", "--ours", "http://127.0.0.1:9", "--log", tmp_path / "x")
-    assert missing.returncode == 2 and "cannot read input" in missing.stderr
+    assert missing.returncode == 2
+    assert "cannot read input" in missing.stderr
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"method": "GET"}\n')
     invalid = compare_cli("--agentos", "http://127.0.0.1:9", "--ours", "http://127.0.0.1:9", "--requests", bad)
-    assert invalid.returncode == 2 and "bad.jsonl:1" in invalid.stderr
+    assert invalid.returncode == 2
+    assert "bad.jsonl:1" in invalid.stderr
 
 
 def test_documented_divergences_are_counted_apart(
@@ -353,11 +365,13 @@ def test_documented_divergences_are_counted_apart(
     done = compare_cli(*base)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.strip().splitlines()[-1] == "1/2 requests JSON-equal, 1 documented divergence(s), 0 mismatch(es)"
-    assert "1 x page-zero" in done.stdout and "mismatches" not in done.stdout
+    assert "1 x page-zero" in done.stdout
+    assert "mismatches" not in done.stdout
     assert "ok   GET /sessions  1/2 equal (+1 documented divergence(s))" in done.stdout
 
     strict = compare_cli(*base, "--no-divergences")
-    assert strict.returncode == 1 and strict.stdout.strip().splitlines()[-1] == "1/2 requests JSON-equal"
+    assert strict.returncode == 1
+    assert strict.stdout.strip().splitlines()[-1] == "1/2 requests JSON-equal"
     assert "* GET /sessions?page=0" in strict.stdout
 
     # a row documents the exact answers: AgentOS failing otherwise is a mismatch
@@ -370,7 +384,9 @@ def test_documented_divergences_are_counted_apart(
         second.base_url,
         divergences=load_divergences(REPO / "docs" / "compatibility.md"),
     )
-    assert not report.ok and not report.documented and len(report.mismatches) == 1
+    assert not report.ok
+    assert not report.documented
+    assert len(report.mismatches) == 1
 
     table = tmp_path / "table.md"
     table.write_text(

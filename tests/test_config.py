@@ -17,8 +17,11 @@ DSN = "postgresql://u:pw@h:5432/db"
 def test_defaults_and_single_dsn() -> None:
     config = load_config({"AGNO_PG_DSN": "postgresql+psycopg://u:pw@h/db"})
     assert config.dsn_map == (("default", "postgresql://u:pw@h/db"),)
-    assert config.default_db_id == "default" and config.port == 8080 and config.request_timeout == 60
-    assert config.statement_timeout < config.request_timeout and config.auto_provision
+    assert config.default_db_id == "default"
+    assert config.port == 8080
+    assert config.request_timeout == 60
+    assert config.statement_timeout < config.request_timeout
+    assert config.auto_provision
     assert (config.db_schema, config.session_table, config.runs_table) == ("ai", "agno_sessions", "agno_runs")
     assert load_config({"DATABASE_URL": "postgres://h/db"}).dsn_map == (("default", "postgresql://h/db"),)
     assert load_config({"AGNO_PG_DSN": "host=h dbname=d", "AGNO_DEFAULT_DB_ID": "x"}).db_ids == ["x"]
@@ -148,7 +151,10 @@ def test_jwt_key_material_is_checked_at_start_up(tmp_path: Any) -> None:
         .decode()
     )
     auth = load_config({"AGNO_PG_DSN": DSN, "JWT_VERIFICATION_KEY": pem, "AGNO_JWT_AUDIENCE": "a, b"}).auth
-    assert auth.jwt_configured and auth.enabled and auth.jwt_audience == ("a", "b") and auth.jwt_algorithm == "RS256"
+    assert auth.jwt_configured
+    assert auth.enabled
+    assert auth.jwt_audience == ("a", "b")
+    assert auth.jwt_algorithm == "RS256"
     with pytest.raises(ConfigError, match="HMAC"):  # RS/HS confusion refused at start-up
         load_config({"AGNO_PG_DSN": DSN, "JWT_VERIFICATION_KEY": pem, "AGNO_JWT_ALGORITHM": "HS256"})
     bad = tmp_path / "jwks.json"

@@ -53,7 +53,8 @@ def test_least_recently_used_filters_are_forgotten_first() -> None:
 def test_size_zero_counts_every_time() -> None:
     cache = CountCache("unit-off", 0)
     assert cache.settle(b"a", None, "1:1:", 5) == 5
-    assert cache.known(b"a") is None and len(cache) == 0
+    assert cache.known(b"a") is None
+    assert len(cache) == 0
 
 
 def test_filter_keys_are_small_and_tell_filters_apart() -> None:

@@ -83,10 +83,12 @@ def test_docs_page_lists_every_sessions_operation(dsn: str, live_service: Callab
     service = live_service(env={"AGNO_PG_DSN": dsn, "OS_SECURITY_KEY": KEY})
 
     status, headers, page = fetch(service.base_url + "/docs")
-    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/html")
     assert "script-src 'self'" in headers["Content-Security-Policy"]
     assets = re.findall(r'(?:src|href)="([^"]+)"', page.decode())
-    assert assets and all(a.startswith("/") for a in assets), f"every asset is served by us: {assets}"
+    assert assets, f"every asset is served by us: {assets}"
+    assert all(a.startswith("/") for a in assets), f"every asset is served by us: {assets}"
     for asset in assets:
         assert fetch(service.base_url + asset)[0] == 200, asset
 

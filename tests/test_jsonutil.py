@@ -22,4 +22,5 @@ def test_batches_join_to_the_one_encoding(value: Any) -> None:
 def test_a_large_page_comes_in_batches() -> None:
     batches = encode_batches(PAGE)
     whole = sum(len(batch) for batch in batches)
-    assert whole > 10 * BATCH_BYTES and max(len(batch) for batch in batches) < whole / 4
+    assert whole > 10 * BATCH_BYTES
+    assert max(len(batch) for batch in batches) < whole / 4

@@ -1,6 +1,6 @@
 """A newcomer's first command as root: `make run` in a clone inside a mode-0700 directory, which
 the `postgres` OS user (who runs the local cluster's server binaries) cannot enter. The cluster's
-files then live under /var/tmp/agno-session-devpg (service/devpg.py) and the service serves; the
+files then live under /var/tmp/agno-session-devpg (service/dev/pg.py) and the service serves; the
 tests' own clusters start from that clone too."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from service.devpg import free_port
+from service.dev.pg import free_port
 from tests.conftest import clean_env, wait_http
 from tests.image.conftest import clean_copy, http
 
@@ -44,7 +44,8 @@ def test_make_run_as_root_from_a_private_directory(tmp_path: Path) -> None:
         except (RuntimeError, TimeoutError) as exc:
             raise AssertionError(f"{exc}; make run's output:\n{log_path.read_text(errors='replace')}") from exc
         status, ready = http("GET", f"http://127.0.0.1:{port}/readyz")
-        assert status == 200 and ready["status"] == "ok", ready
+        assert status == 200, ready
+        assert ready["status"] == "ok", ready
         assert (clone / ".pgdata/server-dir").exists()
         status, _ = http("POST", f"http://127.0.0.1:{port}/sessions?type=agent", {"session_name": "first"})
         assert status == 201
@@ -58,7 +59,7 @@ def test_make_run_as_root_from_a_private_directory(tmp_path: Path) -> None:
                 proc.wait(10)
         python = clone / ".venv/bin/python"
         if python.exists():
-            subprocess.run([str(python), "-m", "service.devpg", "stop", "--purge", ".pgdata"], cwd=clone, check=False)
+            subprocess.run([str(python), "-m", "service.dev.pg", "stop", "--purge", ".pgdata"], cwd=clone, check=False)
     deadline = time.monotonic() + 30
     while (clone / ".pgdata").exists() and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -208,7 +208,8 @@ def test_error_responses() -> None:
     assert "409" in doc["paths"]["/sessions"]["post"]["responses"]
     media = doc["paths"]["/sessions/{session_id}/media/{storage_key}"]["get"]["responses"]
     assert set(media) == {"200", "307", "400", "401", "404", "422", "500", "502", "503", "504"}
-    assert "binary" in str(media["200"]) and "Location" in media["307"]["headers"]
+    assert "binary" in str(media["200"])
+    assert "Location" in media["307"]["headers"]
 
 
 def test_security_only_when_a_key_is_configured() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from service.queries import Queries, QueryError, parse_sql_file, to_pyformat
+from service.store import order_by_clause
 
 
 def test_to_pyformat_keeps_casts_quotes_and_escapes_percent() -> None:
@@ -45,7 +46,7 @@ def test_project_sql_files_load_and_no_sql_lives_in_python() -> None:
     queries.require(["get_session", "list_sessions", "rename_session", "delete_sessions", "ping", "inspect_tables"])
     package = Path(__file__).resolve().parent.parent / "service"
     for path in package.rglob("*.py"):
-        if path.name == "devpg.py":  # the throwaway-cluster tool's admin SQL, not the service's
+        if path.parent.name == "dev":  # development-only tooling (the throwaway cluster's admin SQL)
             continue
         # handlers: no SQL in any case; elsewhere SQL keywords are upper case, prose ("delete from") is not
         source = path.read_text().upper() if path.parent.name == "handlers" else path.read_text()
@@ -56,6 +57,10 @@ def test_project_sql_files_load_and_no_sql_lives_in_python() -> None:
             r"\bDELETE\s+FROM\b",
             r"\bUPDATE\s+\S+\s+SET\b",
             r"\bSET\s+LOCAL\b",
+            r"\bORDER\s+BY\b",
+            r"\bFOR\s+(NO\s+KEY\s+)?(UPDATE|SHARE)\b",
+            r"\bNULL::",
+            r"(?i)\bcoalesce\(\w+\.\w+",
         ):
             assert not re.search(statement, source), (path.name, statement)
 
@@ -66,3 +71,20 @@ def test_fragments_are_plain_sql_for_placeholders() -> None:
     assert queries.fragment("empty_runs").startswith("(SELECT NULL::varchar AS run_id")
     with pytest.raises(QueryError):
         queries.fragment("get_session")  # has parameters
+
+
+def test_sort_lock_and_legacy_fragments_render_the_whitelisted_clauses() -> None:
+    queries = Queries.load()
+    fragment = queries.fragment
+    assert order_by_clause(fragment, "created_at", "desc") == "ORDER BY s.created_at DESC"
+    assert order_by_clause(fragment, "session_type", "asc") == "ORDER BY s.session_type ASC"
+    assert order_by_clause(fragment, "updated_at", "asc") == "ORDER BY coalesce(s.updated_at, s.created_at) ASC"
+    assert order_by_clause(fragment, "runs", "desc", legacy_runs=True) == "ORDER BY s.legacy_runs DESC"
+    assert order_by_clause(fragment, "runs", "desc") == ""
+    assert order_by_clause(fragment, "s.session_id; DROP", "asc") == ""
+    assert fragment("lock_session_row") == "FOR UPDATE OF s"
+    assert (fragment("legacy_runs_column"), fragment("no_legacy_runs")) == ("s.runs", "NULL::jsonb")
+    with pytest.raises(QueryError, match="not a fragment taking"):
+        fragment("sort_asc")  # its {{sort_key}} must be given
+    with pytest.raises(QueryError, match="not a fragment taking"):
+        fragment("lock_session_row", column="x")

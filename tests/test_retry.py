@@ -17,7 +17,8 @@ def test_budget_grows_with_jitter_up_to_its_cap() -> None:
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len(set(delays)) > 1  # jittered: waiting requests do not reconnect in step
         ceilings.append(ceiling)
-    assert ceilings == sorted(ceilings) and ceilings[-1] == 0.5
+    assert ceilings == sorted(ceilings)
+    assert ceilings[-1] == 0.5
 
 
 def test_budget_stops_when_the_next_attempt_would_not_fit() -> None:

@@ -27,7 +27,8 @@ def test_sample_weights_common_values_by_frequency_and_spreads_the_rest_over_the
 
 def test_null_names_and_missing_statistics() -> None:
     half_null = NameSample.from_stats({**STATS, "common_values": None, "common_freqs": None, "null_frac": 0.5})
-    assert half_null is not None and half_null.frequency("bulk") == pytest.approx(0.375)
+    assert half_null is not None
+    assert half_null.frequency("bulk") == pytest.approx(0.375)
     assert NameSample.from_stats(None) is None
     assert NameSample.from_stats({"common_values": None, "common_freqs": None, "histogram_values": None}) is None
 

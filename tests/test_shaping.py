@@ -11,7 +11,6 @@ Two kinds of checks:
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +92,10 @@ def row(**overrides: Any) -> dict[str, Any]:
     return base
 
 
+def new_id() -> str:
+    raise AssertionError("every message of these fixtures has an id")
+
+
 def msg(role: str, content: Any, **extra: Any) -> dict[str, Any]:
     return {"id": f"m-{role}-{content}", "role": role, "content": content, "created_at": 1, **extra}
 
@@ -109,7 +112,7 @@ def _shape_read(case: dict[str, Any]) -> Any:
     srow, runs = session["row"], session["runs"]
     as_type = query.get("type") or detect_session_type(srow)
     if len(parts) == 3:
-        return exclude_none(session_detail(srow, runs, as_type, now=0))
+        return exclude_none(session_detail(srow, runs, as_type, now=0, new_id=new_id))
     if len(parts) == 4:
         after = int(query["created_after"]) if "created_after" in query else None
         before = int(query["created_before"]) if "created_before" in query else None
@@ -151,7 +154,7 @@ def test_golden_rename_detail_keeps_nulls(name: str) -> None:
     renamed_data = jsonb_order({**session["row"]["session_data"], "session_name": case["body"]["session_name"]})
     renamed = {**session["row"], "session_data": renamed_data}
     as_type = dict(case["query"]).get("type") or detect_session_type(renamed)
-    got = session_detail(renamed, session["runs"], as_type, now=0)
+    got = session_detail(renamed, session["runs"], as_type, now=0, new_id=new_id)
     assert_same(got, case["response"])
     assert None in got.values()  # the nulls-included form
 
@@ -286,7 +289,7 @@ def test_chat_history_filters_runs_and_messages() -> None:
         {"workflow_id": "w", "messages": [msg("user", "workflow run has no agent_id/team_id key")]},
         {"team_id": "t", "status": "ERROR", "messages": [msg("user", "team q")]},
     ]
-    contents = [m["content"] for m in chat_history(runs)]
+    contents = [m["content"] for m in chat_history(runs, now=0, new_id=new_id)]
     assert contents == ["q1", "", "a1", "team q"]
 
 
@@ -305,7 +308,7 @@ def test_message_to_dict_key_order_and_dropping() -> None:
         "from_history": False,
     }
     assert_same(
-        message_to_dict(stored),
+        message_to_dict(stored, now=0, new_id=new_id),
         {
             "id": "m1",
             "content": "",
@@ -339,7 +342,7 @@ def test_message_metrics_order_and_zero_dropping() -> None:
         },
     )
     assert_same(
-        message_to_dict(stored)["metrics"],
+        message_to_dict(stored, now=0, new_id=new_id)["metrics"],
         {
             "input_tokens": 11,
             "output_tokens": 7,
@@ -349,16 +352,19 @@ def test_message_metrics_order_and_zero_dropping() -> None:
             "time_to_first_token": 0.07,
         },
     )
-    zero = message_to_dict(msg("assistant", "x", metrics={"input_tokens": 0, "provider_metrics": {}}))
+    zero = message_to_dict(
+        msg("assistant", "x", metrics={"input_tokens": 0, "provider_metrics": {}}), now=0, new_id=new_id
+    )
     assert "metrics" not in zero
     assert list(zero)[-1] == "created_at"
 
 
 def test_message_to_dict_invents_missing_id_and_created_at() -> None:
-    before = int(time.time())
-    got = message_to_dict({"role": "user", "content": "x"})
-    assert len(got["id"]) == 36 and got["id"].count("-") == 4
-    assert before <= got["created_at"] <= int(time.time()) + 1
+    got = message_to_dict({"role": "user", "content": "x"}, now=1735732801, new_id=lambda: "fresh-id")
+    assert got["id"] == "fresh-id"
+    assert got["created_at"] == 1735732801
+    kept = message_to_dict(msg("user", "x"), now=1735732801, new_id=lambda: "fresh-id")
+    assert (kept["id"], kept["created_at"]) == ("m-user-x", 1)
     assert list(got) == ["id", "content", "from_history", "stop_after_tool_call", "role", "created_at"]
 
 
@@ -394,7 +400,7 @@ def test_agent_run_schema_sdk_only_with_agent_session() -> None:
 
 
 def test_detail_sdk_metadata() -> None:
-    detail = session_detail(row(agent_data={"sdk": "adk"}), [], "agent", now=0)
+    detail = session_detail(row(agent_data={"sdk": "adk"}), [], "agent", now=0, new_id=new_id)
     assert detail["metadata"] == {"sdk": "adk"}
 
 
@@ -442,7 +448,7 @@ def test_list_item_summary_is_raw() -> None:
     ],
 )
 def test_parse_summary_input_rejects(bad: object) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^summary"):
         parse_summary_input(bad)
 
 
@@ -464,7 +470,8 @@ def test_list_item_timestamps_and_metrics() -> None:
     item = list_item(row(created_at=0, updated_at=None, session_data={"session_state": {}}), [])
     assert item["created_at"] == "1970-01-01T00:00:00Z"
     assert "updated_at" not in item  # no fallback in the list
-    assert "metrics" not in item and "total_tokens" not in item
+    assert "metrics" not in item
+    assert "total_tokens" not in item
     metrics = {"total_tokens": 5, "input_tokens": 2}
     item = list_item(row(session_data={"session_metrics": metrics}), [])
     assert_same([item["metrics"], item["total_tokens"]], [metrics, 5])
@@ -495,6 +502,7 @@ def test_agent_detail_fields() -> None:
         [],
         "agent",
         now=5,
+        new_id=new_id,
     )
     assert list(detail) == [
         "user_id",
@@ -515,20 +523,20 @@ def test_agent_detail_fields() -> None:
     assert detail["agent_id"] is None
     assert (detail["metrics"], detail["total_tokens"], detail["chat_history"]) == ({}, None, [])
     assert (detail["created_at"], detail["updated_at"]) == (None, None)
-    empty = session_detail(row(session_data={}, updated_at=None), [], "agent", now=5)
+    empty = session_detail(row(session_data={}, updated_at=None), [], "agent", now=5, new_id=new_id)
     assert (empty["metrics"], empty["session_state"]) == (None, None)
     assert empty["updated_at"] == empty["created_at"] == "2025-01-01T12:00:00Z"
 
 
 def test_team_detail_key_order_total_tokens_last() -> None:
-    detail = session_detail(row(session_type="team", team_id="t"), [], "team", now=0)
+    detail = session_detail(row(session_type="team", team_id="t"), [], "team", now=0, new_id=new_id)
     assert list(detail)[-1] == "total_tokens"
     assert list(detail)[:4] == ["session_id", "session_name", "user_id", "team_id"]
 
 
 def test_workflow_detail_defaults_and_now() -> None:
     wf = row(session_type="workflow", workflow_id="w", session_data=None, metadata=None, updated_at=None)
-    detail = session_detail(wf, [{"input": "go"}], "workflow", now=1735732801)
+    detail = session_detail(wf, [{"input": "go"}], "workflow", now=1735732801, new_id=new_id)
     assert_same(
         detail,
         {
@@ -550,10 +558,10 @@ def test_workflow_detail_defaults_and_now() -> None:
 def test_detail_as_other_type_uses_deserialised_runs() -> None:
     # an agent row read as team: agent runs are member-like, so the name is ""
     runs = [{"agent_id": "a1", "messages": [msg("user", "q")]}]
-    assert session_detail(row(), runs, "team", now=0)["session_name"] == ""
+    assert session_detail(row(), runs, "team", now=0, new_id=new_id)["session_name"] == ""
     # a workflow read as agent: workflow runs (no agent_id/team_id key) are dropped
     wf_runs = [{"workflow_id": "w", "input": "x", "messages": [msg("user", "q")]}]
-    detail = session_detail(row(session_type="workflow"), wf_runs, "agent", now=0)
+    detail = session_detail(row(session_type="workflow"), wf_runs, "agent", now=0, new_id=new_id)
     assert (detail["session_name"], detail["chat_history"]) == ("", [])
 
 
@@ -663,10 +671,13 @@ def test_runs_as_the_requested_type_parses_them() -> None:
     agent_run = {"run_id": "r1", "agent_id": "a1", "messages": [user], "input": {"input_content": "hi"}}
     wf_run = {"run_id": "w1", "workflow_id": "w", "input": "flow input", "messages": [user]}
     runs = [agent_run, wf_run]
-    as_workflow = shaping.session_detail(row(), runs, "agent", now=0, parsed_as="workflow")
-    assert as_workflow["chat_history"] == [] and as_workflow["session_name"] == "flow input"
-    assert [m["content"] for m in shaping.session_detail(row(), runs, "agent", now=0)["chat_history"]] == ["hi"]
+    as_workflow = shaping.session_detail(row(), runs, "agent", now=0, new_id=new_id, parsed_as="workflow")
+    assert as_workflow["chat_history"] == []
+    assert as_workflow["session_name"] == "flow input"
+    assert [
+        m["content"] for m in shaping.session_detail(row(), runs, "agent", now=0, new_id=new_id)["chat_history"]
+    ] == ["hi"]
     unmerged = {**row(), shaping.UNMERGED_LEGACY_RUNS: [None, agent_run]}
-    assert shaping.session_detail(unmerged, [agent_run], "agent", now=0)["chat_history"] == []
+    assert shaping.session_detail(unmerged, [agent_run], "agent", now=0, new_id=new_id)["chat_history"] == []
     unmerged_ok = {**row(), shaping.UNMERGED_LEGACY_RUNS: [agent_run, None]}
-    assert len(shaping.session_detail(unmerged_ok, [agent_run], "agent", now=0)["chat_history"]) == 1
+    assert len(shaping.session_detail(unmerged_ok, [agent_run], "agent", now=0, new_id=new_id)["chat_history"]) == 1

@@ -27,11 +27,15 @@ from service.config import Config
 from service.db import Database, Databases
 from service.errors import (
     ApiError,
+    DatabaseNotFound,
     DatabaseUnavailable,
+    DbIdRequired,
+    ExpensiveBusy,
     MediaObjectMissing,
     MediaStorageFailed,
     PoolExhausted,
     StatementTimeout,
+    TableNotFound,
     TablesMissing,
 )
 from service.jsonutil import dumps, encode_batches
@@ -81,6 +85,17 @@ def _with_timeout(method: Callable[..., Awaitable[None]]) -> Callable[..., Await
             raise ApiError(503, "agno's tables do not exist and AGNO_AUTO_PROVISION is false") from None
         except psycopg2.errors.UndefinedColumn:
             raise ApiError(500, "Database schema does not match agno 3.x (missing column)") from None
+        except DbIdRequired as exc:
+            reason = "when passing a table" if exc.for_table else "when using multiple databases"
+            raise ApiError(400, f"The db_id query parameter is required {reason}") from None
+        except DatabaseNotFound as exc:
+            raise ApiError(404, f"No database found with id '{exc.db_id}'") from None
+        except TableNotFound as exc:
+            raise ApiError(404, f"No database with id '{exc.db_id}' has table '{exc.table}'") from None
+        except ExpensiveBusy:
+            raise ApiError(
+                503, "Service overloaded: too many expensive requests running", {"Retry-After": "1"}
+            ) from None
         except MediaObjectMissing:
             raise ApiError(404, "Media object not found") from None
         except MediaStorageFailed as exc:

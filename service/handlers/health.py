@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from service.handlers.base import BaseHandler
 
@@ -11,7 +11,7 @@ from service.handlers.base import BaseHandler
 class HealthHandler(BaseHandler):
     async def get(self) -> None:
         started: datetime = self.settings["started_at"]
-        instantiated_at = started.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        instantiated_at = started.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         self.write_json({"status": "ok", "instantiated_at": instantiated_at})
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+import uuid
 from typing import Any
 
 from service import media, shaping, store
@@ -15,6 +16,11 @@ from service.rows import SESSION_TYPES, SORT_ORDERS, CreateSessionBody, ListFilt
 from service.validation import Validator, body_object
 
 MEDIA_NOT_CONFIGURED = "Media storage is not configured on AgentOS"
+
+
+def new_message_id() -> str:
+    """A chat_history message stored without an id gets a fresh uuid4, as agno's Message does."""
+    return str(uuid.uuid4())
 
 
 def session_type_param(handler: BaseHandler, v: Validator, default: SessionType | None = None) -> Any:
@@ -81,7 +87,8 @@ class SessionsHandler(BaseHandler):
         sort_order = "desc" if raw_order is None else v.enum(["query", "sort_order"], raw_order, SORT_ORDERS)
         db_id, table = self.text_param(v, "db_id"), self.text_param(v, "table")
         v.check()
-        assert limit is not None and page is not None
+        assert limit is not None  # noqa: S101 -- narrowing: v.check() raised on a missing value
+        assert page is not None  # noqa: S101
         database, user_id = await self.database_and_user(db_id, table, user_id)
         filters = ListFilters(
             session_type=session_type, component_id=component_id, user_id=user_id, session_name=session_name
@@ -142,7 +149,7 @@ class SessionsHandler(BaseHandler):
             ) from None
         except store.RunIdConflict:
             raise ApiError(409, "A run with one of the given run_id values already exists") from None
-        detail = shaping.session_detail(created["row"], created["runs"], session_type, now=now)
+        detail = shaping.session_detail(created["row"], created["runs"], session_type, now=now, new_id=new_message_id)
         self.write_json(shaping.exclude_none(detail), 201)
 
     async def delete(self) -> None:
@@ -219,7 +226,9 @@ class SessionHandler(BaseHandler):
             prefix = f"{session_type.capitalize()} Session" if session_type else "Session"
             raise ApiError(404, f"{prefix} with id '{session_id}' not found")
         as_type = session_type or shaping.detect_session_type(found["row"])
-        detail = shaping.session_detail(found["row"], found["runs"], as_type, now=int(time.time()))
+        detail = shaping.session_detail(
+            found["row"], found["runs"], as_type, now=int(time.time()), new_id=new_message_id
+        )
         self.write_json(shaping.exclude_none(detail))
 
     async def patch(self, session_id: str) -> None:
@@ -244,7 +253,9 @@ class SessionHandler(BaseHandler):
         if updated is None:
             raise ApiError(404, f"Session with id '{session_id}' not found")
         session, answer_as, parsed_as = updated
-        detail = shaping.session_detail(session["row"], session["runs"], answer_as, now=now, parsed_as=parsed_as)
+        detail = shaping.session_detail(
+            session["row"], session["runs"], answer_as, now=now, new_id=new_message_id, parsed_as=parsed_as
+        )
         self.write_json(detail)
 
     async def delete(self, session_id: str) -> None:
@@ -273,13 +284,17 @@ class RenameHandler(BaseHandler):
         body = self.json_body()
         name = v.string_field(body if isinstance(body, dict) else {}, "session_name", required=True, strip_nul=True)
         v.check()
-        assert name is not None
+        assert name is not None  # noqa: S101 -- narrowing: v.check() raised on a missing name
         database, user_id = await self.database_and_user(db_id, table, user_id)
         renamed = await store.rename_session(database, session_id, name, session_type, user_id)
         if renamed is None:
             raise ApiError(404, f"Session with id '{session_id}' not found")
         as_type = session_type or shaping.detect_session_type(renamed["row"])
-        self.write_json(shaping.session_detail(renamed["row"], renamed["runs"], as_type, now=int(time.time())))
+        self.write_json(
+            shaping.session_detail(
+                renamed["row"], renamed["runs"], as_type, now=int(time.time()), new_id=new_message_id
+            )
+        )
 
 
 SESSION_ID = r"(?P<session_id>[^/]+)"

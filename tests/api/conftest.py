@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,7 +118,8 @@ def insert_session(cur: Any, row: dict[str, Any], runs: list[dict[str, Any]], ta
     columns = list(row)
     values = [json.dumps(v) if isinstance(v, dict | list) else v for v in row.values()]
     placeholders = ", ".join("%s" for _ in columns)
-    cur.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", values)
+    # test seeding: table and column names come from the fixture files, values are parameters
+    cur.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", values)  # noqa: S608
     for index, run in enumerate(runs):
         if run.get("workflow_id"):
             run_type = "workflow"
@@ -168,11 +169,11 @@ def sql(dsn: str, statement: str, params: Any = None) -> list[tuple[Any, ...]]:
 
 
 @pytest.fixture(scope="module")
-def seeded_dsn(pg_cluster: Any) -> Iterator[str]:
+def seeded_dsn(pg_cluster: Any) -> str:
     dsn = pg_cluster.create_database("seed")
     provision(dsn)
     load_seed(dsn)
-    yield dsn
+    return dsn
 
 
 @pytest.fixture

@@ -54,7 +54,8 @@ async def test_auth_precedes_routing_and_validation_and_exempts_probes(fresh_dsn
         for path in ("/health", "/health/", "/healthz", "/readyz", "/metrics", "/"):
             assert (await api.get(path)).status == 200, path
         options = await api.call("OPTIONS", "/sessions")  # not behind auth: no 401, Tornado's 405
-        assert options.status == 405 and options.json == {"detail": "Method Not Allowed"}
+        assert options.status == 405
+        assert options.json == {"detail": "Method Not Allowed"}
     async with running_api({"AGNO_PG_DSN": fresh_dsn}) as api:
         # without a key, Authorization headers are ignored
         assert (await api.call("GET", "/sessions", headers={"Authorization": "Bearer anything"})).status == 200
@@ -64,12 +65,14 @@ async def test_auth_precedes_routing_and_validation_and_exempts_probes(fresh_dsn
 async def test_health_endpoints(fresh_dsn: str) -> None:
     async with running_api({"AGNO_PG_DSN": fresh_dsn}) as api:
         health = await api.get("/health")
-        assert list(health.json) == ["status", "instantiated_at"] and health.json["status"] == "ok"
+        assert list(health.json) == ["status", "instantiated_at"]
+        assert health.json["status"] == "ok"
         assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$", health.json["instantiated_at"])
         assert (await api.get("/health")).json == health.json  # constant after start
         assert (await api.get("/healthz")).json == {"status": "ok"}
         ready = await api.get("/readyz")
-        assert ready.status == 200 and ready.json == {"status": "ok", "draining": False, "databases": {"default": "ok"}}
+        assert ready.status == 200
+        assert ready.json == {"status": "ok", "draining": False, "databases": {"default": "ok"}}
         assert (await api.get("/")).json == {"name": "AgentOS", "health": "/health", "info": "/info", "docs": "/docs"}
         # overlapping probes share one readiness connection without tripping over each other
         probes = await asyncio.gather(*(api.get("/readyz") for _ in range(8)))
@@ -78,7 +81,7 @@ async def test_health_endpoints(fresh_dsn: str) -> None:
 
 @pytest.mark.gen_test(timeout=60)
 async def test_readyz_reports_each_database(fresh_dsn: str) -> None:
-    from service.devpg import free_port
+    from service.dev.pg import free_port
 
     down = f"postgresql://postgres@127.0.0.1:{free_port()}/nothing"
     dsn_map = f'{{"up": "{fresh_dsn}", "down": "{down}"}}'
@@ -88,7 +91,8 @@ async def test_readyz_reports_each_database(fresh_dsn: str) -> None:
         assert ready.json["databases"] == {"up": "ok", "down": "unavailable"}
         assert (await api.get("/healthz")).status == 200
         unavailable = await api.get("/sessions", db_id="down")
-        assert unavailable.status == 503 and unavailable.json == {"detail": "Database unavailable"}
+        assert unavailable.status == 503
+        assert unavailable.json == {"detail": "Database unavailable"}
         assert unavailable.headers["Retry-After"]
         assert (await api.get("/sessions", db_id="up")).status == 200
 
@@ -117,8 +121,12 @@ async def test_metrics_and_access_log(fresh_dsn: str, caplog: Any) -> None:
         assert name in text, name
     assert "m1" not in text  # no session data in metrics
     line = next(r for r in caplog.records if getattr(r, "request_id", None) == "rid-1")
-    assert line.path == "/sessions/m1?db_id=default" and line.status == 200 and line.db_id == "default"
-    assert line.client_ip == "203.0.113.7" and line.route == "SessionHandler" and line.duration_ms >= 0
+    assert line.path == "/sessions/m1?db_id=default"
+    assert line.status == 200
+    assert line.db_id == "default"
+    assert line.client_ip == "203.0.113.7"
+    assert line.route == "SessionHandler"
+    assert line.duration_ms >= 0
 
 
 @pytest.mark.gen_test(timeout=60)
@@ -145,7 +153,8 @@ async def test_access_log_client_ip_behind_proxies(
     async with running_api(env) as api:
         await api.call("GET", "/sessions", headers={"X-Request-ID": "rid-ip", **headers})
     line = next(r for r in caplog.records if getattr(r, "request_id", None) == "rid-ip")
-    assert line.client_ip == client_ip and line.method == "GET"
+    assert line.client_ip == client_ip
+    assert line.method == "GET"
 
 
 @pytest.mark.gen_test(timeout=60)
@@ -162,11 +171,15 @@ async def test_unhandled_error_is_a_json_500_that_names_nothing(
     async with running_api({"AGNO_PG_DSN": fresh_dsn}) as api:
         reply = await api.call("GET", "/sessions", headers={"X-Request-ID": "rid-500"})
         after = await api.call("GET", "/healthz")
-    assert reply.status == 500 and reply.json == {"detail": "Internal server error"}
-    assert "boom-marker" not in reply.text and "RuntimeError" not in reply.text
+    assert reply.status == 500
+    assert reply.json == {"detail": "Internal server error"}
+    assert "boom-marker" not in reply.text
+    assert "RuntimeError" not in reply.text
     assert reply.headers["X-Request-ID"] == "rid-500"
     logged = [r for r in caplog.records if r.name == "agno_session.api" and r.exc_info]
-    assert logged and "rid-500" in logged[0].getMessage() and isinstance(logged[0].exc_info[1], RuntimeError)
+    assert logged
+    assert "rid-500" in logged[0].getMessage()
+    assert isinstance(logged[0].exc_info[1], RuntimeError)
     assert after.status == 200
 
 

@@ -182,7 +182,8 @@ def run_page(page_origin: str) -> dict[str, Any]:
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
     dom = done.stdout.decode("utf-8", "replace")
     found = _RESULT.search(dom)
-    assert found and found.group(1) != "pending", "the page wrote no outcome:\n" + dom[-3000:]
+    assert found, "the page wrote no outcome:\n" + dom[-3000:]
+    assert found.group(1) != "pending", "the page wrote no outcome:\n" + dom[-3000:]
     outcome: dict[str, Any] = json.loads(html.unescape(found.group(1)))
     return outcome
 
@@ -232,7 +233,8 @@ def test_allowed_origin_lists_opens_and_deletes(dsn: str, live_service: Callable
     assert outcome["rename"].get("status") == 200, outcome
     assert outcome["rename"]["body"]["session_name"] == RENAMED
     with_cookies = outcome["with_cookies"]
-    assert with_cookies.get("status") == 200 and with_cookies["body"]["session_name"] == RENAMED, outcome
+    assert with_cookies.get("status") == 200, outcome
+    assert with_cookies["body"]["session_name"] == RENAMED, outcome
     # with credentials the browser takes AgentOS's `Access-Control-Expose-Headers: *` literally
     assert with_cookies["request_id"] is None
 

@@ -40,7 +40,8 @@ async def test_filters_and_meta(seeded_dsn: str) -> None:
         typed = await api.get("/sessions", type="agent", component_id="support-agent", limit="100")
         assert ids(typed) == by_created_desc([r for r in ROWS if r["agent_id"] == "support-agent"])
         mismatch = await api.get("/sessions", type="team", component_id="support-agent")
-        assert mismatch.json["data"] == [] and mismatch.json["meta"]["total_count"] == 0
+        assert mismatch.json["data"] == []
+        assert mismatch.json["meta"]["total_count"] == 0
         untyped = await api.get("/sessions", component_id="oracle-team", limit="100")
         assert ids(untyped) == by_created_desc([r for r in ROWS if r["team_id"] == "oracle-team"])
         user = await api.get("/sessions", user_id="alice@example.com", limit="100")
@@ -167,9 +168,11 @@ async def test_pagination(seeded_dsn: str) -> None:
             pages.extend(ids(reply))
         assert pages == ordered
         beyond = await api.get("/sessions", limit="5", page="99")
-        assert beyond.json["data"] == [] and beyond.json["meta"]["page"] == 99
+        assert beyond.json["data"] == []
+        assert beyond.json["meta"]["page"] == 99
         huge_page = await api.get("/sessions", limit="5", page=str(10**30))
-        assert huge_page.status == 200 and huge_page.json["data"] == []
+        assert huge_page.status == 200
+        assert huge_page.json["data"] == []
         combined = await api.get(
             "/sessions",
             type="agent",
@@ -240,9 +243,11 @@ async def test_last_duplicate_wins_trailing_slash_and_whitespace(seeded_dsn: str
         dup = await api.call("GET", "/sessions", query=[("type", "agent"), ("type", "team"), ("limit", "100")])
         assert {item["session_type"] for item in dup.json["data"]} == {"team"}
         slash = await api.call("GET", "/sessions/", query=[("limit", " 2 ")])
-        assert slash.status == 200 and len(slash.json["data"]) == 2
+        assert slash.status == 200
+        assert len(slash.json["data"]) == 2
         unknown = await api.call("GET", "/sessions", query=[("foo", "bar"), ("limit", "2.0")])
-        assert unknown.status == 200 and unknown.json["meta"]["limit"] == 2
+        assert unknown.status == 200
+        assert unknown.json["meta"]["limit"] == 2
 
 
 @pytest.mark.parametrize(
@@ -271,7 +276,10 @@ def test_name_search_uses_the_trigram_index(fresh_dsn: str) -> None:
     database = Database("default", fresh_dsn, load_config({"AGNO_PG_DSN": fresh_dsn}), QUERIES)
     rendered = database.sql(
         "list_sessions",
-        {"order_by": order_by_clause("created_at", "desc"), "planner_hint": QUERIES.fragment("search_planner_hint")},
+        {
+            "order_by": order_by_clause(QUERIES.fragment, "created_at", "desc"),
+            "planner_hint": QUERIES.fragment("search_planner_hint"),
+        },
     )
     _timeout, hint, query = rendered.split(";", 2)
     params = {"user_id": None, "component_id": None, "session_type": None, "name_pattern": "%session 500%",

@@ -49,7 +49,8 @@ async def test_api_runs_through_pgbouncer_in_transaction_mode(pg_cluster: Any, f
         session_id = created.json["session_id"]
         assert (await api.get(f"/sessions/{session_id}")).status == 200
         listing = await api.get("/sessions")
-        assert listing.status == 200 and listing.json["meta"]["total_count"] == 1
+        assert listing.status == 200
+        assert listing.json["meta"]["total_count"] == 1
         assert (await api.call("DELETE", f"/sessions/{session_id}")).status == 204
     assert transactions() >= before + 4
     # the role's settings stand in for the dropped `options` (docs/rollout.md §6)

@@ -33,12 +33,14 @@ async def test_db_id_rules(two_databases: tuple[str, str]) -> None:
         assert [s["session_id"] for s in b.json["data"]] == ["team-sess-00"]
         assert (await api.get("/sessions/agent-sess-00", db_id="db-b")).status == 404
         unknown = await api.get("/sessions", db_id="nope")
-        assert unknown.status == 404 and unknown.json == {"detail": "No database found with id 'nope'"}
+        assert unknown.status == 404
+        assert unknown.json == {"detail": "No database found with id 'nope'"}
         no_db = await api.get("/sessions", table="agno_sessions")
         assert no_db.status == 400
         assert no_db.json == {"detail": "The db_id query parameter is required when passing a table"}
         with_table = await api.get("/sessions", db_id="db-b", table="agno_sessions")
-        assert with_table.status == 200 and with_table.json["meta"]["total_count"] == 1
+        assert with_table.status == 200
+        assert with_table.json["meta"]["total_count"] == 1
         runs_table = await api.get("/sessions", db_id="db-a", table="agno_runs")
         assert runs_table.json == {"detail": "No database with id 'db-a' has table 'agno_runs'"}
         absent = await api.get("/sessions", db_id="db-a", table="agno_memories")  # agno's name, table not created
@@ -124,7 +126,8 @@ async def test_auto_provision_false_reads_missing_tables_as_empty(dsn: str) -> N
     env = {"AGNO_PG_DSN": dsn, "AGNO_AUTO_PROVISION": "false"}
     async with running_api(env) as api:
         listed = await api.get("/sessions")
-        assert listed.status == 200 and listed.json["meta"]["total_count"] == 0
+        assert listed.status == 200
+        assert listed.json["meta"]["total_count"] == 0
         assert (await api.get("/sessions/x")).status == 404
         create = await api.call("POST", "/sessions", body={})
         assert create.status == 503
@@ -168,7 +171,8 @@ async def test_explicit_runs_table(dsn: str) -> None:
         created = await api.call("POST", "/sessions", query={"type": "agent"}, body={"session_id": "x", "runs": [run]})
         assert created.status == 201
         runs = await api.get("/sessions/x/runs", type="agent")
-        assert runs.status == 200 and [r["run_id"] for r in runs.json] == ["r1"]
+        assert runs.status == 200
+        assert [r["run_id"] for r in runs.json] == ["r1"]
     assert sql(dsn, "SELECT session_id FROM ai.my_runs") == [("x",)]
     assert sql(dsn, "SELECT to_regclass('ai.my_sessions_runs') IS NULL") == [(True,)]
 
@@ -177,24 +181,29 @@ async def test_explicit_runs_table(dsn: str) -> None:
 async def test_unknown_routes_methods_request_id_and_nul(fresh_dsn: str) -> None:
     async with running_api({"AGNO_PG_DSN": fresh_dsn}) as api:
         unknown = await api.get("/sessionz")
-        assert unknown.status == 404 and unknown.json == {"detail": "Not Found"}
+        assert unknown.status == 404
+        assert unknown.json == {"detail": "Not Found"}
         put = await api.call("PUT", "/sessions", body={})
-        assert put.status == 405 and put.json == {"detail": "Method Not Allowed"} and put.headers["Allow"] == "GET"
+        assert put.status == 405
+        assert put.json == {"detail": "Method Not Allowed"}
+        assert put.headers["Allow"] == "GET"
         head = await api.call("HEAD", "/health")
         assert head.status == 405
         echoed = await api.call("GET", "/sessions", headers={"X-Request-ID": "abc-123"})
         assert echoed.headers["X-Request-ID"] == "abc-123"
         for method, path in (("GET", "/sessions/missing"), ("GET", "/nowhere"), ("PUT", "/sessions")):
             error = await api.call(method, path, headers={"X-Request-ID": "err-7"})
-            assert error.status in (404, 405) and error.headers["X-Request-ID"] == "err-7", (method, path)
+            assert error.status in (404, 405), (method, path)
+            assert error.headers["X-Request-ID"] == "err-7", (method, path)
         generated = await api.call("GET", "/sessions", headers={"X-Request-ID": "bad id\twith spaces"})
-        assert (
-            generated.headers["X-Request-ID"] != "bad id\twith spaces" and len(generated.headers["X-Request-ID"]) == 32
-        )
+        assert generated.headers["X-Request-ID"] != "bad id\twith spaces"
+        assert len(generated.headers["X-Request-ID"]) == 32
         nul_query = await api.get("/sessions", user_id="a\x00b")
-        assert nul_query.status == 422 and nul_query.json["detail"][0]["loc"] == ["query", "user_id"]
+        assert nul_query.status == 422
+        assert nul_query.json["detail"][0]["loc"] == ["query", "user_id"]
         nul_path = await api.get("/sessions/a%00b")
-        assert nul_path.status == 422 and nul_path.json["detail"][0]["loc"] == ["path", "session_id"]
+        assert nul_path.status == 422
+        assert nul_path.json["detail"][0]["loc"] == ["path", "session_id"]
         # like agno, NUL characters are stripped from stored string values; keys and ids cannot hold them
         nul_value = await api.call(
             "POST", "/sessions", body={"session_name": "n\x00m", "session_state": {"x": ["a\x00"]}}
@@ -203,22 +212,26 @@ async def test_unknown_routes_methods_request_id_and_nul(fresh_dsn: str) -> None
         assert (nul_value.json["session_name"], nul_value.json["session_state"]) == ("nm", {"x": ["a"]})
         for body in ({"session_state": {"k\x00": 1}}, {"user_id": "u\x00"}, {"session_id": "s\x00"}):
             rejected = await api.call("POST", "/sessions", body=body)
-            assert rejected.status == 422 and rejected.json["detail"][0]["type"] == "string_nul", body
+            assert rejected.status == 422, body
+            assert rejected.json["detail"][0]["type"] == "string_nul", body
         # JSON deeper than agno can handle: AgentOS's own answer
         deep = await api.call(
             "POST", "/sessions", raw="[" * 10000 + "]" * 10000, headers={"Content-Type": "application/json"}
         )
-        assert deep.status == 400 and deep.json == {"detail": "There was an error parsing the body"}
+        assert deep.status == 400
+        assert deep.json == {"detail": "There was an error parsing the body"}
         huge = await api.call(
             "POST", "/sessions", raw='{"session_state": {"n": 1e400}}', headers={"Content-Type": "application/json"}
         )
         assert huge.status == 422
         big_int = await api.call("POST", "/sessions", body={"session_id": "big", "session_state": {"n": 10**40}})
-        assert big_int.status == 201 and big_int.json["session_state"] == {"n": 10**40}
+        assert big_int.status == 201
+        assert big_int.json["session_state"] == {"n": 10**40}
         bad_utf8 = await api.call(
             "POST", "/sessions", raw=b'{"session_id": "\xff"}', headers={"Content-Type": "application/json"}
         )
-        assert bad_utf8.status == 400 and bad_utf8.json == {"detail": "There was an error parsing the body"}
+        assert bad_utf8.status == 400
+        assert bad_utf8.json == {"detail": "There was an error parsing the body"}
 
 
 @pytest.mark.gen_test(timeout=60)
@@ -250,16 +263,19 @@ async def test_unpaired_surrogates_are_422_and_write_nothing(fresh_dsn: str) -> 
         ):
             answer = await api.call(method, path, raw=raw, headers=json_type)
             assert answer.status == 422, (path, raw, answer.json)
-            assert answer.json["detail"][0]["type"] == "string_unicode" and answer.json["detail"][0]["loc"] == loc, raw
+            assert answer.json["detail"][0]["type"] == "string_unicode", raw
+            assert answer.json["detail"][0]["loc"] == loc, raw
         assert sql(fresh_dsn, "SELECT session_id, session_data ->> 'session_name' FROM ai.agno_sessions") == [
             ("s1", "kept")
         ]
         pair = await api.call(
             "POST", "/sessions", raw='{"session_id": "s3", "session_name": "\\ud83d\\ude80"}', headers=json_type
         )
-        assert pair.status == 201 and pair.json["session_name"] == "\U0001f680"
+        assert pair.status == 201
+        assert pair.json["session_name"] == "\U0001f680"
         echoed = await api.call("PATCH", "/sessions/s1", raw='{"session_state": "x\\ud800"}', headers=json_type)
-        assert echoed.status == 422 and echoed.json["detail"][0]["input"] == "x\ufffd"  # valid UTF-8 answer
+        assert echoed.status == 422
+        assert echoed.json["detail"][0]["input"] == "x\ufffd"
         beside = await api.call(
             "POST", "/sessions", raw='{"session_id": 1, "session_name": "\\ud800"}', headers=json_type
         )
@@ -280,7 +296,8 @@ def test_paths_are_routed_as_agentos_routes_them() -> None:
     assert agentos_path("/sessions/a%252Fb") == "/sessions/a%252Fb"  # decoded once: the id is `a%2Fb`
     assert agentos_path("/sessions/a+b %00") == "/sessions/a%2Bb%20%00"
     assert agentos_path("/sessions/%ED%A0%80") == "/sessions/" + "%EF%BF%BD" * 3
-    assert agentos_path("/") == "/" and agentos_path("//") == "//"
+    assert agentos_path("/") == "/"
+    assert agentos_path("//") == "//"
 
 
 @pytest.fixture
@@ -309,18 +326,22 @@ async def test_legacy_layout_without_runs_table_is_read_and_written(legacy_2x_ds
     run = source["runs"][0]
     async with running_api({"AGNO_PG_DSN": dsn, "AGNO_AUTO_PROVISION": "false"}) as api:
         good = await api.get("/sessions/good")
-        assert good.status == 200 and len(good.json["chat_history"]) > 0
+        assert good.status == 200
+        assert len(good.json["chat_history"]) > 0
         for sid in ("string", "junk-first"):  # agno parses no runs there: no history, not rebuilt
             detail = await api.get(f"/sessions/{sid}")
-            assert detail.status == 200 and detail.json["chat_history"] == [], sid
+            assert detail.status == 200, sid
+            assert detail.json["chat_history"] == [], sid
         assert [r["run_id"] for r in (await api.get("/sessions/junk-first/runs")).json] == [run["run_id"]]
         assert (await api.get("/sessions/string/runs")).json == []
         created = await api.call("POST", "/sessions", body={"session_id": "new", "session_name": "n", "runs": [run]})
         assert created.status == 201, created.json
         renamed = await api.call("POST", "/sessions/new/rename", body={"session_name": "renamed"})
-        assert renamed.status == 200 and renamed.json["session_name"] == "renamed"
+        assert renamed.status == 200
+        assert renamed.json["session_name"] == "renamed"
         patched = await api.call("PATCH", "/sessions/good", body={"session_state": {"p": 1}})
-        assert patched.status == 200 and patched.json["session_state"] == {"p": 1}
+        assert patched.status == 200
+        assert patched.json["session_state"] == {"p": 1}
         assert (await api.call("DELETE", "/sessions/string")).status == 204
         bulk = await api.call("DELETE", "/sessions", body={"session_ids": ["junk-first"], "session_types": ["agent"]})
         assert bulk.status == 204

@@ -13,14 +13,17 @@ STATUSES = "['CANCELLED', 'COMPLETED', 'ERROR', 'PAUSED', 'PENDING', 'REGENERATE
 async def test_runs_errors_and_filters(seeded_dsn: str) -> None:
     async with running_api({"AGNO_PG_DSN": seeded_dsn}) as api:
         missing = await api.get("/sessions/does-not-exist/runs")
-        assert missing.status == 404 and missing.json == {"detail": "Session with ID does-not-exist not found"}
+        assert missing.status == 404
+        assert missing.json == {"detail": "Session with ID does-not-exist not found"}
         invalid = await api.call("GET", "/sessions/does-not-exist/runs", query=[("status", "bogus"), ("status", "ok")])
         assert invalid.status == 400
         assert invalid.json == {"detail": f"Invalid status value(s) ['BOGUS', 'OK']; expected one of {STATUSES}"}
         bad_int = await api.get("/sessions/agent-sess-00/runs", created_after="yesterday")
-        assert bad_int.status == 422 and bad_int.json["detail"][0]["loc"] == ["query", "created_after"]
+        assert bad_int.status == 422
+        assert bad_int.json["detail"][0]["loc"] == ["query", "created_after"]
         empty = await api.get("/sessions/agent-sess-empty/runs")
-        assert empty.status == 200 and empty.json == []
+        assert empty.status == 200
+        assert empty.json == []
         user_mismatch = await api.get("/sessions/agent-sess-00/runs", user_id="bob@example.com")
         assert user_mismatch.status == 404
         runs = SEED["agent-sess-02"]["runs"]
@@ -31,12 +34,14 @@ async def test_runs_errors_and_filters(seeded_dsn: str) -> None:
         after = await api.get("/sessions/agent-sess-00/runs", created_after=str(middle))
         before = await api.get("/sessions/agent-sess-00/runs", created_before=str(middle))
         window = await api.get("/sessions/agent-sess-00/runs", created_after=str(middle), created_before=str(middle))
-        assert [r["created_at"] for r in after.json] and len(after.json) == len([c for c in created if c >= middle])
+        assert [r["created_at"] for r in after.json]
+        assert len(after.json) == len([c for c in created if c >= middle])
         assert len(before.json) == len([c for c in created if c <= middle])
         assert len(window.json) == 1
         previews = await api.get("/sessions/team-sess-01/run-previews", status="error")
         errored = [r["run_id"] for r in SEED["team-sess-01"]["runs"] if r["status"] == "ERROR"]
-        assert errored and [p["run_id"] for p in previews.json] == errored
+        assert errored
+        assert [p["run_id"] for p in previews.json] == errored
         unknown_preview = await api.get("/sessions/nope/run-previews")
         assert unknown_preview.status == 404
 
@@ -63,4 +68,5 @@ async def test_media_is_unavailable_without_storage(seeded_dsn: str) -> None:
             assert reply.status == 503, key
             assert reply.json == {"detail": "Media storage is not configured on AgentOS"}
         bad = await api.get("/sessions/agent-sess-00/media/a.png", redirect="maybe")
-        assert bad.status == 422 and bad.json["detail"][0]["type"] == "bool_parsing"
+        assert bad.status == 422
+        assert bad.json["detail"][0]["type"] == "bool_parsing"

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from service.devpg import free_port
+from service.dev.pg import free_port
 from tests.api.conftest import running_api, sql
 from tests.api.test_auth_tokens import auth_failures
 
@@ -77,7 +77,8 @@ async def test_revocation_applies_once_the_cache_lets_go_and_use_is_recorded(fre
         created = await api.call(
             "POST", "/sessions", body={"session_id": "by-bot", "user_id": "someone"}, headers=bearer(token)
         )
-        assert created.status == 201 and created.json["user_id"] == "sa:writer"
+        assert created.status == 201
+        assert created.json["user_id"] == "sa:writer"
         assert sql(fresh_dsn, "SELECT last_used_at IS NOT NULL FROM ai.agno_service_accounts") == [(True,)]
         # the account only sees its own sessions (no admin scope), even with isolation off
         listed = await api.call("GET", "/sessions", headers=bearer(token))
@@ -85,7 +86,8 @@ async def test_revocation_applies_once_the_cache_lets_go_and_use_is_recorded(fre
         assert (await api.call("DELETE", "/sessions/by-bot", headers=bearer(token))).status == 403
         sql(fresh_dsn, "UPDATE ai.agno_service_accounts SET revoked_at = %s", (int(time.time()),))
         revoked = await api.call("GET", "/sessions", headers=bearer(token))
-        assert revoked.status == 401 and revoked.json == {"detail": "Invalid or expired service account token"}
+        assert revoked.status == 401
+        assert revoked.json == {"detail": "Invalid or expired service account token"}
 
 
 @pytest.mark.gen_test(timeout=60)
@@ -94,5 +96,6 @@ async def test_lookup_without_a_database_answers_503(fresh_dsn: str) -> None:
     env = {"AGNO_PG_DSN": unreachable, "OS_SECURITY_KEY": KEY, "AGNO_POOL_TIMEOUT": "1"}
     async with running_api(env) as api:
         reply = await api.call("GET", "/sessions", headers=bearer("agno_pat_whatever"))
-        assert reply.status == 503 and reply.json == {"detail": "Authentication is temporarily unavailable"}
+        assert reply.status == 503
+        assert reply.json == {"detail": "Authentication is temporarily unavailable"}
         assert (await api.call("GET", "/sessions")).status == 401  # no token: refused without a lookup

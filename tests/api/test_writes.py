@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from service.compare import is_uuid4
+from service.compare.diff import is_uuid4
 from service.rows import SESSION_COLUMNS
 from tests.api.conftest import FIXTURES, SEED, assert_json_equal, insert_session, running_api, sql
 
@@ -61,17 +61,25 @@ async def test_create_agent_full_and_read_back(fresh_dsn: str) -> None:
             "created_at",
             "updated_at",
         ]
-        assert created["session_name"] == "My Session" and created["metadata"] == {"tag": "x"}
-        assert created["session_state"] == {"k": "v", "n": None} and created["metrics"] == {}
-        assert ISO_Z.match(created["created_at"]) and created["created_at"] == created["updated_at"]
+        assert created["session_name"] == "My Session"
+        assert created["metadata"] == {"tag": "x"}
+        assert created["session_state"] == {"k": "v", "n": None}
+        assert created["metrics"] == {}
+        assert ISO_Z.match(created["created_at"])
+        assert created["created_at"] == created["updated_at"]
         again = await api.get("/sessions/c-agent-1")
         assert_json_equal(again.json, created)
     row = stored(fresh_dsn, "c-agent-1")
     assert row is not None
-    assert row["session_type"] == "agent" and row["agent_id"] == "basic-agent" and row["team_id"] is None
-    assert row["created_at"] >= before and row["created_at"] == row["updated_at"]
+    assert row["session_type"] == "agent"
+    assert row["agent_id"] == "basic-agent"
+    assert row["team_id"] is None
+    assert row["created_at"] >= before
+    assert row["created_at"] == row["updated_at"]
     # JSON null (not SQL NULL) for the JSON columns agno names in its INSERT, SQL NULL for the others
-    assert row["agent_data"] == "null" and row["summary"] == "null" and row["team_data"] is None
+    assert row["agent_data"] == "null"
+    assert row["summary"] == "null"
+    assert row["team_data"] is None
     assert json.loads(row["session_data"]) == {"session_name": "My Session", "session_state": {"k": "v", "n": None}}
 
 
@@ -127,7 +135,8 @@ async def test_create_variants(fresh_dsn: str) -> None:
         )
         assert "metadata" not in reserved_only.json
         empty_id = await api.call("POST", "/sessions", body={"session_id": ""})
-        assert empty_id.status == 201 and is_uuid4(empty_id.json["session_id"])
+        assert empty_id.status == 201
+        assert is_uuid4(empty_id.json["session_id"])
         for session_type in ("agent", "team"):
             duplicate = await api.call("POST", "/sessions", query={"type": session_type}, body={"session_id": "c-wf"})
             assert duplicate.status == 409
@@ -221,7 +230,8 @@ async def test_create_rejects_bad_bodies(fresh_dsn: str, request_kwargs: dict[st
         assert reply.status == 422
         assert reply.json == {"detail": detail}
         bad_type = await api.call("POST", "/sessions", query={"type": "robot"}, body={})
-        assert bad_type.status == 422 and bad_type.json["detail"][0]["loc"] == ["query", "type"]
+        assert bad_type.status == 422
+        assert bad_type.json["detail"][0]["loc"] == ["query", "type"]
     assert sql(fresh_dsn, "SELECT count(*) FROM ai.agno_sessions") == [(0,)]
 
 
@@ -246,7 +256,8 @@ async def test_create_import_extension(fresh_dsn: str) -> None:
         runs = await api.get("/sessions/imported/runs")
         assert [r["run_id"] for r in runs.json] == [r["run_id"] for r in source["runs"]]
         detail = await api.get("/sessions/imported")
-        assert detail.json["chat_history"] == reply.json["chat_history"] and detail.json["chat_history"]
+        assert detail.json["chat_history"] == reply.json["chat_history"]
+        assert detail.json["chat_history"]
         conflict = await api.call("POST", "/sessions", body={"session_id": "other", "runs": source["runs"][:1]})
         assert conflict.status == 409
         bad = await api.call("POST", "/sessions", body={"runs": [{"no": "id"}, 3], "summary": {"topics": []}})
@@ -274,7 +285,8 @@ async def test_rename_golden(seeded_copy: str, name: str) -> None:
     assert reply.status == case["status"]
     assert_json_equal(reply.json, case["response"])
     after = stored(dsn, session_id)
-    assert after is not None and updated_before is not None
+    assert after is not None
+    assert updated_before is not None
     assert after["updated_at"] == updated_before["updated_at"]  # rename never touches updated_at
 
 
@@ -307,16 +319,19 @@ async def test_rename_rules(fresh_dsn: str) -> None:
         # divergence: AgentOS loses the name (SQL NULL) or answers 500 (JSON null); we store it
         for session_id in ("json-null", "json-null-2"):
             reply = await api.call("POST", f"/sessions/{session_id}/rename", body={"session_name": "Named"})
-            assert reply.status == 200 and reply.json["session_name"] == "Named"
+            assert reply.status == 200
+            assert reply.json["session_name"] == "Named"
             assert (await api.get(f"/sessions/{session_id}")).json["session_name"] == "Named"
         wrong_type = await api.call(
             "POST", "/sessions/typed/rename", query={"type": "agent"}, body={"session_name": "x"}
         )
-        assert wrong_type.status == 404 and wrong_type.json == {"detail": "Session with id 'typed' not found"}
+        assert wrong_type.status == 404
+        assert wrong_type.json == {"detail": "Session with id 'typed' not found"}
         right = await api.call(
             "POST", "/sessions/typed/rename", query={"type": "team"}, body={"session_name": "a\x00b"}
         )
-        assert right.status == 200 and right.json["session_name"] == "ab"
+        assert right.status == 200
+        assert right.json["session_name"] == "ab"
         missing = await api.call("POST", "/sessions/nope/rename", body={"session_name": "x"})
         assert missing.status == 404
         for body, error in [
@@ -326,7 +341,8 @@ async def test_rename_rules(fresh_dsn: str) -> None:
             ("Named", "missing"),
         ]:
             bad = await api.call("POST", "/sessions/typed/rename", body=body)
-            assert bad.status == 422 and bad.json["detail"][0]["type"] == error
+            assert bad.status == 422
+            assert bad.json["detail"][0]["type"] == error
             assert bad.json["detail"][0]["loc"] == ["body", "session_name"]
         form = await api.call(
             "POST",
@@ -334,7 +350,8 @@ async def test_rename_rules(fresh_dsn: str) -> None:
             raw="session_name=x",
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
-        assert form.status == 422 and form.json["detail"][0]["type"] == "missing"
+        assert form.status == 422
+        assert form.json["detail"][0]["type"] == "missing"
 
 
 @pytest.mark.gen_test(timeout=60)
@@ -356,9 +373,12 @@ async def test_patch(fresh_dsn: str) -> None:
             "PATCH", "/sessions/p", body={"session_name": "Patched", "session_state": {"only": "this"}}
         )
         assert named.status == 200
-        assert named.json["session_name"] == "Patched" and named.json["session_state"] == {"only": "this"}
-        assert named.json["session_summary"] is None and named.json["total_tokens"] is None  # nulls included
-        assert named.json["updated_at"] != "1970-01-01T00:16:40Z" and named.json["created_at"] == "1970-01-01T00:16:40Z"
+        assert named.json["session_name"] == "Patched"
+        assert named.json["session_state"] == {"only": "this"}
+        assert named.json["session_summary"] is None
+        assert named.json["total_tokens"] is None
+        assert named.json["updated_at"] != "1970-01-01T00:16:40Z"
+        assert named.json["created_at"] == "1970-01-01T00:16:40Z"
         summary = await api.call(
             "PATCH",
             "/sessions/p",
@@ -371,12 +391,14 @@ async def test_patch(fresh_dsn: str) -> None:
         }
         assert summary.json["metadata"] == {"m": 1}
         bad_summary = await api.call("PATCH", "/sessions/p", body={"summary": {"topics": ["x"]}})
-        assert bad_summary.status == 422 and bad_summary.json["detail"][0]["loc"] == ["body", "summary"]
+        assert bad_summary.status == 422
+        assert bad_summary.json["detail"][0]["loc"] == ["body", "summary"]
         cleared = await api.call("PATCH", "/sessions/p", body={"metadata": {"agno_component_version": 1}})
         assert cleared.json["metadata"] is None
         sql(fresh_dsn, "UPDATE ai.agno_sessions SET updated_at = 1000 WHERE session_id = 'p'")
         empty = await api.call("PATCH", "/sessions/p", body={})
-        assert empty.status == 200 and empty.json["updated_at"] != "1970-01-01T00:16:40Z"
+        assert empty.status == 200
+        assert empty.json["updated_at"] != "1970-01-01T00:16:40Z"
         assert (await api.call("PATCH", "/sessions/p")).json == {
             "detail": [{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}]
         }
@@ -412,7 +434,8 @@ async def test_patch_workflow_drops_summary(fresh_dsn: str) -> None:
         ]
         assert reply.json["session_data"] == {"session_name": "WF"}
     row = stored(fresh_dsn, "w")
-    assert row is not None and row["summary"] == "null"
+    assert row is not None
+    assert row["summary"] == "null"
 
 
 @pytest.mark.gen_test(timeout=60)
@@ -426,12 +449,15 @@ async def test_delete_one_and_bulk(fresh_dsn: str) -> None:
     conn.close()
     async with running_api({"AGNO_PG_DSN": fresh_dsn}) as api:
         mismatch = await api.call("DELETE", "/sessions/agent-sess-00", query={"user_id": "someone-else"})
-        assert mismatch.status == 204 and mismatch.text == ""
+        assert mismatch.status == 204
+        assert mismatch.text == ""
         assert (await api.get("/sessions/agent-sess-00")).status == 200
         media = await api.call("DELETE", "/sessions/agent-sess-00", query={"delete_media": "true"})
-        assert media.status == 503 and media.json == {"detail": "Media storage is not configured on AgentOS"}
+        assert media.status == 503
+        assert media.json == {"detail": "Media storage is not configured on AgentOS"}
         gone = await api.call("DELETE", "/sessions/agent-sess-00")
-        assert gone.status == 204 and gone.headers["Content-Type"] == "application/json"
+        assert gone.status == 204
+        assert gone.headers["Content-Type"] == "application/json"
         assert (await api.call("DELETE", "/sessions/agent-sess-00")).status == 204
         assert (await api.get("/sessions/agent-sess-00")).status == 404
         mismatch_len = await api.call(

@@ -56,7 +56,10 @@ def ensure_venv(log=sys.stderr) -> Path:  # type: ignore[no-untyped-def]
     venv = venv_dir()
     venv.parent.mkdir(parents=True, exist_ok=True)
     # the lock lives outside the work tree (nothing to git-ignore)
-    lock_path = Path(tempfile.gettempdir()) / f"agentos-venv-{hashlib.sha1(str(venv).encode()).hexdigest()[:12]}.lock"
+    lock_path = (
+        Path(tempfile.gettempdir())
+        / f"agentos-venv-{hashlib.sha1(str(venv).encode(), usedforsecurity=False).hexdigest()[:12]}.lock"
+    )
     with lock_path.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # two suites starting at once build it once
         if is_complete(venv):

@@ -2,7 +2,7 @@
 
 Every case is sent to the real AgentOS 3.1.10 ("AgentOS") and to the service under test ("SUT":
 agno-session, or a second AgentOS with CONTRACT_SUT=agentos to check the harness itself), both serving the
-same PostgreSQL databases, and the answers are compared with `service.compare`.
+same PostgreSQL databases, and the answers are compared with `service.compare.diff`.
 """
 
 from __future__ import annotations
@@ -20,24 +20,16 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg2
 import pytest
 
-from service.compare import (
-    Difference,
-    Divergence,
-    check_divergence,
-    compare,
-    format_body,
-    format_differences,
-    parse_divergences,
-    parse_json,
-)
-from service.devpg import free_port
+from service.compare.diff import Difference, compare, format_body, format_differences, parse_json
+from service.compare.divergences import Divergence, check_divergence, parse_divergences
+from service.dev.pg import free_port
 from service.rows import SESSION_COLUMNS
 from tests.conftest import clean_env
 
@@ -407,7 +399,8 @@ def build_env(pg: Any, logdir: Path, agentos_python: Path, sut_kind: str) -> Con
         raise
     assert set(seeded) == {db for db in DB_IDS if db != "media" or media is not None}, seeded
     for db, counts in seeded.items():
-        assert counts["sessions"] > 0 and counts["runs"] > 0, f"seeding {db} wrote too little: {counts}"
+        assert counts["sessions"] > 0, f"seeding {db} wrote too little: {counts}"
+        assert counts["runs"] > 0, f"seeding {db} wrote too little: {counts}"
     t_seed = time.monotonic() - t0
     divergences, div_error = load_divergences()
     env = ContractEnv(sut_kind, {}, libpq, divergences, div_error, media=media)
@@ -545,7 +538,7 @@ def _compare_answers(
 
 def run_case(env: ContractEnv, case: Case) -> None:
     theirs_srv, ours_srv = env.pairs[case.instance]
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     if case.kind == "readback":
         diffs, shown = _run_readback(env, case, theirs_srv, ours_srv)
         _finish(env, case, diffs, shown, started)
@@ -710,7 +703,7 @@ def _row(dsn: str, session_id: str, db: str = "") -> dict[str, Any] | None:
     out: dict[str, Any] = {}
     for col, val in zip(ROW_COLS, row, strict=True):
         if col in ("created_at", "updated_at") and isinstance(val, int):
-            val = datetime.fromtimestamp(val, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+            val = datetime.fromtimestamp(val, tz=UTC).isoformat().replace("+00:00", "Z")
         elif val is not None and (
             col.endswith(("_data", "metadata", "summary")) or (col == "runs" and isinstance(val, str))
         ):

@@ -24,7 +24,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from service.compare import compare
+from service.compare.diff import compare
 
 from .agentos_venv import ensure_venv
 from .cases import NO_BODY

@@ -1,21 +1,15 @@
-"""Unit tests of service.compare (no AgentOS needed: these run in the ordinary test run too)."""
+"""Unit tests of service.compare.diff and .divergences (no AgentOS needed: these run in the ordinary test run too)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from service.compare import (
-    check_divergence,
-    compare,
-    format_differences,
-    parse_divergences,
-    parse_json,
-    tie_key,
-)
+from service.compare.diff import compare, format_differences, parse_json, tie_key
+from service.compare.divergences import check_divergence, parse_divergences
 
-NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 
 
 def kinds(diffs: list) -> list[tuple[str, str]]:  # type: ignore[type-arg]
@@ -95,7 +89,7 @@ def test_twin_time() -> None:
 
 
 def test_unknown_format_kind_rejected() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown format kind"):
         compare(200, {}, 200, {}, formats={"a": "whatever"})
 
 
@@ -119,7 +113,8 @@ def test_parse_divergences() -> None:
     assert set(divs) == {"page-zero", "limit-cap"}
     pz = divs["page-zero"]
     assert (pz.agentos_status, pz.ours_status) == (500, 422)
-    assert pz.checks_agentos_body and pz.agentos_body == {"detail": "Internal server error (ValueError)"}
+    assert pz.checks_agentos_body
+    assert pz.agentos_body == {"detail": "Internal server error (ValueError)"}
     assert not pz.checks_ours_body
     assert divs["limit-cap"].request == "`GET /sessions?limit=N` | big"
     assert check_divergence(pz, 500, {"detail": "Internal server error (ValueError)"}, 422, {"detail": []}) == []
@@ -132,7 +127,7 @@ def test_parse_divergences() -> None:
 def test_parse_json_is_strict() -> None:
     assert list(parse_json(b'{"b":1,"a":2}')) == ["b", "a"]
     assert parse_json(b"") is None
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="duplicate key"):
         parse_json(b'{"a":1,"a":2}')
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="is not JSON"):
         parse_json(b'{"a":NaN}')

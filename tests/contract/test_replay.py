@@ -22,12 +22,12 @@ from typing import Any
 
 import pytest
 
-from service.compare_cli import (
+from service.compare.cli import main
+from service.compare.replay import (
     ACCESS_LOGGER,
     default_divergences_file,
     load_access_log,
     load_divergences,
-    main,
     replay,
 )
 from tests.reliability.harness import wait_until
@@ -176,7 +176,8 @@ def test_recorded_log_replays_json_equal(
     assert code == 0, out
     n = len(REQUESTS)
     assert out.strip().splitlines()[-1] == f"{n}/{n} requests JSON-equal", out
-    assert "DIFF" not in out and "skipped" not in out, out
+    assert "DIFF" not in out, out
+    assert "skipped" not in out, out
     for endpoint in (
         "GET /sessions ",
         "GET /sessions/{session_id} ",
@@ -188,8 +189,12 @@ def test_recorded_log_replays_json_equal(
 
     # the same log through the function the CLI wraps, without rechecks: equal the first time
     report = replay(entries, agentos.base_url, ours.base_url, recheck=0)
-    assert report.ok and report.total == n and report.equal == n, report.format()
-    assert report.equal_after_recheck == 0 and not report.mismatches and not report.skipped
+    assert report.ok, report.format()
+    assert report.total == n, report.format()
+    assert report.equal == n, report.format()
+    assert report.equal_after_recheck == 0
+    assert not report.mismatches
+    assert not report.skipped
     assert sum(t.total for t in report.endpoints.values()) == n
 
 
@@ -203,7 +208,8 @@ def test_altered_answer_is_caught(
     agentos, _ = single
     answer = send(agentos.base_url, "GET", TAMPERED_PATH, headers={"User-Agent": "contract-test-replay"})
     expected = answer.json
-    assert answer.status == 200 and isinstance(expected, dict), answer.show()
+    assert answer.status == 200, answer.show()
+    assert isinstance(expected, dict), answer.show()
     assert isinstance(expected.get("session_name"), str), expected
     assert expected["session_name"] != "tampered"
 
@@ -219,7 +225,9 @@ def test_altered_answer_is_caught(
     assert f'$.session_name: value: expected {name}, got "tampered"' in out, out
 
     report = replay(load_access_log(recorded_log), agentos.base_url, tampering_proxy.url)
-    assert not report.ok and report.total == n and report.equal == n - 1
+    assert not report.ok
+    assert report.total == n
+    assert report.equal == n - 1
     (mismatch,) = report.mismatches
     assert mismatch.request.path == TAMPERED_PATH
     assert [(d.path, d.kind, d.actual) for d in mismatch.differences] == [("$.session_name", "value", "tampered")]
@@ -252,13 +260,16 @@ def test_documented_divergences_are_counted_apart(
     strict = main(
         ["--agentos", agentos.base_url, "--ours", ours.base_url, "--requests", str(requests_file), "--no-divergences"]
     )
-    assert strict == 1 and "1/4 requests JSON-equal" in capsys.readouterr().out
+    assert strict == 1
+    assert "1/4 requests JSON-equal" in capsys.readouterr().out
 
     # a documented divergence beside a real mismatch: only the mismatch fails
     mixed = [{"method": "GET", "path": "/sessions?page=0"}, {"method": "GET", "path": TAMPERED_PATH}]
     table = default_divergences_file()
     assert table is not None
     report = replay(mixed, agentos.base_url, tampering_proxy.url, divergences=load_divergences(table))
-    assert not report.ok and report.total == 2 and report.equal == 0
+    assert not report.ok
+    assert report.total == 2
+    assert report.equal == 0
     assert [o.divergence for o in report.documented] == ["page-zero"]
     assert [o.request.path for o in report.mismatches] == [TAMPERED_PATH]

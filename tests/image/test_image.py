@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from service.devpg import free_port
+from service.dev.pg import free_port
 from tests.conftest import PgServer
 from tests.image.conftest import http, inspect, podman, wait_until_answers
 
@@ -48,7 +48,8 @@ def test_image_serves_non_root_read_only_and_stops_cleanly(
 
     assert http("GET", base + "/healthz") == (200, {"status": "ok"})
     status, ready = http("GET", base + "/readyz")
-    assert status == 200 and ready["status"] == "ok", ready
+    assert status == 200, ready
+    assert ready["status"] == "ok", ready
 
     # The process runs as 10001 and cannot write outside /tmp.
     uid = podman("exec", container_name, "python", "-c", "import os; print(os.getuid(), os.getgid())")
@@ -63,7 +64,8 @@ def test_image_serves_non_root_read_only_and_stops_cleanly(
     status, detail = http("GET", f"{base}/sessions/{session_id}?type=agent")
     assert (status, detail["session_name"]) == (200, "image")
     status, page = http("GET", base + "/sessions?type=agent")
-    assert status == 200 and [s["session_id"] for s in page["data"]] == [session_id]
+    assert status == 200
+    assert [s["session_id"] for s in page["data"]] == [session_id]
     assert http("DELETE", f"{base}/sessions/{session_id}")[0] == 204
     assert http("GET", f"{base}/sessions/{session_id}?type=agent")[0] == 404
 

@@ -161,7 +161,8 @@ def test_rendered_ingress_routes_sessions_here_and_the_rest_to_agentos(
             assert status == 201, created
             assert http("GET", front + "/sessions/ing-1?type=agent")[1]["session_id"] == "ing-1"
             status, page = http("GET", front + "/sessions?type=agent")
-            assert status == 200 and [s["session_id"] for s in page["data"]] == ["ing-1"]
+            assert status == 200
+            assert [s["session_id"] for s in page["data"]] == ["ing-1"]
             assert http("GET", front + "/sessions/ing-1/runs?type=agent")[0] == 200
             assert http("DELETE", front + "/sessions/ing-1")[0] == 204
             assert agentos.seen == [], "no /sessions request may reach AgentOS"

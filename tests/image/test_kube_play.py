@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from service.devpg import free_port
+from service.dev.pg import free_port
 from tests.conftest import PgServer
 from tests.image.conftest import Tools, http, inspect, podman, wait_until_answers
 
@@ -102,7 +102,8 @@ def test_chart_deployment_runs_under_kube_play(
         raise AssertionError(f"{exc}; logs:\n{podman('logs', container, check=False).stderr}") from exc
     assert http("GET", base + "/healthz") == (200, {"status": "ok"})
     status, ready = http("GET", base + "/readyz")
-    assert status == 200 and ready["status"] == "ok", ready
+    assert status == 200, ready
+    assert ready["status"] == "ok", ready
 
     # The chart's security context, as podman applied it.
     host_config = inspect("container", container)["HostConfig"]

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from service.devpg import Cluster, free_port, init_cluster
+from service.dev.pg import Cluster, free_port, init_cluster
 
 from .harness import call, start_service
 

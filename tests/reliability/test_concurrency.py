@@ -75,7 +75,8 @@ def test_parallel_patches_leave_one_whole_write(
         row = cur.fetchone()
     assert row is not None
     stored = json.loads(row[0])["session_state"]
-    assert stored["writer"] == writer and stored == writes[writer]["session_state"], stored["writer"]
+    assert stored["writer"] == writer, stored["writer"]
+    assert stored == writes[writer]["session_state"], stored["writer"]
     figures.update({"parallel_patches": len(writes), "winner": writer})
 
 
@@ -123,7 +124,8 @@ def test_delete_racing_reads_and_renames(
     with contextlib.closing(connect(dsn)) as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM ai.agno_runs WHERE session_id = ANY(%s)", (ids,))
         row = cur.fetchone()
-    assert row is not None and row[0] == 0, "runs outlived their session"
+    assert row is not None, "runs outlived their session"
+    assert row[0] == 0, "runs outlived their session"
     assert count_sessions(dsn, "session_id = ANY(%s)", (ids,)) == 0
     figures.update({"sessions": len(ids), "requests": sum(seen.values()), "statuses": dict(sorted(seen.items()))})
 
@@ -167,7 +169,8 @@ def test_bulk_delete_of_1000_is_one_transaction(
                 cur.execute("SELECT 1 FROM ai.agno_sessions WHERE session_id = %s FOR UPDATE NOWAIT", (ids[0],))
             probe.rollback()
         timed_out = job.join(15)
-    assert timed_out.status == 504 and timed_out.is_json_error(), timed_out
+    assert timed_out.status == 504, timed_out
+    assert timed_out.is_json_error(), timed_out
     left = count_sessions(dsn, "session_id = ANY(%s)", (ids,))
     assert left == 1000, f"a cut-off bulk delete deleted {1000 - left} rows"
 
@@ -178,7 +181,8 @@ def test_bulk_delete_of_1000_is_one_transaction(
     with contextlib.closing(connect(dsn)) as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM ai.agno_runs WHERE session_id = ANY(%s)", (ids,))
         row = cur.fetchone()
-    assert row is not None and row[0] == 0
+    assert row is not None
+    assert row[0] == 0
     figures.update(
         {
             "ids": len(ids),

@@ -119,7 +119,8 @@ def test_restart_under_load(
         healthz = liveness.statuses("/healthz")
         readyz_down = [s for t, s in probe.statuses("/readyz", stop_at) if t < up_at]
 
-    assert service.proc.poll() is None and service.proc.pid == pid, "the service process must survive"
+    assert service.proc.poll() is None, "the service process must survive"
+    assert service.proc.pid == pid, "the service process must survive"
     assert {s for _, s in healthz} == {200}, f"/healthz answered {sorted({s for _, s in healthz})}"
     assert 503 in readyz_down
     assert_failures_are_json_503(outcomes)
@@ -214,14 +215,16 @@ def test_dead_connection_retried_on_a_fresh_one(
         )
         terminate(pid)
     write_reply = write.join(15)
-    assert write_reply.status == 200 and write_reply.json()["metadata"] == {"a": 1}, write_reply
+    assert write_reply.status == 200, write_reply
+    assert write_reply.json()["metadata"] == {"a": 1}, write_reply
 
     after = [call(service.base_url, "GET", f"/sessions/{session_id}") for _ in range(POOL + 2)]
     assert [r.status for r in after] == [200] * len(after)
     patched = call(service.base_url, "PATCH", f"/sessions/{session_id}", json_body={"metadata": {"b": 2}})
     assert patched.status == 200, patched
     log = service.log_text()
-    assert "unreachable during a read" in log and "unreachable during a write" in log, log
+    assert "unreachable during a read" in log, log
+    assert "unreachable during a write" in log, log
     figures.update({"read_after_killed_backend": read_reply.status, "write_after_killed_backend": write_reply.status})
 
 
@@ -239,11 +242,15 @@ def test_database_down_at_start(
     pid = service.proc.pid
 
     readyz = call(service.base_url, "GET", "/readyz")
-    assert readyz.status == 503 and readyz.json()["databases"] == {"default": "unavailable"}, readyz
+    assert readyz.status == 503, readyz
+    assert readyz.json()["databases"] == {"default": "unavailable"}, readyz
     listing = call(service.base_url, "GET", "/sessions")
-    assert listing.status == 503 and listing.is_json_error() and listing.header("retry-after"), listing
+    assert listing.status == 503, listing
+    assert listing.is_json_error(), listing
+    assert listing.header("retry-after"), listing
     created = call(service.base_url, "POST", "/sessions", json_body={"session_name": "early"})
-    assert created.status == 503 and created.is_json_error(), created
+    assert created.status == 503, created
+    assert created.is_json_error(), created
     assert call(service.base_url, "GET", "/healthz").status == 200
     refused = 3
 
@@ -255,6 +262,8 @@ def test_database_down_at_start(
     created = call(service.base_url, "POST", "/sessions", json_body={"session_name": "late"})
     assert created.status == 201, created
     listing = call(service.base_url, "GET", "/sessions")
-    assert listing.status == 200 and listing.json()["meta"]["total_count"] == 1, listing
-    assert service.proc.poll() is None and service.proc.pid == pid, "the service must not have restarted"
+    assert listing.status == 200, listing
+    assert listing.json()["meta"]["total_count"] == 1, listing
+    assert service.proc.poll() is None, "the service must not have restarted"
+    assert service.proc.pid == pid, "the service must not have restarted"
     figures.update({"requests_refused_while_down": refused, "readyz_200_after_database_up_s": round(ready_after, 3)})

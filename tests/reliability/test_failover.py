@@ -21,7 +21,7 @@ from typing import Any
 import psycopg2
 import pytest
 
-from service.devpg import Cluster
+from service.dev.pg import Cluster
 from tests import pgbouncer
 
 from .harness import (
@@ -66,7 +66,8 @@ def assert_failures_are_json_503(outcomes: list[Outcome]) -> None:
             continue
         assert outcome.reply is not None, f"no answer at all: {outcome}"
         assert outcome.status == 503, (outcome.request, outcome.reply)
-        assert outcome.reply.is_json_error() and outcome.reply.header("retry-after"), outcome.reply
+        assert outcome.reply.is_json_error(), outcome.reply
+        assert outcome.reply.header("retry-after"), outcome.reply
 
 
 def first_write_ok_after(outcomes: list[Outcome], moment: float) -> float | None:
@@ -90,7 +91,7 @@ def standby_of() -> Iterator[Callable[[Cluster], Cluster]]:
 
     def make(primary: Cluster) -> Cluster:
         root = Path(tempfile.mkdtemp(prefix="agno-session-standby-"))
-        os.chmod(root, 0o711)
+        os.chmod(root, 0o711)  # noqa: S103 -- the postgres OS user must reach the cluster inside
         made.append((None, root))
         standby = build_standby(primary, root / "cluster")
         made[-1] = (standby, root)
@@ -301,7 +302,8 @@ def test_unanswered_commit_is_read_back(
         assert cur.fetchone() == (0,)
     assert service.log_text().count("reading the write back") >= len(writes)
     readbacks = scrape(base, "db_retries_total", {"db_id": "default", "kind": "readback"})
-    assert readbacks is not None and readbacks >= len(writes), readbacks
+    assert readbacks is not None
+    assert readbacks >= len(writes), readbacks
     figures.update({"writes_with_unanswered_commit": len(writes), "statuses": statuses, "lost": 0, "doubled": 0})
 
 
@@ -415,9 +417,12 @@ def test_write_on_read_only_server_answers_503_and_replaces_the_connection(
     before = {b["pid"] for b in service_backends(standby.dsn(), database)}
     assert idle_connections(service.base_url) == 1, "the read left no pooled connection"
     write = call(service.base_url, "POST", "/sessions", json_body={"session_name": "y"})
-    assert write.status == 503 and write.is_json_error() and write.header("retry-after"), write
+    assert write.status == 503, write
+    assert write.is_json_error(), write
+    assert write.header("retry-after"), write
     patch = call(service.base_url, "PATCH", "/sessions/none", json_body={"metadata": {"a": 1}})
-    assert patch.status in (404, 503) and patch.is_json_error(), patch
+    assert patch.status in (404, 503), patch
+    assert patch.is_json_error(), patch
     assert idle_connections(service.base_url) == 0, "a connection that met the read-only server was pooled"
     wait_until(
         "the pooled connection that met the read-only server is closed",
@@ -425,7 +430,8 @@ def test_write_on_read_only_server_answers_503_and_replaces_the_connection(
         15,
     )
     listing = call(service.base_url, "GET", "/sessions")
-    assert listing.status == 200 and listing.json()["meta"]["total_count"] == 1, listing
+    assert listing.status == 200, listing
+    assert listing.json()["meta"]["total_count"] == 1, listing
 
     # the standby first in a multi-host DSN: libpq skips it for target_session_attrs=read-write
     # (a second socket within one connect, which service/connect.py follows)

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from service.db import APPLICATION_NAME
-from service.devpg import free_port
+from service.dev.pg import free_port
 from tests.conftest import REPO, LiveService, clean_env, wait_http
 
 from .harness import call, connect, dbname, scrape, service_backends, try_call, wait_until
@@ -204,7 +204,8 @@ def test_hostile_bodies_leave_the_event_loop_free(
         healthz_slowest_s=round(watch.slowest(), 3),
         healthz_failures=len(watch.failures()),
     )
-    assert watch.polls and not watch.failures(), watch.failures()
+    assert watch.polls, watch.failures()
+    assert not watch.failures(), watch.failures()
     lag = wait_until(
         "the event loop is free again",
         lambda: (v := scrape(base, "event_loop_lag_seconds")) is not None and v < 0.5 and [v],
@@ -238,7 +239,8 @@ def test_huge_integer_in_a_body_is_400(module_service: Callable[..., Any]) -> No
     service = module_service()
     for body in (b'{"session_state": {"x": ' + b"9" * 4301 + b"}}", b"[-" + b"1" * 5000 + b"]"):
         reply = call(service.base_url, "POST", "/sessions", body=body, headers={"Content-Type": "application/json"})
-        assert reply.status == 400 and reply.json() == {"detail": "There was an error parsing the body"}, reply
+        assert reply.status == 400, reply
+        assert reply.json() == {"detail": "There was an error parsing the body"}, reply
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -292,7 +294,8 @@ def test_name_searches_cannot_take_the_pool(
     admin, database = pg_cluster.admin_dsn, dbname(dsn)
     search_path = "/sessions?" + urllib.parse.urlencode({"session_name": SLOW_TERM, "limit": "1"})
     one = call(base, "GET", search_path, timeout=60)
-    assert one.status == 200 and one.json()["meta"]["total_count"] == 0, one  # no name has 128 characters
+    assert one.status == 200, one
+    assert one.json()["meta"]["total_count"] == 0, one  # no name has 128 characters
 
     peak: list[dict[str, Any]] = []
     stop = threading.Event()
@@ -323,7 +326,8 @@ def test_name_searches_cannot_take_the_pool(
     )
     assert len(peak) == 1, peak
     assert set(search_statuses) <= {200, 503}, search_statuses
-    assert ordinary and all(r.status == 200 for r in ordinary), [r for r in ordinary if r.status != 200][:3]
+    assert ordinary, [r for r in ordinary if r.status != 200][:3]
+    assert all(r.status == 200 for r in ordinary), [r for r in ordinary if r.status != 200][:3]
     busy = [s.result() for s in searches if s.result().status == 503]
     for reply in busy:
         assert reply.json() == {"detail": "Service overloaded: too many expensive requests running"}, reply
@@ -342,9 +346,11 @@ def test_name_search_has_its_own_statement_timeout(
     seed_names(dsn, SEEDED_ROWS)
     search_path = "/sessions?" + urllib.parse.urlencode({"session_name": SLOW_TERM})
     reply = call(service.base_url, "GET", search_path, timeout=60)
-    assert reply.status == 504 and reply.json() == {"detail": "Database statement timed out"}, reply
+    assert reply.status == 504, reply
+    assert reply.json() == {"detail": "Database statement timed out"}, reply
     listed = call(service.base_url, "GET", "/sessions?limit=1&sort_by=session_id", timeout=60)
-    assert listed.status == 200 and listed.json()["meta"]["total_count"] == SEEDED_ROWS, listed
+    assert listed.status == 200, listed
+    assert listed.json()["meta"]["total_count"] == SEEDED_ROWS, listed
     figures.update(search_answered_s=round(reply.elapsed, 3), list_answered_s=round(listed.elapsed, 3))
 
 
@@ -417,7 +423,8 @@ def test_memory_stays_bounded_under_stalled_uploads_headers_and_non_readers(
     provisioned(service)
     seed_large_page(dsn)
     page = call(base, "GET", "/sessions?limit=1000", timeout=60)
-    assert page.status == 200 and len(page.json()["data"]) == 1000
+    assert page.status == 200
+    assert len(page.json()["data"]) == 1000
     figures["page_bytes"] = len(page.body)
     before = rss(pid)
     with HealthWatch(base) as watch, sockets() as opened:
@@ -586,7 +593,8 @@ def test_descriptor_exhaustion_pauses_accept(dsn: str, tmp_path: Path, figures: 
         )
         assert cpu_share < 0.3, cpu_share
         assert 1 <= log.count("cannot accept connections") <= 2, log[-2000:]
-        assert "Traceback" not in log and log.count("Too many open files") == log.count("cannot accept"), log[-2000:]
+        assert "Traceback" not in log, log[-2000:]
+        assert log.count("Too many open files") == log.count("cannot accept"), log[-2000:]
         assert (scrape(service.base_url, "http_accept_errors_total", {"errno": "EMFILE"}) or 0) >= 1
     finally:
         service.stop()

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from service.devpg import free_port
+from service.dev.pg import free_port
 
 from .harness import call, scrape, wait_until
 
@@ -176,7 +176,8 @@ def test_50_mib_object_streams_with_flat_memory(
     after = _rss_peak_kib(pid)
     assert status == 200
     assert (length, digest) == (BIG, expected.hexdigest())
-    assert headers["content-length"] == str(BIG) and headers["content-type"] == "application/zip"
+    assert headers["content-length"] == str(BIG)
+    assert headers["content-type"] == "application/zip"
     assert healthz == [200, 200]
     growth_mib = (after - before) / 1024
     figures.update(
@@ -202,7 +203,8 @@ def test_storage_down_is_502_and_delete_still_deletes(module_service: Any) -> No
     wait_until("the failure is logged", lambda: "media storage failed" in service.log_text() or None, timeout=10)
     # signing needs no network: the redirect is still given (the storage's own answer follows at the URL)
     reply = call(service.base_url, "GET", "/sessions/down/media/k.png?redirect=true")
-    assert reply.status == 307 and reply.headers["location"].startswith(f"{closed}/{BUCKET}/k.png?")
+    assert reply.status == 307
+    assert reply.headers["location"].startswith(f"{closed}/{BUCKET}/k.png?")
     # deleting the objects is best effort after the rows are gone, like AgentOS: the delete succeeds
     reply = call(service.base_url, "DELETE", "/sessions/down?delete_media=true")
     assert reply.status == 204

@@ -56,7 +56,8 @@ def test_pool_exhaustion_waits_then_503(
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
             rejected = list(pool.map(lambda _: call(base, "GET", f"/sessions/{free_id}"), range(4)))
         for reply in rejected:
-            assert reply.status == 503 and reply.is_json_error(), reply
+            assert reply.status == 503, reply
+            assert reply.is_json_error(), reply
             assert reply.header("retry-after"), reply
             assert "overloaded" in reply.json()["detail"]
             # it waited for a connection (up to the limit) and then gave up: never a hang
@@ -103,12 +104,14 @@ def test_body_limit_413(dsn: str, live_service: Callable[..., Any], figures: dic
     for method, path in (("POST", "/sessions"), ("PATCH", f"/sessions/{session_id}"), ("DELETE", "/sessions")):
         for size in (limit + 1, limit * 4):
             reply = call(base, method, path, body=body_of_size(size), headers=json_type)
-            assert reply.status == 413 and reply.is_json_error(), (method, size, reply)
+            assert reply.status == 413, (method, size, reply)
+            assert reply.is_json_error(), (method, size, reply)
     # chunked transfer encoding is counted the same way
     conn = http.client.HTTPConnection("127.0.0.1", int(base.rsplit(":", 1)[1]), timeout=10)
     conn.request("POST", "/sessions", body=iter([body_of_size(limit * 2)]), headers={**json_type}, encode_chunked=True)
     chunked = conn.getresponse()
-    assert chunked.status == 413 and "detail" in json.loads(chunked.read())
+    assert chunked.status == 413
+    assert "detail" in json.loads(chunked.read())
     conn.close()
     # 50 MB: refused at the HTTP layer (bare 400 or a closed connection), never buffered or a 5xx
     huge = try_call(base, "POST", "/sessions", body=b"x" * 50_000_000, headers=json_type, timeout=30)
@@ -123,7 +126,8 @@ def test_default_body_limit_is_1_mib(dsn: str, live_service: Callable[..., Any])
     service = live_service(env={"AGNO_PG_DSN": dsn})
     json_type = {"Content-Type": "application/json"}
     over = call(service.base_url, "POST", "/sessions", body=body_of_size(1024 * 1024 + 1), headers=json_type)
-    assert over.status == 413 and over.json() == {"detail": "Request body larger than 1048576 bytes"}, over
+    assert over.status == 413, over
+    assert over.json() == {"detail": "Request body larger than 1048576 bytes"}, over
     at = call(service.base_url, "POST", "/sessions", body=body_of_size(1024 * 1024), headers=json_type)
     assert at.status == 201, at
 
@@ -135,7 +139,8 @@ def test_page_size_limit_422(dsn: str, live_service: Callable[..., Any]) -> None
     assert call(base, "GET", "/sessions?limit=50").status == 200
     for limit in ("51", "1000", "99999999999999999999999"):
         reply = call(base, "GET", f"/sessions?limit={limit}")
-        assert reply.status == 422 and reply.is_json_error(), (limit, reply)
+        assert reply.status == 422, (limit, reply)
+        assert reply.is_json_error(), (limit, reply)
         assert reply.json()["detail"][0]["loc"] == ["query", "limit"]
     default = live_service(env={"AGNO_PG_DSN": dsn})
     assert call(default.base_url, "GET", "/sessions?limit=1000").status == 200

@@ -16,7 +16,7 @@ from typing import Any
 import psycopg2.extensions
 import pytest
 
-from service.devpg import free_port
+from service.dev.pg import free_port
 from tests.conftest import clean_env
 
 from .harness import Reply, call

@@ -75,7 +75,8 @@ def test_sigterm_drains_and_exits_zero(
         assert service.proc.poll() is None, "the service exited with a request in flight"
     # the lock is released: the in-flight request completes and the process exits cleanly
     reply = in_flight.join(15)
-    assert reply.status == 200 and reply.json()["metadata"] == {"finished": True}, reply
+    assert reply.status == 200, reply
+    assert reply.json()["metadata"] == {"finished": True}, reply
     try:
         code = service.proc.wait(15)
     except subprocess.TimeoutExpired:
@@ -92,7 +93,8 @@ def test_sigterm_drains_and_exits_zero(
     patch_index = next(i for i, m in enumerate(messages) if m.startswith("PATCH /sessions/"))
     # answered after draining began (it was in flight at SIGTERM) and before the pools closed
     assert drain_index < patch_index < len(messages) - 1, (drain_index, patch_index, messages[drain_index:])
-    assert "Traceback" not in service.log_text() and "Warning" not in service.log_text()
+    assert "Traceback" not in service.log_text()
+    assert "Warning" not in service.log_text()
     figures.update(
         {
             "drain_seconds": DRAIN,

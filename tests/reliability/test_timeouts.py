@@ -62,7 +62,8 @@ def test_statement_timeout_answers_504(
                 service.base_url, "PATCH", f"/sessions/{session_id}", admin, database, json_body={"metadata": {"n": n}}
             )
             reply = job.join(limit + 10)
-            assert reply.status == 504 and reply.json() == {"detail": "Database statement timed out"}, reply
+            assert reply.status == 504, reply
+            assert reply.json() == {"detail": "Database statement timed out"}, reply
             assert reply.elapsed < limit + MARGIN, f"504 after {reply.elapsed:.2f}s for a {limit}s statement timeout"
             elapsed.append(reply.elapsed)
             # PostgreSQL cancelled the statement itself: its backend no longer runs it
@@ -72,11 +73,13 @@ def test_statement_timeout_answers_504(
     with table_locked(dsn):
         for _ in range(ROUNDS):
             reply = call(service.base_url, "GET", f"/sessions/{session_id}")
-            assert reply.status == 504 and reply.is_json_error(), reply
+            assert reply.status == 504, reply
+            assert reply.is_json_error(), reply
             assert reply.elapsed < limit + MARGIN
             elapsed.append(reply.elapsed)
         listing = call(service.base_url, "GET", "/sessions")
-        assert listing.status == 504 and listing.is_json_error(), listing
+        assert listing.status == 504, listing
+        assert listing.is_json_error(), listing
         assert lock_waiters(admin, database) == []
     assert_pool_healthy(service.base_url, session_id)
     figures.update(
@@ -110,7 +113,8 @@ def test_request_timeout_answers_504_and_stops_the_query(
                 service.base_url, "PATCH", f"/sessions/{session_id}", admin, database, json_body={"metadata": {"n": n}}
             )
             reply = job.join(limit + 10)
-            assert reply.status == 504 and reply.json() == {"detail": "Request timed out"}, reply
+            assert reply.status == 504, reply
+            assert reply.json() == {"detail": "Request timed out"}, reply
             assert reply.elapsed < limit + MARGIN, f"504 after {reply.elapsed:.2f}s for a {limit}s request timeout"
             elapsed.append(reply.elapsed)
             # the client side gave up; the server-side backend must go too, although its statement

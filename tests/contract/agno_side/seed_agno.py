@@ -33,7 +33,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 os.environ.setdefault("AGNO_TELEMETRY", "false")
@@ -346,7 +346,7 @@ def build_agents() -> list[Any]:
             summary = SessionSummary(
                 summary="The user asked about the weather. ☀️",
                 topics=["weather", "seed"],
-                updated_at=datetime(2025, 1, 2, 10, 30, tzinfo=timezone.utc),
+                updated_at=datetime(2025, 1, 2, 10, 30, tzinfo=UTC),
             )
         elif i == 3:
             summary = SessionSummary(summary="Only a summary text.")

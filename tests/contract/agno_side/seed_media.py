@@ -38,7 +38,8 @@ from sqlalchemy import text
 _spec = importlib.util.spec_from_file_location(
     "media_objects", Path(__file__).resolve().parent.parent / "media_objects.py"
 )
-assert _spec is not None and _spec.loader is not None
+assert _spec is not None
+assert _spec.loader is not None
 M = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(M)
 

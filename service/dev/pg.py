@@ -5,8 +5,8 @@
 reach DIR (a clone under /root or in a mode-0700 directory), the server's files live in
 /var/tmp/agno-session-devpg/<hash of DIR> instead, and DIR/server-dir says where.
 
-    python -m service.devpg start DIR [--port N]   # prints the DSN; idempotent
-    python -m service.devpg stop DIR [--purge]     # --purge: also delete the cluster's files
+    python -m service.dev.pg start DIR [--port N]   # prints the DSN; idempotent
+    python -m service.dev.pg stop DIR [--purge]     # --purge: also delete the cluster's files
 """
 
 from __future__ import annotations
@@ -192,7 +192,7 @@ def init_cluster(root: Path, port: int | None = None) -> Cluster:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m service.devpg")
+    parser = argparse.ArgumentParser(prog="python -m service.dev.pg")
     parser.add_argument("action", choices=["start", "stop"])
     parser.add_argument("dir")
     parser.add_argument("--port", type=int)

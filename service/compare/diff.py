@@ -1,6 +1,6 @@
 """JSON comparison of two HTTP answers: the reference (AgentOS) against the one under test.
 
-Pure functions, no I/O. Used by the contract suite (tests/contract) and by `agno-session compare`.
+Pure functions, no I/O. Used by the contract suite (tests/contract), the bench and `agno-session compare`.
 
     diffs = compare(200, expected, 200, actual, ignore_paths=["meta.search_time_ms"],
                     unordered={"data": ["created_at"]}, formats={"**.created_at": "now"})
@@ -42,7 +42,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 PathT = tuple[str | int, ...]
@@ -382,7 +382,7 @@ def compare(
         ignore=[_split_pattern(p) for p in ignore_paths],
         unordered=[(_split_pattern(p), tuple(k or ())) for p, k in (unordered or {}).items()],
         formats=[(_split_pattern(p), k) for p, k in (formats or {}).items()],
-        now=now or datetime.now(timezone.utc),
+        now=now or datetime.now(UTC),
         tolerance=now_tolerance,
         diffs=[],
         limit=max_differences,
@@ -407,121 +407,6 @@ def format_body(status: int | None, body: Any, limit: int = 3000) -> str:
     """An answer as `<status> <compact JSON>`, cut at ``limit`` characters."""
     text = _short(body, limit) if body is not None else "<empty body>"
     return f"{status} {text}"
-
-
-# --------------------------------------------------------------------------------------------------------
-# documented divergences (docs/compatibility.md)
-# --------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Divergence:
-    """A row of the divergence table: what AgentOS answers and what agno-session answers instead."""
-
-    id: str
-    request: str
-    agentos_status: int
-    agentos_body: Any  # the parsed JSON when the cell holds a complete JSON body, else _MISSING
-    ours_status: int
-    ours_body: Any
-    ours_cell: str = ""  # the agno-session cell as written (names the 422 error types it documents)
-
-    @property
-    def checks_agentos_body(self) -> bool:
-        return self.agentos_body is not _MISSING
-
-    @property
-    def checks_ours_body(self) -> bool:
-        return self.ours_body is not _MISSING
-
-
-def _split_row(line: str) -> list[str]:
-    cells = re.split(r"(?<!\\)\|", line.strip())
-    if cells and cells[0].strip() == "":
-        cells = cells[1:]
-    if cells and cells[-1].strip() == "":
-        cells = cells[:-1]
-    return [c.strip().replace("\\|", "|") for c in cells]
-
-
-def _parse_cell(cell: str) -> tuple[int, Any] | None:
-    text = cell.strip()
-    if len(text) >= 2 and text.startswith("`") and text.endswith("`"):
-        text = text.strip("`").strip()
-    m = re.match(r"^`?(\d{3})\b`?\s*(.*)$", text, re.S)
-    if not m:
-        return None
-    rest = m.group(2).strip().strip("`").strip()
-    body: Any = _MISSING
-    if rest:
-        try:
-            body = json.loads(rest)
-        except ValueError:
-            body = _MISSING
-    return int(m.group(1)), body
-
-
-def parse_divergences(markdown: str) -> dict[str, Divergence]:
-    """The rows of every markdown table whose header is `| id | request | AgentOS | agno-session | ... |`."""
-    out: dict[str, Divergence] = {}
-    columns: list[str] | None = None
-    for line in markdown.splitlines():
-        if not line.strip().startswith("|"):
-            columns = None
-            continue
-        cells = _split_row(line)
-        lowered = [c.strip("` ").lower() for c in cells]
-        if "id" in lowered and "agentos" in lowered and "agno-session" in lowered:
-            columns = lowered
-            continue
-        if columns is None or all(set(c) <= set("-: ") for c in cells):
-            continue
-        row = dict(zip(columns, cells, strict=False))
-        div_id = row.get("id", "").strip("` ")
-        theirs = _parse_cell(row.get("agentos", ""))
-        ours = _parse_cell(row.get("agno-session", ""))
-        if not div_id or theirs is None or ours is None:
-            continue
-        out[div_id] = Divergence(
-            div_id, row.get("request", ""), theirs[0], theirs[1], ours[0], ours[1], row.get("agno-session", "")
-        )
-    return out
-
-
-def check_divergence(
-    div: Divergence,
-    agentos_status: int | None,
-    agentos_json: Any,
-    actual_status: int | None,
-    actual_json: Any,
-) -> list[Difference]:
-    """Differences between a documented divergence and what the two services answered."""
-    diffs: list[Difference] = []
-    if agentos_status != div.agentos_status:
-        diffs.append(
-            Difference(
-                "AgentOS status",
-                "status",
-                div.agentos_status,
-                agentos_status,
-                f"divergence {div.id}: AgentOS no longer answers as documented",
-            )
-        )
-    elif div.checks_agentos_body:
-        for d in compare(None, div.agentos_body, None, agentos_json):
-            diffs.append(Difference("AgentOS " + d.path, d.kind, d.expected, d.actual, f"divergence {div.id}"))
-    if actual_status != div.ours_status:
-        diffs.append(
-            Difference(
-                "status",
-                "status",
-                div.ours_status,
-                actual_status,
-                f"divergence {div.id}: agno-session should answer as documented",
-            )
-        )
-    elif div.checks_ours_body:
-        for d in compare(None, div.ours_body, None, actual_json):
-            diffs.append(Difference(d.path, d.kind, d.expected, d.actual, f"divergence {div.id}"))
-    return diffs
 
 
 # --------------------------------------------------------------------------------------------------------
