@@ -34,7 +34,7 @@ from service.rows import SESSION_COLUMNS
 from tests.conftest import clean_env
 
 from . import media_objects
-from .cases import DB_IDS, INSTANCES, NO_BODY, SECURITY_KEY, Case
+from .cases import AUTH, DB_IDS, INSTANCES, NO_BODY, SECURITY_KEY, Case
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -726,15 +726,17 @@ def _run_readback(
     m_os = {"{T}": TWIN_OS, "{ID}": id_os}
     m_us = {"{T}": TWIN_US, "{ID}": id_us}
     repl = twin_repl(True, (id_os, id_us))
+    # read-backs on a secured pair read with the key, also after a refused (401) mutation
+    reader = AUTH if INSTANCES[case.instance].get("auth") else case.headers
     diffs: list[Difference] = []
     shown: list[tuple[str, Answer]] = []
     for path in case.readback:
         p_os, p_us = substitute(path, m_os), substitute(path, m_us)
         q_os, q_us = substitute(list(case.query), m_os), substitute(list(case.query), m_us)
-        a_os = send(theirs_srv.base_url, "GET", p_os, q_os)
-        u_os = send(ours_srv.base_url, "GET", p_os, q_os)
-        a_us = send(theirs_srv.base_url, "GET", p_us, q_us)
-        u_us = send(ours_srv.base_url, "GET", p_us, q_us)
+        a_os = send(theirs_srv.base_url, "GET", p_os, q_os, headers=reader)
+        u_os = send(ours_srv.base_url, "GET", p_os, q_os, headers=reader)
+        a_us = send(theirs_srv.base_url, "GET", p_us, q_us, headers=reader)
+        u_us = send(ours_srv.base_url, "GET", p_us, q_us, headers=reader)
         shown += [
             (f"AgentOS  GET {p_os}", a_os),
             (f"SUT      GET {p_os}", u_os),
