@@ -155,9 +155,16 @@ def wait_http(url: str, timeout: float = 30, proc: subprocess.Popen[bytes] | Non
     raise TimeoutError(f"{url} did not answer within {timeout}s")
 
 
-def spawn_service(env: dict[str, str], log_dir: Path, wait_path: str = "/healthz", timeout: float = 30) -> LiveService:
+def spawn_service(
+    env: dict[str, str],
+    log_dir: Path,
+    wait_path: str = "/healthz",
+    timeout: float = 30,
+    preexec_fn: Callable[[], None] | None = None,
+) -> LiveService:
     """`python -m service` on a free loopback port, with a clean environment plus `env`, logging to
-    `log_dir/service-<port>.log`; returns once `wait_path` answers (killed if it never does)."""
+    `log_dir/service-<port>.log`; returns once `wait_path` answers (killed if it never does).
+    `preexec_fn` runs in the child before the service starts (e.g. to lower a resource limit)."""
     port = free_port()
     log_path = Path(log_dir) / f"service-{port}.log"
     full_env = clean_env()
@@ -171,6 +178,7 @@ def spawn_service(env: dict[str, str], log_dir: Path, wait_path: str = "/healthz
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=preexec_fn,
         )
     service = LiveService(f"http://127.0.0.1:{port}", proc, log_path, env.get("AGNO_PG_DSN", ""))
     try:

@@ -11,8 +11,6 @@ import json
 import os
 import resource
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -23,8 +21,7 @@ from typing import Any
 import pytest
 
 from service.db import APPLICATION_NAME
-from service.dev.pg import free_port
-from tests.conftest import REPO, LiveService, clean_env, wait_http
+from tests.conftest import LiveService, spawn_service
 
 from .harness import call, connect, dbname, scrape, service_backends, try_call, wait_until
 
@@ -544,26 +541,10 @@ DESCRIPTOR_LIMIT = 64
 
 
 def spawn_with_descriptor_limit(env: dict[str, str], log_dir: Path) -> LiveService:
-    port = free_port()
-    log_path = log_dir / f"service-{port}.log"
-    full_env = {**clean_env(), "AGNO_SERVICE_PORT": str(port), "AGNO_SERVICE_HOST": "127.0.0.1", **env}
-
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (DESCRIPTOR_LIMIT, DESCRIPTOR_LIMIT))
 
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "service"],
-            cwd=REPO,
-            env=full_env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=limit,
-        )
-    service = LiveService(f"http://127.0.0.1:{port}", proc, log_path, env["AGNO_PG_DSN"])
-    wait_http(service.base_url + "/healthz", 30, proc)
-    return service
+    return spawn_service(env, log_dir, preexec_fn=limit)
 
 
 @pytest.mark.slow
