@@ -140,11 +140,19 @@ class LiveService:
         return int(self.proc.returncode)
 
 
-def wait_http(url: str, timeout: float = 30, proc: subprocess.Popen[bytes] | None = None) -> None:
+def wait_http(
+    url: str,
+    timeout: float = 30,
+    proc: subprocess.Popen[bytes] | None = None,
+    alive: Callable[[], bool] | None = None,
+) -> None:
+    """Wait for `url` to answer at all (any status); give up early when `proc` exits or `alive()` is false."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"process exited with {proc.returncode} before {url} answered")
+        if alive is not None and not alive():
+            raise RuntimeError(f"the server stopped before {url} answered")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return

@@ -83,22 +83,6 @@ def http(method: str, url: str, body: Any = None, timeout: float = 10) -> tuple[
         return int(exc.code), json.loads(raw) if raw else None
 
 
-def wait_until_answers(url: str, timeout: float, alive: Any = None) -> None:
-    """Wait for `url` to answer at all (any status); `alive()` false means give up early."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if alive is not None and not alive():
-            raise AssertionError(f"the container stopped before {url} answered")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer within {timeout}s")
-
-
 @dataclass(frozen=True)
 class Tools:
     helm: Path

@@ -9,8 +9,8 @@ import uuid
 import pytest
 
 from service.dev.pg import free_port
-from tests.conftest import PgServer
-from tests.image.conftest import http, inspect, podman, wait_until_answers
+from tests.conftest import PgServer, wait_http
+from tests.image.conftest import http, inspect, podman
 
 pytestmark = pytest.mark.image
 
@@ -42,7 +42,7 @@ def test_image_serves_non_root_read_only_and_stops_cleanly(
         return bool(inspect("container", container_name)["State"]["Running"])
 
     try:
-        wait_until_answers(base + "/healthz", 60, running)
+        wait_http(base + "/healthz", 60, alive=running)
     except AssertionError as exc:
         raise AssertionError(f"{exc}; logs:\n{podman('logs', container_name, check=False).stderr}") from exc
 

@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from service.dev.pg import free_port
-from tests.conftest import PgServer
-from tests.image.conftest import Tools, http, inspect, podman, wait_until_answers
+from tests.conftest import PgServer, wait_http
+from tests.image.conftest import Tools, http, inspect, podman
 
 pytestmark = pytest.mark.image
 
@@ -97,7 +97,7 @@ def test_chart_deployment_runs_under_kube_play(
         return bool(inspect("container", container)["State"]["Running"])
 
     try:
-        wait_until_answers(base + "/healthz", 60, running)
+        wait_http(base + "/healthz", 60, alive=running)
     except AssertionError as exc:
         raise AssertionError(f"{exc}; logs:\n{podman('logs', container, check=False).stderr}") from exc
     assert http("GET", base + "/healthz") == (200, {"status": "ok"})
