@@ -171,12 +171,22 @@ class Authenticator:
         if token.startswith(SERVICE_ACCOUNT_TOKEN_PREFIX):
             return await self._service_account(method, path, token, client)
         if self.tokens is None:
-            if config.security_key is not None and hmac.compare_digest(
-                token.encode("utf-8", "surrogatepass"), config.security_key.encode("utf-8", "surrogatepass")
-            ):
+            if self._key_matches(token):
                 return KEY_HOLDER
             raise AuthError(401, "Invalid authentication token", "invalid")
         return await self._jwt(method, path, token)
+
+    def _key_matches(self, token: str) -> bool:
+        """The security key, compared in constant time."""
+        key = self.config.security_key or ""
+        return bool(key) and hmac.compare_digest(
+            token.encode("utf-8", "surrogatepass"), key.encode("utf-8", "surrogatepass")
+        )
+
+    def _require_scope(self, method: str, path: str, scopes: tuple[Any, ...]) -> None:
+        required = required_scope(method, path)
+        if required and not has_scope(scopes, required, self.config.admin_scope):
+            raise insufficient(required)
 
     async def _jwt(self, method: str, path: str, token: str) -> Principal:
         assert self.tokens is not None  # noqa: S101 -- narrowing: only called in JWT mode
@@ -197,9 +207,7 @@ class Authenticator:
         elif isinstance(raw_scopes, list):
             scopes = tuple(raw_scopes)
         if self.config.authorization:
-            required = required_scope(method, path)
-            if required and not has_scope(scopes, required, self.config.admin_scope):
-                raise insufficient(required)
+            self._require_scope(method, path, scopes)
         return Principal("jwt", user_id, scopes, self.config.user_isolation)
 
     def refuses_unread(self, method: str, path: str, authorization: str | None) -> bool:
@@ -214,8 +222,7 @@ class Authenticator:
         if token.startswith(SERVICE_ACCOUNT_TOKEN_PREFIX):
             return False
         if self.tokens is None:
-            key = self.config.security_key or ""
-            return not hmac.compare_digest(token.encode("utf-8", "surrogatepass"), key.encode("utf-8", "surrogatepass"))
+            return not self._key_matches(token)
         if not self.tokens.keys_known_for(token):
             return False
         try:
@@ -228,9 +235,7 @@ class Authenticator:
         if self.service_accounts is None:
             raise AuthError(401, "Service accounts are not enabled on this AgentOS instance", "invalid")
         user_id, scopes = await self.service_accounts.principal(token, client)
-        required = required_scope(method, path)
-        if required and not has_scope(scopes, required, self.config.admin_scope):
-            raise insufficient(required)
+        self._require_scope(method, path, scopes)
         return Principal("service_account", user_id, scopes, self.config.user_isolation)
 
     def scoped_user_id(self, principal: Principal) -> str | None:

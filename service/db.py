@@ -475,12 +475,24 @@ class Database:
                 self._sql_cache[key] = cached
         return cached
 
-    async def service_accounts_exist(self) -> bool:
-        return await self.table_exists(self._config.auth.service_accounts_table)
+    async def service_account(self, token_hash: str) -> dict[str, Any] | None:
+        """The `agno_service_accounts` row of a token's hash (docs/security.md); None when there is
+        none or the table does not exist (AgentOS creates it; a database it never served has none)."""
+        regclass = self._regclass(self._config.auth.service_accounts_table)
+
+        async def lookup(cur: Cursor) -> dict[str, Any] | None:
+            if not await cur.value("relation_exists", {"regclass": regclass}):
+                return None
+            return await cur.one("service_account_by_token_hash", {"token_hash": token_hash})
+
+        return await self.read(lookup)
 
     async def table_exists(self, table: str) -> bool:
-        regclass = f"{_quote(self._names['schema'])}.{_quote(table)}"
+        regclass = self._regclass(table)
         return bool(await self.read(lambda cur: cur.value("relation_exists", {"regclass": regclass})))
+
+    def _regclass(self, table: str) -> str:
+        return f"{_quote(self._names['schema'])}.{_quote(table)}"
 
     def table_names(self) -> tuple[str, ...]:
         """Table names the `table` query parameter may name for this database."""

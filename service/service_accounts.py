@@ -77,11 +77,8 @@ class ServiceAccounts:
         return account
 
     async def _lookup(self, token_hash: str) -> Account | None:
-        database = self._databases.default()
         try:
-            if not await database.service_accounts_exist():
-                return None
-            row = await database.read(lambda cur: cur.one("service_account_by_token_hash", {"token_hash": token_hash}))
+            row = await self._databases.default().service_account(token_hash)
         except (DatabaseUnavailable, PoolExhausted, StatementTimeout, psycopg2.Error) as exc:
             log.error("service account lookup failed: %s", type(exc).__name__)
             raise AuthError(503, "Authentication is temporarily unavailable", "unavailable") from None

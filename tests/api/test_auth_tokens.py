@@ -236,3 +236,30 @@ async def test_user_id_claim_names_the_owner(fresh_dsn: str) -> None:
         assert [s["session_id"] for s in mine.json["data"]] == ["by-claim"]
         other = bearer(token(key, sub="idp-123", email="erin@example.com"))
         assert (await api.call("GET", "/sessions/by-claim", headers=other)).status == 404
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_jwks_file_and_pinned_issuer(fresh_dsn: str, tmp_path: Any) -> None:
+    key = new_key()
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps({"keys": [jwk(key, "k1")]}))
+    env = {
+        "AGNO_PG_DSN": fresh_dsn,
+        "JWT_JWKS_FILE": str(jwks),
+        "AGNO_JWT_AUDIENCE": AUDIENCE,
+        "AGNO_JWT_ISSUER": "https://idp.example",
+    }
+    async with running_api(env) as api:
+        good = await api.call("GET", "/sessions", headers=bearer(token(key, "k1", iss="https://idp.example")))
+        assert good.status == 200, good.json
+        other = await api.call("GET", "/sessions", headers=bearer(token(key, "k1", iss="https://evil.example")))
+        assert other.json == {
+            "detail": "Invalid token: Invalid issuer. Expected: https://idp.example, got: https://evil.example"
+        }
+        missing = await api.call("GET", "/sessions", headers=bearer(token(key, "k1")))
+        assert missing.status == 401
+        assert missing.json["detail"].startswith('Invalid token: Token is missing the "iss" claim.')
+        unknown_kid = await api.call(
+            "GET", "/sessions", headers=bearer(token(new_key(), "k9", iss="https://idp.example"))
+        )
+        assert unknown_kid.json == {"detail": "Invalid token: No verification keys configured"}

@@ -28,12 +28,12 @@ def test_token_compare_is_constant_time() -> None:
     """The authenticator compares the key with hmac.compare_digest, and nothing in the service compares
     the key or a token with ==, != or `in` (which stop at the first differing byte)."""
     source = (REPO / "service/auth.py").read_text()
-    check_auth = next(
+    key_matches = next(
         node
         for node in ast.walk(ast.parse(source))
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == "authenticate"
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == "_key_matches"
     )
-    calls = [ast.unparse(n.func) for n in ast.walk(check_auth) if isinstance(n, ast.Call)]
+    calls = [ast.unparse(n.func) for n in ast.walk(key_matches) if isinstance(n, ast.Call)]
     assert "hmac.compare_digest" in calls, calls
 
     def secret_comparisons(tree: ast.AST, names: set[str]) -> list[str]:
@@ -50,7 +50,7 @@ def test_token_compare_is_constant_time() -> None:
                             found.append(f"line {node.lineno}: {ast.unparse(node)}")
         return found
 
-    assert secret_comparisons(check_auth, {"key", "token", "security_key"}) == []
+    assert secret_comparisons(key_matches, {"key", "token", "security_key"}) == []
     for path in sorted((REPO / "service").rglob("*.py")):
         found = secret_comparisons(ast.parse(path.read_text()), {"security_key", "OS_SECURITY_KEY"})
         assert found == [], f"{path.name}: the key compared with an operator: {found}"
