@@ -30,13 +30,19 @@ from typing import Any
 os.environ.setdefault("AGNO_TELEMETRY", "false")
 
 from agno.db.postgres import PostgresDb
+from agno.media import File, Image
+from agno.media.reference import MediaReference
 from agno.metrics import MessageMetrics, RunMetrics
 from agno.models.message import Message
+from agno.models.response import ToolExecution
+from agno.reasoning.step import ReasoningStep
 from agno.run.agent import RunInput, RunOutput
 from agno.run.base import RunStatus
 from agno.run.team import TeamRunInput, TeamRunOutput
 from agno.run.workflow import WorkflowRunOutput
 from agno.session import AgentSession, TeamSession, WorkflowSession
+from agno.session.summary import SessionSummary
+from agno.workflow.types import StepOutput
 from sqlalchemy import text
 
 T = 1900000000  # template time; every template timestamp is T + an offset < 1000
@@ -189,10 +195,397 @@ def workflow_session(m: Marks) -> WorkflowSession:
     )
 
 
+# ---------------------------------------------------------------------------------------------------------
+# The production-shaped dataset (--dataset production): SHAPES templates per kind, replicated by
+# bench/seed.py. Session i: kind KINDS[i % 4], shape (i // 4) % SHAPES, a stored name when
+# (i // 48) % 2 == 0 (else the name is derived from the first user message), a summary when
+# (i // 96) % 3 == 0. Template ids carry the shape as `@S<k>@` (removed by the replication).
+# Runs are 15 s apart so every template timestamp stays below T + 1000.
+SHAPES = 12
+RUN_COUNTS = (1, 2, 3, 4, 6, 8, 8, 10, 14, 20, 36, 60)  # top-level runs per shape: median 8, 1..60
+STATE_KIB = (0, 1, 0, 2, 0, 4, 1, 0, 8, 2, 12, 20)  # session_state size per shape (about; up to 20 KiB)
+RUN_SPACING = 15
+TOPICS = (
+    "Plan a three-day trip to Lisbon for customer {n} with a budget of 1200 EUR, museums and food",
+    "Why did invoice {n} get charged twice this month? Please check the billing history",
+    "Summarise the attached quarterly report for account {n} and list the three biggest risks",
+    "Write a polite follow-up email to supplier {n} about the delayed shipment of order parts",
+    "Compare the two pricing plans for workspace {n} and recommend one for a team of 14",
+    "Help me debug the failing deployment of service {n}: the health check times out after 30 s",
+)
+LOREM = (
+    "The result below was assembled from the tool output and the earlier conversation. It keeps the "
+    "figures as reported, marks assumptions explicitly and lists the next steps in order of impact. "
+)
+
+
+def shape_of(i: int) -> tuple[str, int, bool, bool]:
+    """(kind, shape, named, summarised) of production session i."""
+    return KINDS[i % 4], (i // 4) % SHAPES, (i // 48) % 2 == 0, (i // 96) % 3 == 0
+
+
+def _state(n: Any, kib: int) -> dict[str, Any]:
+    state: dict[str, Any] = {"customer": n, "locale": "en-GB", "plan": "team"}
+    if kib:  # about 80 bytes per item; the count must not depend on n (template and real rows must agree)
+        state["cart"] = [
+            {"sku": f"SKU-{k:04d}", "qty": k % 5 + 1, "note": f"item {k} for customer {n}, gift wrap"}
+            for k in range(kib * 1024 // 80)
+        ]
+    return state
+
+
+def _mref(sid: str, rid: str, k: int, kind: str) -> MediaReference:
+    name = f"upload-{k}.png" if kind == "image" else f"report-{k}.pdf"
+    return MediaReference(
+        media_id=f"{rid}-media{k}",
+        storage_key=f"sessions/{sid}/{rid}/{name}",
+        session_id=sid,
+        storage_backend="s3",
+        bucket="agno-media",
+        region="eu-west-1",
+        mime_type="image/png" if kind == "image" else "application/pdf",
+        filename=name,
+        size=48213 + k,
+        content_hash="9f2c" * 16,
+        media_type=kind,
+    )
+
+
+def _mm(inp: int, out: int, t: float) -> MessageMetrics:
+    return MessageMetrics(
+        input_tokens=inp, output_tokens=out, total_tokens=inp + out, duration=1.25, time_to_first_token=0.4
+    )
+
+
+def _rm(inp: int, out: int, reasoning: int = 0) -> RunMetrics:
+    return RunMetrics(
+        input_tokens=inp,
+        output_tokens=out,
+        total_tokens=inp + out,
+        reasoning_tokens=reasoning,
+        duration=2.75,
+        time_to_first_token=0.4,
+    )
+
+
+class Turn:
+    """One top-level exchange of a production session: messages, tools, reasoning, media."""
+
+    def __init__(self, sid: str, rid: str, n: Any, j: int, t: int, history: list[Message]) -> None:
+        topic = TOPICS[j % len(TOPICS)].format(n=n)
+        self.question = topic if j == 0 else f"Follow-up {j} on request {n}: {TOPICS[j % len(TOPICS)].format(n=n)}"
+        self.answer = f"Here is what I found for request {n} (step {j}). " + LOREM * (2 + j % 3)
+        self.style = j % 4  # 0 plain, 1 one tool call, 2 reasoning, 3 two tool calls + media
+        self.images: list[Image] = []
+        self.files: list[File] = []
+        if self.style == 3:
+            self.images = [Image(id=f"{rid}-img", media_reference=_mref(sid, rid, 0, "image"))]
+            self.files = [File(id=f"{rid}-file", url=f"https://files.example.com/{sid}/report-{j}.pdf")]
+        self.tools: list[ToolExecution] = []
+        msgs: list[Message] = [
+            Message(id=f"{rid}-m0", role="system", content="You are Example Corp's support assistant.", created_at=t)
+        ]
+        msgs += history
+        msgs.append(
+            Message(
+                id=f"{rid}-m1",
+                role="user",
+                content=self.question,
+                created_at=t,
+                images=self.images or None,
+                files=self.files or None,
+            )
+        )
+        calls = {0: 0, 1: 1, 2: 0, 3: 2}[self.style]
+        for c in range(calls):
+            call_id = f"call_{rid}_{c}"
+            name = ("search_knowledge_base", "get_account_history")[c % 2]
+            args = {"query": f"request {n} step {j}", "limit": 5}
+            result = json.dumps(
+                [{"id": f"doc-{n}-{j}-{k}", "title": f"Result {k} for request {n}", "snippet": LOREM} for k in range(3)]
+            )
+            msgs.append(
+                Message(
+                    id=f"{rid}-tc{c}",
+                    role="assistant",
+                    content="",
+                    tool_calls=[
+                        {"id": call_id, "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}
+                    ],
+                    created_at=t + 1,
+                    metrics=_mm(180, 24, t),
+                )
+            )
+            msgs.append(
+                Message(
+                    id=f"{rid}-tr{c}",
+                    role="tool",
+                    content=result,
+                    tool_call_id=call_id,
+                    tool_name=name,
+                    tool_args=args,
+                    created_at=t + 2,
+                )
+            )
+            self.tools.append(
+                ToolExecution(
+                    tool_call_id=call_id,
+                    tool_name=name,
+                    tool_args=args,
+                    tool_call_error=False,
+                    result=result,
+                    created_at=t + 1,
+                )
+            )
+        self.reasoning = None
+        self.steps: list[ReasoningStep] | None = None
+        if self.style == 2:
+            self.reasoning = f"The user asks about request {n}. " + LOREM
+            self.steps = [
+                ReasoningStep(
+                    title="Understand the request",
+                    action="I will restate the goal",
+                    result="Goal clear",
+                    reasoning=LOREM,
+                    confidence=0.9,
+                ),
+                ReasoningStep(
+                    title="Check constraints",
+                    action="I will check budget and dates",
+                    result="Within limits",
+                    reasoning=LOREM,
+                    confidence=0.8,
+                ),
+            ]
+        msgs.append(
+            Message(
+                id=f"{rid}-m2",
+                role="assistant",
+                content=self.answer,
+                reasoning_content=self.reasoning,
+                created_at=t + 3,
+                metrics=_mm(420 + 40 * j, 160, t),
+            )
+        )
+        self.messages = msgs
+
+    def history(self, rid: str, t: int) -> list[Message]:
+        """This turn's user and assistant messages as agno adds them to the next run (from_history)."""
+        return [
+            Message(id=f"{rid}-h0", role="user", content=self.question, created_at=t, from_history=True),
+            Message(id=f"{rid}-h1", role="assistant", content=self.answer, created_at=t + 3, from_history=True),
+        ]
+
+
+def _session_metrics(runs: int) -> dict[str, Any]:
+    inp, out = 600 * runs, 190 * runs
+    return {
+        "input_tokens": inp,
+        "output_tokens": out,
+        "total_tokens": inp + out,
+        "reasoning_tokens": 40 * runs,
+        "details": {
+            "model": [
+                {
+                    "id": "gpt-4o",
+                    "provider": "OpenAI Chat",
+                    "input_tokens": inp,
+                    "output_tokens": out,
+                    "total_tokens": inp + out,
+                }
+            ]
+        },
+    }
+
+
+def _session_data(m: Marks, shape: int, named: bool, label: str, runs: int) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if named:
+        data["session_name"] = f"{label} {m.n}"
+    data["session_state"] = _state(m.n, STATE_KIB[shape])
+    data["session_metrics"] = _session_metrics(runs)
+    return data
+
+
+def _summary(m: Marks, summarised: bool) -> SessionSummary | None:
+    if not summarised:
+        return None
+    return SessionSummary(
+        summary=f"The user asked for help with request {m.n}; the assistant looked up the history, compared "
+        "options and proposed next steps, which the user accepted.",
+        topics=["billing", "travel", "deployment"],
+    )
+
+
+def _agent_run(sid: str, rid: str, aid: str, m: Marks, j: int, t: int, turn: Turn, parent: str | None) -> RunOutput:
+    return RunOutput(
+        run_id=rid,
+        agent_id=aid,
+        agent_name=aid,
+        session_id=sid,
+        parent_run_id=parent,
+        user_id=m.user,
+        input=RunInput(input_content=turn.question, images=turn.images or None, files=turn.files or None),
+        content=turn.answer,
+        reasoning_content=turn.reasoning,
+        reasoning_steps=turn.steps,
+        model="gpt-4o",
+        model_provider="OpenAI",
+        messages=turn.messages,
+        tools=turn.tools or None,
+        created_at=t,
+        metrics=_rm(600 + 40 * j, 190, 40 if turn.reasoning else 0),
+        status=RunStatus.completed,
+        metadata={"source": "prod-bench", "step": j},
+    )
+
+
+def prod_agent_session(m: Marks, shape: int, named: bool, summarised: bool) -> AgentSession:
+    sid, aid, t0 = f"prod-agent-{m.sid}", f"prod-agent-{m.comp}", m.t
+    runs: list[Any] = []
+    history: list[Message] = []
+    for j in range(RUN_COUNTS[shape]):
+        rid, t = f"{sid}-r{j}", t0 + j * RUN_SPACING
+        turn = Turn(sid, rid, m.n, j, t, history)
+        runs.append(_agent_run(sid, rid, aid, m, j, t, turn, None))
+        history = turn.history(rid, t)
+    return AgentSession(
+        session_id=sid,
+        agent_id=aid,
+        user_id=m.user,
+        session_data=_session_data(m, shape, named, "Support chat", len(runs)),
+        metadata={"bench": "production", "i": m.n, "channel": "web"},
+        agent_data={"name": aid, "agent_id": aid, "model": {"id": "gpt-4o", "provider": "OpenAI"}},
+        summary=_summary(m, summarised),
+        runs=runs,
+        created_at=t0,
+        updated_at=t0 + len(runs) * RUN_SPACING + 5,
+    )
+
+
+def prod_team_session(m: Marks, shape: int, named: bool, summarised: bool) -> TeamSession:
+    sid, tid, t0 = f"prod-team-{m.sid}", f"prod-team-{m.comp}", m.t
+    runs: list[Any] = []
+    history: list[Message] = []
+    for j in range(RUN_COUNTS[shape]):
+        rid, t = f"{sid}-r{j}", t0 + j * RUN_SPACING
+        turn = Turn(sid, rid, m.n, j, t, history)
+        members = []
+        for k in range(1 + j % 2):
+            mid = f"{rid}-member{k}"
+            work = Turn(sid, mid, m.n, j + k + 1, t + 1, [])
+            members.append(_agent_run(sid, mid, f"prod-member-{k}", m, j, t + 1, work, rid))
+        team_run = TeamRunOutput(
+            run_id=rid,
+            team_id=tid,
+            team_name=tid,
+            session_id=sid,
+            user_id=m.user,
+            input=TeamRunInput(input_content=turn.question, images=turn.images or None, files=turn.files or None),
+            content=turn.answer,
+            reasoning_content=turn.reasoning,
+            reasoning_steps=turn.steps,
+            model="gpt-4o",
+            model_provider="OpenAI",
+            messages=turn.messages,
+            tools=turn.tools or None,
+            member_responses=members,
+            created_at=t,
+            metrics=_rm(900 + 40 * j, 260),
+            status=RunStatus.completed,
+            metadata={"source": "prod-bench", "step": j},
+        )
+        runs.append(team_run)
+        runs.extend(members)  # member runs follow their team run, parent_run_id set (agno's own order)
+        history = turn.history(rid, t)
+    top = sum(1 for r in runs if r.parent_run_id is None)
+    return TeamSession(
+        session_id=sid,
+        team_id=tid,
+        user_id=m.user,
+        session_data=_session_data(m, shape, named, "Team task", top),
+        metadata={"bench": "production", "i": m.n},
+        team_data={"name": tid, "team_id": tid, "mode": "coordinate"},
+        summary=_summary(m, summarised),
+        runs=runs,
+        created_at=t0,
+        updated_at=t0 + top * RUN_SPACING + 5,
+    )
+
+
+def prod_workflow_session(m: Marks, shape: int, named: bool, summarised: bool) -> WorkflowSession:
+    sid, wid, t0 = f"prod-workflow-{m.sid}", f"prod-workflow-{m.comp}", m.t
+    runs: list[Any] = []
+    for j in range(RUN_COUNTS[shape]):
+        rid, t = f"{sid}-r{j}", t0 + j * RUN_SPACING
+        question = TOPICS[j % len(TOPICS)].format(n=m.n)
+        steps = [
+            StepOutput(
+                step_name=name,
+                step_id=f"{rid}-{name}",
+                step_type="Step",
+                executor_type="agent",
+                executor_name=f"{name}-agent",
+                content=f"{name} output for request {m.n}. " + LOREM,
+                step_run_id=f"{rid}-{name}-run",
+                metrics=_rm(300, 120),
+            )
+            for name in ("research", "write")
+        ]
+        runs.append(
+            WorkflowRunOutput(
+                run_id=rid,
+                workflow_id=wid,
+                workflow_name=wid,
+                session_id=sid,
+                user_id=m.user,
+                input=question,
+                content=f"Workflow output for request {m.n}, step {j}. " + LOREM * 2,
+                step_results=steps,
+                created_at=t,
+                status=RunStatus.completed,
+                metadata={"source": "prod-bench"},
+            )
+        )
+    data = _session_data(m, shape, named, "Pipeline", len(runs))
+    del data["session_metrics"]
+    return WorkflowSession(
+        session_id=sid,
+        workflow_id=wid,
+        workflow_name=wid,
+        user_id=m.user,
+        session_data=data,
+        metadata={"bench": "production", "i": m.n},
+        workflow_data={"name": wid, "workflow_id": wid, "steps": ["research", "write"]},
+        runs=runs,
+        created_at=t0,
+        updated_at=t0 + len(runs) * RUN_SPACING + 5,
+    )
+
+
+PROD_BUILD = {"agent": prod_agent_session, "team": prod_team_session, "workflow": prod_workflow_session}
+
+
+def prod_sessions(numbers: list[int]) -> list[Any]:
+    """The templates (every kind x shape, named and summarised) or the real sessions `numbers`."""
+    if numbers:
+        out = []
+        for i in numbers:
+            kind, shape, named, summarised = shape_of(i)
+            out.append(PROD_BUILD[kind](Marks.real(i), shape, named, summarised))
+        return out
+    return [
+        build(Marks(f"@SID@@S{k}@", N, "@C@", "user@U@@example.com", T), k, True, True)
+        for build in PROD_BUILD.values()
+        for k in range(SHAPES)
+    ]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", required=True, help="SQLAlchemy URL (postgresql+psycopg://...)")
     ap.add_argument("--schema", default="ai")
+    ap.add_argument("--dataset", choices=["simple", "production"], default="simple")
     ap.add_argument(
         "--numbers",
         default="",
@@ -206,8 +599,11 @@ def main() -> None:
     with db.db_engine.begin() as c:
         c.execute(text(f'TRUNCATE "{a.schema}".agno_sessions, "{a.schema}".agno_runs CASCADE'))
     build = {"agent": agent_session, "team": team_session, "workflow": workflow_session}
-    if a.numbers:
-        sessions = [build[KINDS[i % 4]](Marks.real(i)) for i in map(int, a.numbers.split(","))]
+    numbers = [int(i) for i in a.numbers.split(",")] if a.numbers else []
+    if a.dataset == "production":
+        sessions = prod_sessions(numbers)
+    elif numbers:
+        sessions = [build[KINDS[i % 4]](Marks.real(i)) for i in numbers]
     else:
         sessions = [make(Marks.template()) for make in build.values()]
     db.upsert_sessions(sessions, deserialize=False, preserve_updated_at=True)

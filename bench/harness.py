@@ -28,6 +28,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -138,27 +139,24 @@ def bench_token() -> str:
     return jwt.encode(claims, _bench_key(), algorithm="RS256")
 
 
-def target_number(n: int) -> int:
-    """An agent session in the middle of the data set (kinds cycle agent, agent, team, workflow)."""
-    i = n // 2
-    return i - i % 4
-
-
-def bench_urls(n: int) -> dict[str, str]:
-    i = target_number(n)
-    sid = f"bulk-agent-{i:06d}"
+def bench_urls(n: int, dataset: str = "simple") -> dict[str, str]:
+    """The five URLs: the newest 20 agent sessions, and one agent session in the middle of the data set
+    (for the production dataset one with the median 8 runs, a stored name and a summary)."""
+    ds = seed.DATASETS[dataset]
+    sid = f"{ds.prefix}-agent-{ds.target(n):06d}"
     return {
         "list": "/sessions?type=agent&limit=20",
         "get": f"/sessions/{sid}?type=agent",
         "runs": f"/sessions/{sid}/runs?type=agent",
         "previews": f"/sessions/{sid}/run-previews?type=agent",
-        "search": f"/sessions?session_name=agent%20session%20{i}",
+        "search": "/sessions?session_name=" + urllib.parse.quote(ds.search_term(n)),
     }
 
 
 @dataclass
 class Options:
     quick: bool
+    dataset: str
     long: bool
     profile: bool
     sizes: list[int]
@@ -181,6 +179,12 @@ class Options:
 def parse_args(argv: list[str]) -> Options:
     p = argparse.ArgumentParser(prog="bash bench/run.sh", description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="1 round of 5 s, 1k sessions only (iteration)")
+    p.add_argument(
+        "--dataset",
+        choices=sorted(seed.DATASETS),
+        default="simple",
+        help="production: sessions shaped like real use (bench/README.md); simple: 3 short runs each",
+    )
     p.add_argument("--long", action="store_true", help="add the 5-minute memory run (VmRSS every 5 s)")
     p.add_argument("--profile", action="store_true", help="add a py-spy profile of our service per endpoint")
     p.add_argument("--sizes", help="comma-separated session counts (default 1000,100000; quick: 1000)")
@@ -203,6 +207,7 @@ def parse_args(argv: list[str]) -> Options:
     default_results = out / "RESULTS.md" if quick else REPO / "bench" / "RESULTS.md"  # quick never overwrites
     return Options(
         quick=quick,
+        dataset=a.dataset,
         long=a.long,
         profile=a.profile,
         sizes=sorted(int(s) for s in a.sizes.split(",")) if a.sizes else ([1000] if quick else [1000, 100000]),
@@ -325,6 +330,7 @@ class Bench:
         o = self.o
         return {
             "quick": o.quick,
+            "dataset": o.dataset,
             "rounds": o.rounds,
             "duration": o.duration,
             "warmup": o.warmup,
@@ -413,8 +419,8 @@ class Bench:
         db = f"bench_{n}"
         dsn = cluster.create_database(db)
         log(f"seeding {n} sessions into {db} ...")
-        facts = seed.seed(self.agentos_python, dsn, n, log=lambda m: log("  " + m))
-        urls = bench_urls(n)
+        facts = seed.seed(self.agentos_python, dsn, n, log=lambda m: log("  " + m), dataset=o.dataset)
+        urls = bench_urls(n, o.dataset)
         res: dict[str, Any] = {"seed": facts, "urls": urls, "db": db}
         self.results["sizes"][str(n)] = res
         large = n > 1000

@@ -1,23 +1,35 @@
 """Bulk-load N sessions shaped exactly like agno's rows: templates written by agno, replicated in SQL.
 
-1. `bench/agno_seed.py` (in `.venv-agentos`) creates agno's tables and writes one template session per
-   kind (agent, team, workflow; 3 runs each) through agno's own `upsert_sessions` / `upsert_run`.
-2. One `INSERT ... SELECT ... FROM generate_series` per table copies the template of each session's kind
-   N times, replacing the markers (ids, numbers, component, user, timestamps) in every text and JSON
-   column; JSON is re-parsed as jsonb, so key order and types are agno's.
-3. Check: agno writes three real sessions (one per kind) into a scratch schema; their rows must equal the
-   replicated rows of the same numbers, column by column (only the runs' `updated_at`, agno's "now", may
-   differ). Then `VACUUM ANALYZE`.
+Two datasets (`--dataset`, bench/README.md describes both):
+- `simple`: one template session per kind (agent, team, workflow), 3 short runs each.
+- `production`: 12 shapes per kind (1..60 runs, median 8; tool calls with results, reasoning, metrics,
+  history messages, member runs under team runs, media references, session_state up to 20 KiB); a stored
+  name on half the sessions (the other half derive it from the first user message) and a summary on a third.
 
-Session i: kind ("agent", "agent", "team", "workflow")[i % 4] (50 / 25 / 25 %), id `bulk-<kind>-<i:06d>`,
-created_at 1740000000 + i * 1000 (newest = highest i), 3 runs 60 s apart.
+1. `bench/agno_seed.py` (in `.venv-agentos`) creates agno's tables and writes the templates through agno's
+   own `upsert_sessions` / `upsert_run`.
+2. One `INSERT ... SELECT ... FROM generate_series` per table copies the template of each session's kind
+   (and shape) N times, replacing the markers (ids, numbers, component, user, timestamps) in every text and
+   JSON column; JSON is re-parsed as jsonb, so key order and types are agno's.
+3. Check: agno writes real sessions of the same numbers into a scratch schema; their rows must equal the
+   replicated rows, column by column (only the runs' `updated_at`, agno's "now", may differ). Then
+   `VACUUM ANALYZE`.
+
+Session i: kind ("agent", "agent", "team", "workflow")[i % 4] (50 / 25 / 25 %), created_at
+1740000000 + i * 1000 (newest = highest i); id `bulk-<kind>-<i:06d>` (simple) or `prod-<kind>-<i:06d>`.
+
+    .venv/bin/python -m bench.seed --dataset production --sessions 1000 --dsn postgresql://...   # seed a db
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import subprocess
+import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +39,45 @@ from service.rows import SESSION_COLUMNS
 
 HERE = Path(__file__).resolve().parent
 BASE = 1740000000
-CHECK_NUMBERS = (500, 502, 503)  # agent, team, workflow
 CHECK_SCHEMA = "bench_check"
+SHAPES = 12  # production shapes per kind (bench/agno_seed.py SHAPES)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    prefix: str  # session ids: <prefix>-<kind>-<i:06d>
+    check_numbers: tuple[int, ...]  # sessions agno writes for real and the check compares
+    shape: str  # SQL: the template shape of session g.i
+    session_data: str  # SQL: session_data of session g.i from the template's (`{}`)
+    summary: str  # SQL: summary of session g.i from the template's (`{}`)
+
+    def target(self, n: int) -> int:
+        """An agent session in the middle of the data set: the one detail, runs and search read."""
+        if self.name == "simple":
+            i = n // 2
+            return i - i % 4
+        # agent (i % 4 == 0), shape 5 (8 runs, the median), named ((i // 48) even), summarised
+        # ((i // 96) % 3 == 0): i = 288 c + 20
+        return 288 * (n // 2 // 288) + 20
+
+    def search_term(self, n: int) -> str:
+        i = self.target(n)
+        return f"agent session {i}" if self.name == "simple" else f"Support chat {i}"
+
+
+DATASETS = {
+    "simple": Dataset("simple", "bulk", (500, 502, 503), "0", "{}", "{}"),
+    # every kind x named/unnamed x summarised/not, every shape, and the 60-run shape of each kind
+    "production": Dataset(
+        "production",
+        "prod",
+        (0, 5, 10, 15, 44, 46, 64, 69, 74, 79, 128, 133, 138, 143, 144, 149, 154, 159),
+        "(g.i / 4) %% 12",
+        "CASE WHEN (g.i / 48) %% 2 = 0 THEN {} ELSE {} - 'session_name' END",
+        "CASE WHEN (g.i / 96) %% 3 = 0 THEN {} END",
+    ),
+}
 
 RUN_COLUMNS = [
     "run_id",
@@ -48,10 +97,12 @@ RUN_COLUMNS = [
 TEXT_TYPES = {"character varying", "text"}
 JSON_TYPES = {"jsonb", "json"}
 
-# The marker substitution of bench/agno_seed.py; `$2` is the session number, `$3` its component number.
+# The marker substitution of bench/agno_seed.py; `$2` is the session number, `$3` its component number,
+# `$4` its template shape (production templates carry `@S<shape>@` after `@SID@`).
 SUBSTITUTE = """
-CREATE FUNCTION pg_temp.bench_sub(t text, i bigint, c bigint) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-  SELECT replace(replace(replace(replace(replace(t,
+CREATE FUNCTION pg_temp.bench_sub(t text, i bigint, c bigint, k bigint) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT replace(replace(replace(replace(replace(replace(t,
+           '@S' || k || '@', ''),
            '@SID@', lpad(i::text, 6, '0')),
            '987654321', i::text),
            '@C@', c::text),
@@ -63,12 +114,17 @@ COMPONENT = "CASE t.session_type WHEN 'agent' THEN g.i %% 5 WHEN 'team' THEN g.i
 KIND = "(ARRAY['agent', 'agent', 'team', 'workflow'])[g.i %% 4 + 1]"
 
 
-def _expr(column: str, data_type: str, shift_updated: bool) -> str:
+def _expr(column: str, data_type: str, shift_updated: bool, ds: Dataset | None = None) -> str:
     ref = f"t.{column}"
     if data_type in TEXT_TYPES:
-        return f"pg_temp.bench_sub({ref}, g.i, {COMPONENT})"
+        return f"pg_temp.bench_sub({ref}, g.i, {COMPONENT}, t.shape)"
     if data_type in JSON_TYPES:
-        return f"pg_temp.bench_sub({ref}::text, g.i, {COMPONENT})::{data_type}"
+        value = f"pg_temp.bench_sub({ref}::text, g.i, {COMPONENT}, t.shape)::{data_type}"
+        if ds is not None and column == "session_data":
+            return ds.session_data.format(value, value)
+        if ds is not None and column == "summary":
+            return ds.summary.format(value)
+        return value
     if column == "created_at" or (column == "updated_at" and shift_updated):
         return f"({ref} - 1900000000 + %(base)s + g.i * 1000)"
     return ref  # run_index, the runs' updated_at (agno's "now" at write time)
@@ -82,30 +138,36 @@ def _types(cur: Any, schema: str, table: str) -> dict[str, str]:
     return dict(cur.fetchall())
 
 
-def agno_seed(agentos_python: Path, url: str, schema: str = "ai", numbers: tuple[int, ...] = ()) -> dict[str, Any]:
-    cmd = [str(agentos_python), str(HERE / "agno_seed.py"), "--url", url, "--schema", schema]
+def agno_seed(
+    agentos_python: Path, url: str, dataset: str, schema: str = "ai", numbers: tuple[int, ...] = ()
+) -> dict[str, Any]:
+    cmd = [str(agentos_python), str(HERE / "agno_seed.py"), "--url", url, "--schema", schema, "--dataset", dataset]
     if numbers:
         cmd += ["--numbers", ",".join(map(str, numbers))]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def replicate(cur: Any, n: int) -> None:
+def replicate(cur: Any, n: int, ds: Dataset) -> None:
     cur.execute(SUBSTITUTE, {"base": BASE})
-    cur.execute("CREATE TEMP TABLE tmpl_s AS SELECT * FROM ai.agno_sessions")
+    shape = "coalesce(substring(session_id from '@S([0-9]+)@')::int, 0) AS shape"
+    cur.execute(f"CREATE TEMP TABLE tmpl_s AS SELECT *, {shape} FROM ai.agno_sessions")
     cur.execute(
-        "CREATE TEMP TABLE tmpl_r AS SELECT r.*, s.session_type FROM ai.agno_runs r "
+        f"CREATE TEMP TABLE tmpl_r AS SELECT r.*, s.session_type, {shape} FROM ai.agno_runs r "
         "JOIN ai.agno_sessions s USING (session_id)"
     )
-    if [r[0] for r in _fetch(cur, "SELECT session_type FROM tmpl_s ORDER BY 1")] != ["agent", "team", "workflow"]:
-        raise RuntimeError("expected exactly one template session per kind")
+    shapes = SHAPES if ds.name == "production" else 1
+    got = [r[0] for r in _fetch(cur, "SELECT session_type FROM tmpl_s ORDER BY 1, shape")]
+    if got != [k for k in ("agent", "team", "workflow") for _ in range(shapes)]:
+        raise RuntimeError(f"expected {shapes} template session(s) per kind, got {got}")
     cur.execute("TRUNCATE ai.agno_sessions, ai.agno_runs CASCADE")
     stypes = _types(cur, "ai", "agno_sessions")
     cols = ", ".join(SESSION_COLUMNS)
-    exprs = ", ".join(_expr(c, stypes[c], True) for c in SESSION_COLUMNS)
+    exprs = ", ".join(_expr(c, stypes[c], True, ds) for c in SESSION_COLUMNS)
+    match = f"t.session_type = {KIND} AND t.shape = {ds.shape}"
     cur.execute(
         f"INSERT INTO ai.agno_sessions ({cols}) SELECT {exprs} "
-        f"FROM generate_series(0, %(n)s - 1) g(i) JOIN tmpl_s t ON t.session_type = {KIND} ORDER BY g.i",
+        f"FROM generate_series(0, %(n)s - 1) g(i) JOIN tmpl_s t ON {match} ORDER BY g.i",
         {"n": n, "base": BASE},
     )
     rtypes = _types(cur, "ai", "agno_runs")
@@ -113,7 +175,7 @@ def replicate(cur: Any, n: int) -> None:
     exprs = ", ".join(_expr(c, rtypes[c], False) for c in RUN_COLUMNS)
     cur.execute(
         f"INSERT INTO ai.agno_runs ({cols}) SELECT {exprs} "
-        f"FROM generate_series(0, %(n)s - 1) g(i) JOIN tmpl_r t ON t.session_type = {KIND} ORDER BY g.i, t.run_index",
+        f"FROM generate_series(0, %(n)s - 1) g(i) JOIN tmpl_r t ON {match} ORDER BY g.i, t.run_index",
         {"n": n, "base": BASE},
     )
 
@@ -121,6 +183,11 @@ def replicate(cur: Any, n: int) -> None:
 def _fetch(cur: Any, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
     cur.execute(sql, params)
     return list(cur.fetchall())
+
+
+def _short(value: Any, limit: int = 300) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} chars)"
 
 
 def check(cur: Any) -> list[str]:
@@ -142,22 +209,25 @@ def check(cur: Any) -> list[str]:
             for column in sorted(set(row) | set(mine)):
                 if column not in skip and row.get(column) != mine.get(column):
                     problems.append(
-                        f"{table} {row_id}.{column}: agno {row.get(column)!r} != replicated {mine.get(column)!r}"
+                        f"{table} {row_id}.{column}: agno {_short(row.get(column))} != replicated "
+                        f"{_short(mine.get(column))}"
                     )
     return problems
 
 
-def seed(agentos_python: Path, dsn: str, n: int, log: Any = print) -> dict[str, Any]:
-    """Seed `n` sessions into the database at libpq URL `dsn`; returns facts for the report."""
+def seed(agentos_python: Path, dsn: str, n: int, log: Any = print, dataset: str = "simple") -> dict[str, Any]:
+    """Seed `n` sessions of `dataset` into the database at libpq URL `dsn`; returns facts for the report."""
+    ds = DATASETS[dataset]
+    numbers = tuple(i for i in ds.check_numbers if i < n)
     url = dsn.replace("postgresql://", "postgresql+psycopg://", 1)
     started = time.monotonic()
-    agno_seed(agentos_python, url)
+    agno_seed(agentos_python, url, dataset)
     conn = psycopg2.connect(dsn)
     conn.autocommit = False
     with conn, conn.cursor() as cur:
-        replicate(cur, n)
+        replicate(cur, n, ds)
     loaded = time.monotonic()
-    agno_seed(agentos_python, url, CHECK_SCHEMA, CHECK_NUMBERS)
+    agno_seed(agentos_python, url, dataset, CHECK_SCHEMA, numbers)
     conn.autocommit = True
     with conn.cursor() as cur:
         problems = check(cur)
@@ -171,17 +241,56 @@ def seed(agentos_python: Path, dsn: str, n: int, log: Any = print) -> dict[str, 
                 "FROM unnest(ARRAY['agno_sessions', 'agno_runs']) c",
             )
         )
-        counts = _fetch(cur, "SELECT (SELECT count(*) FROM ai.agno_sessions), (SELECT count(*) FROM ai.agno_runs)")[0]
+        counts = _fetch(
+            cur,
+            "SELECT (SELECT count(*) FROM ai.agno_sessions), (SELECT count(*) FROM ai.agno_runs), "
+            "(SELECT count(*) FROM ai.agno_runs WHERE parent_run_id IS NULL), "
+            "pg_database_size(current_database()), pg_size_pretty(pg_database_size(current_database()))",
+        )[0]
+        per_session = _fetch(
+            cur,
+            "SELECT min(c), percentile_disc(0.5) WITHIN GROUP (ORDER BY c), max(c) FROM "
+            "(SELECT count(*) c FROM ai.agno_runs WHERE parent_run_id IS NULL GROUP BY session_id) x",
+        )[0]
     conn.close()
     if problems:
         raise RuntimeError("replicated rows differ from agno's:\n  " + "\n  ".join(problems[:20]))
     facts = {
+        "dataset": dataset,
         "sessions": counts[0],
         "runs": counts[1],
+        "top_level_runs": counts[2],
+        "runs_per_session": {"min": per_session[0], "median": per_session[1], "max": per_session[2]},
+        "database_bytes": counts[3],
+        "database_size": counts[4],
         "sizes": sizes,
         "load_seconds": round(loaded - started, 1),
         "total_seconds": round(time.monotonic() - started, 1),
-        "check": f"rows of sessions {', '.join(map(str, CHECK_NUMBERS))} written by agno == replicated rows",
+        "check": f"rows of sessions {', '.join(map(str, numbers))} written by agno == replicated rows",
     }
-    log(f"seeded {n} sessions in {facts['total_seconds']} s ({sizes}); {facts['check']}")
+    log(
+        f"seeded {n} {dataset} sessions ({counts[1]} runs, {counts[2]} top-level, per session {per_session}) in "
+        f"{facts['total_seconds']} s (database {counts[4]}, {sizes}); {facts['check']}"
+    )
     return facts
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Seed one database (a throwaway cluster of your own: the tables are truncated first)."""
+    p = argparse.ArgumentParser(prog="python -m bench.seed", description=main.__doc__)
+    p.add_argument("--dsn", required=True, help="libpq URL of the database (postgresql://...)")
+    p.add_argument("--sessions", type=int, default=1000)
+    p.add_argument("--dataset", choices=sorted(DATASETS), default="production")
+    p.add_argument(
+        "--agentos-python",
+        type=Path,
+        default=Path(os.environ.get("BENCH_AGENTOS_PYTHON", str(HERE.parent / ".venv-agentos" / "bin" / "python"))),
+        help="python of the AgentOS venv (agno 3.1.10); default $BENCH_AGENTOS_PYTHON or .venv-agentos",
+    )
+    a = p.parse_args(argv)
+    seed(a.agentos_python, a.dsn, a.sessions, dataset=a.dataset)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
