@@ -161,6 +161,19 @@ def replicate(cur: Any, n: int, ds: Dataset) -> None:
     if got != [k for k in ("agent", "team", "workflow") for _ in range(shapes)]:
         raise RuntimeError(f"expected {shapes} template session(s) per kind, got {got}")
     cur.execute("TRUNCATE ai.agno_sessions, ai.agno_runs CASCADE")
+    # Bulk load: agno's secondary indexes are dropped and rebuilt from their own definitions afterwards, and
+    # the foreign key's row triggers are skipped (every run's session is inserted first, from the same
+    # templates); both several times faster than row-by-row maintenance at 100k sessions.
+    cur.execute("SET LOCAL session_replication_role = replica")
+    cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    indexes = _fetch(
+        cur,
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'ai' "
+        "AND tablename IN ('agno_sessions', 'agno_runs') "
+        "AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))",
+    )
+    for name, _ in indexes:
+        cur.execute(f'DROP INDEX ai."{name}"')
     stypes = _types(cur, "ai", "agno_sessions")
     cols = ", ".join(SESSION_COLUMNS)
     exprs = ", ".join(_expr(c, stypes[c], True, ds) for c in SESSION_COLUMNS)
@@ -178,6 +191,8 @@ def replicate(cur: Any, n: int, ds: Dataset) -> None:
         f"FROM generate_series(0, %(n)s - 1) g(i) JOIN tmpl_r t ON {match} ORDER BY g.i, t.run_index",
         {"n": n, "base": BASE},
     )
+    for _, definition in indexes:
+        cur.execute(definition)
 
 
 def _fetch(cur: Any, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
