@@ -90,18 +90,6 @@ class CommitTicker:
         self._thread.join()
 
 
-def list_count_outcomes(server: Server) -> dict[str, float]:
-    """The service's list_counts_total by outcome (summed over databases)."""
-    with urllib.request.urlopen(server.base_url + "/metrics", timeout=10) as reply:
-        text = reply.read().decode()
-    got: dict[str, float] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == "list_counts_total":
-                got[sample.labels["outcome"]] = got.get(sample.labels["outcome"], 0.0) + sample.value
-    return got
-
-
 BENCH_AUDIENCE = "agno-session-bench"
 _BENCH_KEY: list[Any] = []
 
@@ -153,10 +141,20 @@ def bench_urls(n: int, dataset: str = "simple") -> dict[str, str]:
     }
 
 
+# What the service reuses across requests while nothing commits, switched off (docs: service/config.py):
+# list/search totals (AGNO_COUNT_CACHE_SIZE) and rendered GET answers (AGNO_ANSWER_CACHE_BYTES, where the
+# service has it; an unknown variable is ignored). `--reuse-off NAME=VALUE` replaces the list.
+REUSE_OFF_ENV = {"AGNO_COUNT_CACHE_SIZE": "0", "AGNO_ANSWER_CACHE_BYTES": "0"}
+REUSE_METRICS = ("list_counts_total", "answers_total")  # outcome counters read around the committing rounds
+AGENTOS_WORKERS = 4  # what AgentOS users run in production (uvicorn --workers)
+C1_SECONDS = 4.0  # the single-connection latency rounds
+SEED_SECONDS = {("production", 1000): 25, ("production", 100000): 420, ("simple", 1000): 8, ("simple", 100000): 60}
+
+
 @dataclass
 class Options:
     quick: bool
-    dataset: str
+    datasets: list[str]
     long: bool
     profile: bool
     sizes: list[int]
@@ -164,34 +162,45 @@ class Options:
     duration: float
     warmup: float
     agentos_large_rounds: int
+    variant_rounds: int
     pgbench_seconds: float
     pgbench_rounds: int
     long_seconds: float
+    profile_seconds: float = 6.0
+    profile_rate: int = 97
     connections: int = 32
     threads: int = 2
     keep: bool = False
     ours_env: dict[str, str] = field(default_factory=dict)
+    reuse_off: dict[str, str] = field(default_factory=lambda: dict(REUSE_OFF_ENV))
     out: Path = field(default_factory=Path)
     results_md: Path = field(default_factory=Path)
+    flamegraphs: Path = field(default_factory=Path)
     root: Path = field(default_factory=Path)
 
 
 def parse_args(argv: list[str]) -> Options:
     p = argparse.ArgumentParser(prog="bash bench/run.sh", description=__doc__.split("\n")[0])
-    p.add_argument("--quick", action="store_true", help="1 round of 5 s, 1k sessions only (iteration)")
+    p.add_argument("--quick", action="store_true", help="1 round of 5 s, 1k production sessions only (iteration)")
     p.add_argument(
         "--dataset",
         choices=sorted(seed.DATASETS),
-        default="simple",
-        help="production: sessions shaped like real use (bench/README.md); simple: 3 short runs each",
+        help="only this dataset (default: production and simple; quick: production). production: sessions "
+        "shaped like real use; simple: 3 short runs each (bench/README.md)",
     )
-    p.add_argument("--long", action="store_true", help="add the 5-minute memory run (VmRSS every 5 s)")
-    p.add_argument("--profile", action="store_true", help="add a py-spy profile of our service per endpoint")
+    p.add_argument("--long", action="store_true", help="add the 5-minute memory run on the largest dataset")
+    p.add_argument("--profile", action="store_true", help="add py-spy flame graphs (SVG) of our service per endpoint")
     p.add_argument("--sizes", help="comma-separated session counts (default 1000,100000; quick: 1000)")
     p.add_argument("--rounds", type=int, help="wrk rounds per endpoint and server (default 3; quick: 1)")
-    p.add_argument("--duration", type=float, help="seconds per wrk round (default 15; quick: 5)")
+    p.add_argument("--duration", type=float, help="seconds per wrk round (default 7; quick: 5)")
     p.add_argument("--long-seconds", type=float, default=300.0)
     p.add_argument("--keep", action="store_true", help="leave the PostgreSQL cluster running")
+    p.add_argument(
+        "--root",
+        type=Path,
+        default=Path("/tmp/agno-session-bench"),
+        help="directory of the throwaway PostgreSQL cluster (removed first and at the end)",
+    )
     p.add_argument(
         "--ours-env",
         action="append",
@@ -199,31 +208,123 @@ def parse_args(argv: list[str]) -> Options:
         metavar="NAME=VALUE",
         help="extra environment for every agno-session process (repeatable), e.g. AGNO_POOL_MAX_SIZE=32",
     )
+    p.add_argument(
+        "--reuse-off",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="the settings that switch off what the service reuses across requests (repeatable; default "
+        + " ".join(f"{k}={v}" for k, v in REUSE_OFF_ENV.items())
+        + ")",
+    )
     p.add_argument("--results", type=Path, default=None, help="where to write the report (default bench/RESULTS.md)")
     a = p.parse_args(argv)
     quick = a.quick
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     out = REPO / "bench" / "out" / stamp
     default_results = out / "RESULTS.md" if quick else REPO / "bench" / "RESULTS.md"  # quick never overwrites
+    results_md = a.results or default_results
     return Options(
         quick=quick,
-        dataset=a.dataset,
+        datasets=[a.dataset] if a.dataset else (["production"] if quick else ["production", "simple"]),
         long=a.long,
         profile=a.profile,
         sizes=sorted(int(s) for s in a.sizes.split(",")) if a.sizes else ([1000] if quick else [1000, 100000]),
         rounds=a.rounds or (1 if quick else 3),
-        duration=a.duration or (5.0 if quick else 15.0),
-        warmup=2.0 if quick else 3.0,
+        duration=a.duration or (5.0 if quick else 7.0),
+        warmup=2.0,
         agentos_large_rounds=1,
-        pgbench_seconds=5.0 if quick else 10.0,
-        pgbench_rounds=1 if quick else 3,
+        variant_rounds=1 if quick else 2,
+        pgbench_seconds=5.0,
+        pgbench_rounds=1 if quick else 2,
         long_seconds=a.long_seconds,
         keep=a.keep,
         ours_env=dict(item.split("=", 1) for item in a.ours_env),
+        reuse_off=dict(item.split("=", 1) for item in a.reuse_off) if a.reuse_off else dict(REUSE_OFF_ENV),
         out=out,
-        results_md=a.results or default_results,
-        root=Path("/tmp/agno-session-bench"),
+        results_md=results_md,
+        # the full run's flame graphs are committed beside RESULTS.md; a quick run keeps them in its out dir
+        flamegraphs=(REPO / "bench" / "flamegraphs" / "results")
+        if results_md == REPO / "bench" / "RESULTS.md"
+        else out / "flamegraphs",
+        root=a.root,
     )
+
+
+@dataclass
+class SizePlan:
+    """What one dataset size runs: the servers per endpoint and rounds, and the extras."""
+
+    dataset: str
+    n: int
+    endpoints: tuple[str, ...]
+    rounds: int  # ours, and AgentOS at 1k
+    agentos_rounds: int
+    agentos_workers: bool  # also AgentOS with AGENTOS_WORKERS workers
+    variants: bool  # reuse switched off, and another client committing
+    pgbench_endpoints: tuple[str, ...]
+    pgbench_rounds: int
+    profile: bool
+    long: bool
+    extras: bool  # access log, JWT, AGNO_WORKERS=2
+
+
+def plan(o: Options) -> list[SizePlan]:
+    """The production dataset gets every comparison; the simple one (its issue #5 rows) the main comparison
+    with at most 2 rounds, single-connection latency and the A/B extras (1 round) at its smallest size."""
+    plans = []
+    for ds in o.datasets:
+        prod = ds == "production"
+        rounds = o.rounds if prod else min(o.rounds, 2)
+        for n in o.sizes:
+            large = n > 1000
+            agentos = o.agentos_large_rounds if large else rounds
+            if o.quick and large:
+                agentos = 0
+            plans.append(
+                SizePlan(
+                    dataset=ds,
+                    n=n,
+                    endpoints=ENDPOINTS if prod or not large else SCALE_ENDPOINTS,
+                    rounds=rounds,
+                    agentos_rounds=agentos,
+                    agentos_workers=prod,
+                    variants=prod,
+                    pgbench_endpoints=ENDPOINTS if prod or not large else SCALE_ENDPOINTS,
+                    pgbench_rounds=o.pgbench_rounds if prod else 1,
+                    profile=o.profile and prod and n == o.sizes[-1],
+                    long=o.long and prod and n == o.sizes[-1],
+                    extras=n == o.sizes[0] and ds == o.datasets[-1],
+                )
+            )
+    return plans
+
+
+def estimate_seconds(o: Options, plans: list[SizePlan]) -> float:
+    """The wall time the plan needs on an idle machine (wrk and pgbench time plus measured overheads)."""
+    per_round = o.duration + 0.8  # settle, parsing, the CPU meter (measured: under 1 s)
+    total = 20.0  # cluster, machine facts, report
+    for sp in plans:
+        total += SEED_SECONDS.get((sp.dataset, sp.n), sp.n / 100) + 40  # seed, start servers, sanity, SQL capture
+        servers = (1 + (1 if sp.agentos_workers else 0)) if sp.agentos_rounds else 0
+        for _ in sp.endpoints:
+            total += (1 + servers) * o.warmup + (sp.rounds + servers * sp.agentos_rounds) * per_round
+            if sp.variants:
+                total += 2 * (o.warmup + o.variant_rounds * per_round)
+        if sp.variants:
+            total += len(COUNTING_ENDPOINTS) * (min(o.duration, C1_SECONDS) + 1.5) + 10  # + the reuse-off process
+        total += len(SCALE_ENDPOINTS) * (min(o.duration, C1_SECONDS) + 1.5)
+        total += len(sp.pgbench_endpoints) * sp.pgbench_rounds * (o.pgbench_seconds + 1)
+        if sp.profile:
+            total += len(ENDPOINTS) * 2 * (o.profile_seconds + 5)  # a flame graph, then the raw stacks
+        if sp.long:
+            total += o.long_seconds + 5
+        if sp.extras:
+            rounds = 1
+            total += (len(ACCESS_LOG_ENDPOINTS) + len(AUTH_ENDPOINTS) + len(WORKER_ENDPOINTS)) * (
+                2 * o.warmup + 2 * rounds * per_round
+            ) + 15
+    return total
 
 
 def log(msg: str) -> None:
@@ -323,14 +424,15 @@ class Bench:
         self.o = opts
         self.agentos_python = agentos_python
         self.rss = RssSampler(interval=2.0)
-        self.results: dict[str, Any] = {"options": self._options(), "sizes": {}}
+        self.plans = plan(opts)
+        self.results: dict[str, Any] = {"options": self._options(), "datasets": {}}
         self.cluster: Cluster | None = None
 
     def _options(self) -> dict[str, Any]:
         o = self.o
         return {
             "quick": o.quick,
-            "dataset": o.dataset,
+            "datasets": o.datasets,
             "rounds": o.rounds,
             "duration": o.duration,
             "warmup": o.warmup,
@@ -338,10 +440,17 @@ class Bench:
             "connections": o.connections,
             "threads": o.threads,
             "agentos_large_rounds": o.agentos_large_rounds,
+            "agentos_workers": AGENTOS_WORKERS,
+            "variant_rounds": o.variant_rounds,
             "pgbench_seconds": o.pgbench_seconds,
             "pgbench_rounds": o.pgbench_rounds,
+            "long": o.long,
+            "long_seconds": o.long_seconds,
+            "profile": o.profile,
             "wrk": " ".join(wrk.command("URL", o.duration, o.connections, o.threads)),
             "ours_env": o.ours_env,
+            "reuse_off": o.reuse_off,
+            "commits_per_second": COMMITS_PER_SECOND,
         }
 
     # ------------------------------------------------------------------ load
@@ -396,48 +505,60 @@ class Bench:
         return time.monotonic() - started
 
     def compare_endpoint(
-        self, servers: list[tuple[str, Server, int]], key: str, path: str, n: int
+        self, servers: list[tuple[str, Server, int]], key: str, path: str, tag: str
     ) -> dict[str, list[dict[str, Any]]]:
         """wrk the (name, server, rounds) entries alternately: round r runs every server that still has
         rounds, in the listed order for odd r and reversed for even r (drift hits both alike)."""
         servers = [entry for entry in servers if entry[2] > 0]
         for name, server, _ in servers:
-            self.rss.phase = f"warmup-{name}-{n}-{key}"
+            self.rss.phase = f"warmup-{name}-{tag}-{key}"
             wrk.warm_up(server.base_url + path, self.o.warmup, self.o.connections, self.o.threads, server.headers)
         got: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in servers}
         for r in range(1, max((rounds for _, _, rounds in servers), default=0) + 1):
             order = servers if r % 2 else list(reversed(servers))
             for name, server, rounds in order:
                 if r <= rounds:
-                    got[name].append(self.load(server, path, f"{name}-{n}-{key}-r{r}").to_dict())
+                    got[name].append(self.load(server, path, f"{name}-{tag}-{key}-r{r}").to_dict())
         return got
 
-    # ------------------------------------------------------------------ one data set
-    def run_size(self, n: int) -> None:
+    # ------------------------------------------------------------------ one data set size
+    def run_size(self, sp: SizePlan) -> None:
         assert self.cluster is not None
-        o, cluster = self.o, self.cluster
-        db = f"bench_{n}"
+        o, cluster, n = self.o, self.cluster, sp.n
+        tag = f"{sp.dataset}-{n}"
+        db = f"bench_{sp.dataset}_{n}"
         dsn = cluster.create_database(db)
-        log(f"seeding {n} sessions into {db} ...")
-        facts = seed.seed(self.agentos_python, dsn, n, log=lambda m: log("  " + m), dataset=o.dataset)
-        urls = bench_urls(n, o.dataset)
+        log(f"seeding {n} {sp.dataset} sessions into {db} ...")
+        facts = seed.seed(self.agentos_python, dsn, n, log=lambda m: log("  " + m), dataset=sp.dataset)
+        urls = bench_urls(n, sp.dataset)
         res: dict[str, Any] = {"seed": facts, "urls": urls, "db": db}
-        self.results["sizes"][str(n)] = res
-        large = n > 1000
-        ours = start_ours(dsn, free_port(), o.out / f"ours-{n}.log", extra_env=o.ours_env)
-        agentos = start_agentos(
-            self.agentos_python,
-            dsn.replace("postgresql://", "postgresql+psycopg://", 1),
-            free_port(),
-            o.out / f"agentos-{n}.log",
-        )
-        res["commands"] = {"ours": ours.command, "agentos": agentos.command}
-        self.rss.watch(ours, "ours")
-        self.rss.watch(agentos, "agentos")
+        self.results["datasets"].setdefault(sp.dataset, {"sizes": {}})["sizes"][str(n)] = res
+        sqlalchemy_url = dsn.replace("postgresql://", "postgresql+psycopg://", 1)
+        servers: list[Server] = []
         try:
-            log(f"{n}: sanity (200 and the same JSON from both servers)")
+            ours = start_ours(dsn, free_port(), o.out / f"ours-{tag}.log", extra_env=o.ours_env)
+            servers.append(ours)
+            agentos = start_agentos(self.agentos_python, sqlalchemy_url, free_port(), o.out / f"agentos-{tag}.log")
+            servers.append(agentos)
+            watched = [("ours", ours), ("agentos", agentos)]
+            agentos_w = None
+            if sp.agentos_workers and sp.agentos_rounds:
+                agentos_w = start_agentos(
+                    self.agentos_python,
+                    sqlalchemy_url,
+                    free_port(),
+                    o.out / f"agentos-w{AGENTOS_WORKERS}-{tag}.log",
+                    workers=AGENTOS_WORKERS,
+                )
+                servers.append(agentos_w)
+                watched.append((f"agentos-w{AGENTOS_WORKERS}", agentos_w))
+            commands = {name: server.command for name, server in watched}
+            res["commands"] = commands
+            for name, server in watched:
+                self.rss.watch(server, name)
+            log(f"{tag}: sanity (200 and the same JSON from both servers)")
             res["sanity"] = sanity(ours, agentos, urls)
-            log(f"{n}: capturing our SQL (log_statement=all)")
+            log(f"{tag}: capturing our SQL (log_statement=all)")
             sqlcapture.statement_log(cluster, True)
             try:
                 res["sql"] = {
@@ -447,76 +568,77 @@ class Bench:
                 sqlcapture.statement_log(cluster, False)
             res["explain"] = {
                 k: [sqlcapture.explain(dsn, s) for s in res["sql"][k] if s.strip().upper() != "SELECT 1"]
-                for k in (SCALE_ENDPOINTS if large else ENDPOINTS)
+                for k in sp.endpoints
             }
             res["explain_counting"] = {
                 k: [sqlcapture.explain(dsn, sqlcapture.counting(s)) for s in counted]
                 for k in COUNTING_ENDPOINTS
                 if (counted := [s for s in res["sql"][k] if sqlcapture.reuses_count(s)])
             }
-            log(f"{n}: wrk, ours vs AgentOS")
+            log(f"{tag}: wrk, ours vs AgentOS")
             res["load"] = {}
-            for key in ENDPOINTS:
-                agentos_rounds = o.rounds if not large else (o.agentos_large_rounds if key in SCALE_ENDPOINTS else 0)
-                if o.quick and large:
-                    agentos_rounds = 0
-                pair = [("ours", ours, o.rounds), ("agentos", agentos, agentos_rounds)]
-                res["load"][key] = self.compare_endpoint(pair, key, urls[key], n)
-            log(f"{n}: single-connection latency (ours)")
+            for key in sp.endpoints:
+                entries = [("ours", ours, sp.rounds), ("agentos", agentos, sp.agentos_rounds)]
+                if agentos_w is not None:
+                    entries.append((f"agentos-w{AGENTOS_WORKERS}", agentos_w, sp.agentos_rounds))
+                res["load"][key] = self.compare_endpoint(entries, key, urls[key], tag)
+            log(f"{tag}: single-connection latency (ours)")
             res["c1"] = {
                 k: self.load(
-                    ours, urls[k], f"ours-{n}-{k}-c1", duration=min(o.duration, 5.0), connections=1, threads=1
+                    ours, urls[k], f"ours-{tag}-{k}-c1", duration=min(o.duration, C1_SECONDS), connections=1, threads=1
                 ).to_dict()
                 for k in SCALE_ENDPOINTS
             }
-            res["no_reuse"] = self.without_count_reuse(dsn, urls, n, ours)
-            log(f"{n}: pgbench of our SQL")
+            if sp.variants:
+                res["no_reuse"] = self.without_reuse(dsn, urls, tag, sp.endpoints)
+                res["writes"] = self.while_committing(dsn, urls, tag, ours, sp.endpoints)
+            log(f"{tag}: pgbench of our SQL")
             res["pgbench"] = {}
-            for key in ENDPOINTS if not large else SCALE_ENDPOINTS:
-                script = sqlcapture.pgbench_script(res["sql"][key], o.out / f"pgbench-{n}-{key}.sql")
+            for key in sp.pgbench_endpoints:
+                script = sqlcapture.pgbench_script(res["sql"][key], o.out / f"pgbench-{tag}-{key}.sql")
                 runs = []
-                for r in range(1, o.pgbench_rounds + 1):
-                    self.rss.phase = f"pgbench-{n}-{key}-r{r}"
+                for r in range(1, sp.pgbench_rounds + 1):
+                    self.rss.phase = f"pgbench-{tag}-{key}-r{r}"
                     meter = CpuMeter(cluster.data / "postmaster.pid")
                     meter.start()
                     got = sqlcapture.pgbench(
-                        cluster, db, script, o.pgbench_seconds, 8, o.out / f"pgbench-{n}-{key}-r{r}.txt"
+                        cluster, db, script, o.pgbench_seconds, 8, o.out / f"pgbench-{tag}-{key}-r{r}.txt"
                     )
                     got.update(meter.stop())
                     log(
-                        f"  pgbench {n} {key} r{r}: {got['tps']:.0f} tps, {got['latency_ms']:.2f} ms"
+                        f"  pgbench {tag} {key} r{r}: {got['tps']:.0f} tps, {got['latency_ms']:.2f} ms"
                         f" (other processes: {got['foreign_cores']:.2f} cores)"
                     )
                     runs.append(got)
                 res["pgbench"][key] = runs
-            if o.profile and n == o.sizes[0]:
-                self.profile(ours, urls, n)
-            if o.long and n == o.sizes[0]:
-                self.long_run(ours, urls, n)
-            if n == o.sizes[0]:
-                self.access_log_and_workers(dsn, urls, n, ours)
+            if sp.profile:
+                self.profile(ours, urls, tag)
+            if sp.long:
+                self.long_run(ours, urls, tag, n)
+            if sp.extras:
+                self.access_log_and_workers(dsn, urls, tag, n, ours)
         finally:
-            self.rss.unwatch("ours")
-            self.rss.unwatch("agentos")
-            ours.stop()
-            agentos.stop()
+            for name in ("ours", "agentos", f"agentos-w{AGENTOS_WORKERS}"):
+                self.rss.unwatch(name)
+            for server in servers:
+                server.stop()
 
     @contextlib.contextmanager
     def extra_ours(
         self,
         dsn: str,
-        n: int,
+        tag: str,
         variant: str,
         extra_env: dict[str, str] | None = None,
         workers: int = 1,
         log_level: str = "WARNING",
     ) -> Iterator[Server]:
-        """A second agno-session process ("ours-<variant>", log ours-<n>-<variant>.log) on the same database
+        """A second agno-session process ("ours-<variant>", log ours-<tag>-<variant>.log) on the same database
         for an A/B against the running one, its VmRSS sampled while it runs; stopped on leaving."""
         server = start_ours(
             dsn,
             free_port(),
-            self.o.out / f"ours-{n}-{variant}.log",
+            self.o.out / f"ours-{tag}-{variant}.log",
             workers=workers,
             log_level=log_level,
             extra_env=self.o.ours_env if extra_env is None else extra_env,
@@ -528,85 +650,114 @@ class Bench:
             self.rss.unwatch(f"ours-{variant}")
             server.stop()
 
-    def without_count_reuse(self, dsn: str, urls: dict[str, str], n: int, ours: Server) -> dict[str, Any]:
-        """A/B against the running process: AGNO_COUNT_CACHE_SIZE=0 counts on every list request, which is
-        what every request costs when something commits between any two of them."""
+    def without_reuse(self, dsn: str, urls: dict[str, str], tag: str, endpoints: tuple[str, ...]) -> dict[str, Any]:
+        """A process with every reuse across requests switched off (`reuse_off`): what each request costs when
+        something commits between any two of them."""
         o = self.o
-        log(f"{n}: ours without count reuse (AGNO_COUNT_CACHE_SIZE=0) vs default, alternately")
-        env = {**o.ours_env, "AGNO_COUNT_CACHE_SIZE": "0"}
-        with self.extra_ours(dsn, n, "counting", extra_env=env) as counting:
-            pair = [("ours", ours, o.rounds), ("ours-counting", counting, o.rounds)]
-            load = {k: self.compare_endpoint(pair, k, urls[k], n) for k in COUNTING_ENDPOINTS}
+        shown = " ".join(f"{k}={v}" for k, v in o.reuse_off.items())
+        log(f"{tag}: ours with reuse switched off ({shown})")
+        with self.extra_ours(dsn, tag, "noreuse", extra_env={**o.ours_env, **o.reuse_off}) as noreuse:
+            load = {
+                k: self.compare_endpoint([("ours-noreuse", noreuse, o.variant_rounds)], k, urls[k], tag)
+                for k in endpoints
+            }
             c1 = {
                 k: self.load(
-                    counting, urls[k], f"ours-counting-{n}-{k}-c1", duration=min(o.duration, 5.0), connections=1,
+                    noreuse, urls[k], f"ours-noreuse-{tag}-{k}-c1", duration=min(o.duration, C1_SECONDS), connections=1,
                     threads=1,
                 ).to_dict()
                 for k in COUNTING_ENDPOINTS
             }  # fmt: skip
-        log(f"{n}: ours (default) while another client commits {COMMITS_PER_SECOND} times a second")
+        return {"env": o.reuse_off, "load": {k: v["ours-noreuse"] for k, v in load.items()}, "c1": c1,
+                "command": noreuse.command}  # fmt: skip
+
+    def while_committing(
+        self, dsn: str, urls: dict[str, str], tag: str, ours: Server, endpoints: tuple[str, ...]
+    ) -> dict[str, Any]:
+        """The default process while another client commits COMMITS_PER_SECOND times a second, with the share
+        of requests that still reused a total or an answer (the service's outcome counters)."""
+        o = self.o
+        log(f"{tag}: ours (default) while another client commits {COMMITS_PER_SECOND} times a second")
         writes: dict[str, Any] = {}
-        for key in COUNTING_ENDPOINTS:
-            before = list_count_outcomes(ours)
+        for key in endpoints:
+            before = reuse_outcomes(ours)
             with CommitTicker(dsn, COMMITS_PER_SECOND) as ticker:
-                got = self.compare_endpoint([("ours-writes", ours, o.rounds)], key, urls[key], n)
-            after = list_count_outcomes(ours)
-            counted = after.get("counted", 0.0) - before.get("counted", 0.0)
-            reused = after.get("reused", 0.0) - before.get("reused", 0.0)
+                got = self.compare_endpoint([("ours-writes", ours, o.variant_rounds)], key, urls[key], tag)
+            after = reuse_outcomes(ours)
+            delta = {
+                metric: {out: after.get(metric, {}).get(out, 0.0) - v for out, v in before.get(metric, {}).items()}
+                | {out: v for out, v in after.get(metric, {}).items() if out not in before.get(metric, {})}
+                for metric in set(before) | set(after)
+            }
             writes[key] = {
                 "load": got["ours-writes"],
                 "commits_per_second": ticker.commits / ticker.seconds if ticker.seconds else 0.0,
-                "reused_share": reused / (counted + reused) if counted + reused else 0.0,
+                "outcomes": {m: {k: v for k, v in d.items() if v} for m, d in delta.items()},
             }
-        return {"load": load, "c1": c1, "command": counting.command, "writes": writes}
+        return writes
 
-    def access_log_and_workers(self, dsn: str, urls: dict[str, str], n: int, ours: Server) -> None:
-        """A/B against the running single process: the access log on (INFO), then AGNO_WORKERS=2."""
+    def access_log_and_workers(self, dsn: str, urls: dict[str, str], tag: str, n: int, ours: Server) -> None:
+        """A/B against the running single process: the access log on (INFO), JWT, then AGNO_WORKERS=2."""
         o = self.o
-        log(f"{n}: ours with the access log on (AGNO_LOG_LEVEL=INFO, stdout to a file) vs off, alternately")
-        with self.extra_ours(dsn, n, "info", log_level="INFO") as info:
-            pair = [("ours", ours, o.rounds), ("ours-info", info, o.rounds)]
+        rounds = 1  # the A/B extras are measured apart as well (bench/README.md); one round each fits the budget
+        log(f"{tag}: ours with the access log on (AGNO_LOG_LEVEL=INFO, stdout to a file) vs off, alternately")
+        with self.extra_ours(dsn, tag, "info", log_level="INFO") as info:
+            pair = [("ours", ours, rounds), ("ours-info", info, rounds)]
             self.results["access_log"] = {
                 "size": n,
-                "load": {k: self.compare_endpoint(pair, k, urls[k], n) for k in ACCESS_LOG_ENDPOINTS},
+                "tag": tag,
+                "load": {k: self.compare_endpoint(pair, k, urls[k], tag) for k in ACCESS_LOG_ENDPOINTS},
             }
-        log(f"{n}: JWT authentication with scopes and user isolation vs none, alternately")
-        with self.extra_ours(dsn, n, "jwt", extra_env={**o.ours_env, **jwt_env()}) as authed:
+        log(f"{tag}: JWT authentication with scopes and user isolation vs none, alternately")
+        with self.extra_ours(dsn, tag, "jwt", extra_env={**o.ours_env, **jwt_env()}) as authed:
             authed.headers = (f"Authorization: Bearer {bench_token()}",)
-            pair = [("ours", ours, o.rounds), ("ours-jwt", authed, o.rounds)]
+            pair = [("ours", ours, rounds), ("ours-jwt", authed, rounds)]
             self.results["auth"] = {
                 "size": n,
-                "load": {k: self.compare_endpoint(pair, k, urls[k], n) for k in AUTH_ENDPOINTS},
+                "tag": tag,
+                "load": {k: self.compare_endpoint(pair, k, urls[k], tag) for k in AUTH_ENDPOINTS},
             }
-        log(f"{n}: AGNO_WORKERS=2 vs 1, alternately")
-        with self.extra_ours(dsn, n, "w2", workers=2) as w2:
-            pair = [("ours", ours, o.rounds), ("ours-w2", w2, o.rounds)]
-            got = {k: self.compare_endpoint(pair, k, urls[k], n) for k in WORKER_ENDPOINTS}
-            self.results["workers2"] = {"size": n, "load": got, "command": w2.command}
+        log(f"{tag}: AGNO_WORKERS=2 vs 1, alternately")
+        with self.extra_ours(dsn, tag, "w2", workers=2) as w2:
+            pair = [("ours", ours, rounds), ("ours-w2", w2, rounds)]
+            got = {k: self.compare_endpoint(pair, k, urls[k], tag) for k in WORKER_ENDPOINTS}
+            self.results["workers2"] = {"size": n, "tag": tag, "load": got, "command": w2.command}
 
-    def profile(self, ours: Server, urls: dict[str, str], n: int) -> None:
-        seconds = 10
-        out: dict[str, Any] = {}
+    def profile(self, ours: Server, urls: dict[str, str], tag: str) -> None:
+        """py-spy per endpoint under the same wrk load: a flame graph (SVG) and the self/inclusive tables."""
+        o = self.o
+        seconds = o.profile_seconds
+        o.flamegraphs.mkdir(parents=True, exist_ok=True)
+        out: dict[str, Any] = {"tag": tag, "seconds": seconds, "rate": o.profile_rate, "dir": _rel(o.flamegraphs),
+                               "endpoints": {}}  # fmt: skip
         for key in ENDPOINTS:
-            raw = self.o.out / f"profile-ours-{n}-{key}.raw"
-            log(f"  py-spy {key} ({seconds} s under wrk -c{self.o.connections})")
-            load = subprocess.Popen(
-                wrk.command(ours.base_url + urls[key], seconds + 3, self.o.connections, self.o.threads),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-            )
-            time.sleep(1)
-            spy = prof.record(ours.pid, seconds, raw)
-            _, err = spy.communicate(timeout=seconds + 60)
-            load.wait(timeout=seconds + 60)
-            if spy.returncode != 0 or not raw.exists():
-                out[key] = {"error": err.decode(errors="replace")[-2000:]}
-                continue
-            summary = prof.summarise(raw)
-            out[key] = {"raw": raw.name, "table": summary.table(20, seconds=seconds), "samples": summary.samples}
+            raw = o.out / f"profile-ours-{tag}-{key}.raw"
+            svg = o.flamegraphs / f"{key}.svg"
+            log(f"  py-spy {key} ({seconds:g} s under wrk -c{o.connections}, {o.profile_rate} Hz)")
+            got: dict[str, Any] = {}
+            for fmt, path in (("flamegraph", svg), ("raw", raw)):
+                load = subprocess.Popen(
+                    wrk.command(ours.base_url + urls[key], seconds + 3, o.connections, o.threads),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                )
+                time.sleep(1)
+                spy = prof.record(ours.pid, seconds, path, rate=o.profile_rate, fmt=fmt)
+                _, err = spy.communicate(timeout=seconds + 60)
+                load.wait(timeout=seconds + 60)
+                if spy.returncode != 0 or not path.exists():
+                    got["error"] = err.decode(errors="replace")[-2000:]
+                    break
+                if fmt == "raw":
+                    summary = prof.summarise(raw)
+                    got["table"] = summary.table(20, seconds=seconds, rate=o.profile_rate)
+                    got["samples"] = summary.samples
+                else:
+                    got["svg"] = svg.name
+            out["endpoints"][key] = got
         self.results["profile"] = out
 
-    def long_run(self, ours: Server, urls: dict[str, str], n: int) -> None:
+    def long_run(self, ours: Server, urls: dict[str, str], tag: str, n: int) -> None:
         """A mixed-URL wrk run of `long_seconds` on one process, VmRSS every 5 s."""
         o = self.o
         script = o.out / "mixed.lua"
@@ -615,7 +766,7 @@ class Bench:
             f"local paths = {{{paths}}}\nlocal i = 0\n"
             'request = function()\n  i = i + 1\n  return wrk.format("GET", paths[(i % #paths) + 1])\nend\n'
         )
-        log(f"{n}: long run, {o.long_seconds:.0f} s of mixed load, VmRSS every 5 s")
+        log(f"{tag}: long run, {o.long_seconds:.0f} s of mixed load, VmRSS every 5 s")
         sampler = RssSampler(interval=5.0)
         sampler.watch(ours, "ours")
         sampler.phase = "long"
@@ -630,6 +781,7 @@ class Bench:
         sampler.sample_now()
         self.results["long"] = {
             "size": n,
+            "tag": tag,
             "seconds": o.long_seconds,
             "wrk": res.to_dict(),
             "samples": [(round(s.t, 1), s.rss_kib) for s in sampler.samples],
@@ -641,6 +793,12 @@ class Bench:
         o = self.o
         o.out.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
+        estimate = estimate_seconds(o, self.plans)
+        self.results["estimate_seconds"] = round(estimate)
+        log(
+            f"plan: {', '.join(f'{sp.dataset} {sp.n}' for sp in self.plans)}; {o.rounds} rounds x {o.duration:g} s; "
+            f"estimated wall time {estimate / 60:.0f} min on an idle machine"
+        )
         if o.root.exists():
             with contextlib.suppress(Exception):
                 Cluster(o.root / "pg", int((o.root / "pg" / "port").read_text())).stop("immediate")
@@ -650,8 +808,10 @@ class Bench:
         self.results["machine"] = machine_facts(self.cluster, self.agentos_python)
         self.rss.start()
         try:
-            for n in o.sizes:
-                self.run_size(n)
+            for sp in self.plans:
+                self.run_size(sp)
+                if not o.keep:
+                    drop_database(self.cluster, f"bench_{sp.dataset}_{sp.n}")
         finally:
             self.rss.stop()
             self.results["rss"] = [
@@ -664,8 +824,39 @@ class Bench:
             if not o.keep:
                 self.cluster.stop()
                 shutil.rmtree(o.root, ignore_errors=True)
-        o.results_md.write_text(report.render(self.results, o.out))
-        log(f"done in {self.results['elapsed_seconds']} s: {o.results_md}")
+        o.results_md.write_text(report.render(self.results, o.out, o.results_md.parent))
+        log(f"done in {self.results['elapsed_seconds']} s (estimated {estimate:.0f} s): {o.results_md}")
+
+
+def reuse_outcomes(server: Server) -> dict[str, dict[str, float]]:
+    """The service's reuse counters (REUSE_METRICS) by outcome, summed over databases."""
+    with urllib.request.urlopen(server.base_url + "/metrics", timeout=10) as reply:
+        text = reply.read().decode()
+    got: dict[str, dict[str, float]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name in REUSE_METRICS and "outcome" in sample.labels:
+                slot = got.setdefault(sample.name, {})
+                slot[sample.labels["outcome"]] = slot.get(sample.labels["outcome"], 0.0) + sample.value
+    return got
+
+
+def drop_database(cluster: Cluster, name: str) -> None:
+    """Free the disk of a finished size (the 100k production database is several GB)."""
+    conn = psycopg2.connect(cluster.dsn())
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        conn.close()
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,13 +36,14 @@ def py_spy() -> str | None:
     return str(local) if local.exists() else shutil.which("py-spy")
 
 
-def record(pid: int, seconds: float, out: Path, rate: int = 200) -> subprocess.Popen[bytes]:
-    """Start py-spy in the background; the caller waits for it (it ends after `seconds`)."""
+def record(pid: int, seconds: float, out: Path, rate: int = 200, fmt: str = "raw") -> subprocess.Popen[bytes]:
+    """Start py-spy in the background; the caller waits for it (it ends after `seconds`). `fmt` "raw"
+    (collapsed stacks for `summarise`) or "flamegraph" (an SVG)."""
     exe = py_spy()
     if exe is None:
-        raise RuntimeError("py-spy not found: .venv/bin/pip install py-spy")
+        raise RuntimeError("py-spy not found: make bench installs the project's `bench` extra")
     cmd = [exe, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", str(rate)]
-    cmd += ["--format", "raw", "--output", str(out)]
+    cmd += ["--format", fmt, "--output", str(out)]
     return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 

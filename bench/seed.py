@@ -24,10 +24,12 @@ Session i: kind ("agent", "agent", "team", "workflow")[i % 4] (50 / 25 / 25 %), 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,8 +101,9 @@ JSON_TYPES = {"jsonb", "json"}
 
 # The marker substitution of bench/agno_seed.py; `$2` is the session number, `$3` its component number,
 # `$4` its template shape (production templates carry `@S<shape>@` after `@SID@`).
-SUBSTITUTE = """
-CREATE FUNCTION pg_temp.bench_sub(t text, i bigint, c bigint, k bigint) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+TMPL = "bench_templates"  # scratch schema: the templates and the substitution, shared by the load's connections
+SUBSTITUTE = f"""
+CREATE FUNCTION {TMPL}.bench_sub(t text, i bigint, c bigint, k bigint) RETURNS text LANGUAGE sql IMMUTABLE AS $$
   SELECT replace(replace(replace(replace(replace(replace(t,
            '@S' || k || '@', ''),
            '@SID@', lpad(i::text, 6, '0')),
@@ -117,9 +120,9 @@ KIND = "(ARRAY['agent', 'agent', 'team', 'workflow'])[g.i %% 4 + 1]"
 def _expr(column: str, data_type: str, shift_updated: bool, ds: Dataset | None = None) -> str:
     ref = f"t.{column}"
     if data_type in TEXT_TYPES:
-        return f"pg_temp.bench_sub({ref}, g.i, {COMPONENT}, t.shape)"
+        return f"{TMPL}.bench_sub({ref}, g.i, {COMPONENT}, t.shape)"
     if data_type in JSON_TYPES:
-        value = f"pg_temp.bench_sub({ref}::text, g.i, {COMPONENT}, t.shape)::{data_type}"
+        value = f"{TMPL}.bench_sub({ref}::text, g.i, {COMPONENT}, t.shape)::{data_type}"
         if ds is not None and column == "session_data":
             return ds.session_data.format(value, value)
         if ds is not None and column == "summary":
@@ -148,51 +151,96 @@ def agno_seed(
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def replicate(cur: Any, n: int, ds: Dataset) -> None:
-    cur.execute(SUBSTITUTE, {"base": BASE})
-    shape = "coalesce(substring(session_id from '@S([0-9]+)@')::int, 0) AS shape"
-    cur.execute(f"CREATE TEMP TABLE tmpl_s AS SELECT *, {shape} FROM ai.agno_sessions")
-    cur.execute(
-        f"CREATE TEMP TABLE tmpl_r AS SELECT r.*, s.session_type, {shape} FROM ai.agno_runs r "
-        "JOIN ai.agno_sessions s USING (session_id)"
-    )
-    shapes = SHAPES if ds.name == "production" else 1
-    got = [r[0] for r in _fetch(cur, "SELECT session_type FROM tmpl_s ORDER BY 1, shape")]
-    if got != [k for k in ("agent", "team", "workflow") for _ in range(shapes)]:
-        raise RuntimeError(f"expected {shapes} template session(s) per kind, got {got}")
-    cur.execute("TRUNCATE ai.agno_sessions, ai.agno_runs CASCADE")
-    # Bulk load: agno's secondary indexes are dropped and rebuilt from their own definitions afterwards, and
-    # the foreign key's row triggers are skipped (every run's session is inserted first, from the same
-    # templates); both several times faster than row-by-row maintenance at 100k sessions.
-    cur.execute("SET LOCAL session_replication_role = replica")
-    cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
-    indexes = _fetch(
-        cur,
-        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'ai' "
-        "AND tablename IN ('agno_sessions', 'agno_runs') "
-        "AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))",
-    )
-    for name, _ in indexes:
-        cur.execute(f'DROP INDEX ai."{name}"')
-    stypes = _types(cur, "ai", "agno_sessions")
-    cols = ", ".join(SESSION_COLUMNS)
-    exprs = ", ".join(_expr(c, stypes[c], True, ds) for c in SESSION_COLUMNS)
-    match = f"t.session_type = {KIND} AND t.shape = {ds.shape}"
-    cur.execute(
-        f"INSERT INTO ai.agno_sessions ({cols}) SELECT {exprs} "
-        f"FROM generate_series(0, %(n)s - 1) g(i) JOIN tmpl_s t ON {match} ORDER BY g.i",
-        {"n": n, "base": BASE},
-    )
-    rtypes = _types(cur, "ai", "agno_runs")
-    cols = ", ".join(RUN_COLUMNS)
-    exprs = ", ".join(_expr(c, rtypes[c], False) for c in RUN_COLUMNS)
-    cur.execute(
-        f"INSERT INTO ai.agno_runs ({cols}) SELECT {exprs} "
-        f"FROM generate_series(0, %(n)s - 1) g(i) JOIN tmpl_r t ON {match} ORDER BY g.i, t.run_index",
-        {"n": n, "base": BASE},
-    )
-    for _, definition in indexes:
-        cur.execute(definition)
+def replicate(dsn: str, n: int, ds: Dataset, workers: int = 2) -> None:
+    """Replace agno's rows by `n` copies of its templates, `workers` connections in parallel."""
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(f"DROP SCHEMA IF EXISTS {TMPL} CASCADE")
+            cur.execute(f"CREATE SCHEMA {TMPL}")
+            cur.execute(SUBSTITUTE, {"base": BASE})
+            shape = "coalesce(substring(session_id from '@S([0-9]+)@')::int, 0) AS shape"
+            cur.execute(f"CREATE UNLOGGED TABLE {TMPL}.s AS SELECT *, {shape} FROM ai.agno_sessions")
+            cur.execute(
+                f"CREATE UNLOGGED TABLE {TMPL}.r AS SELECT r.*, s.session_type, {shape} FROM ai.agno_runs r "
+                "JOIN ai.agno_sessions s USING (session_id)"
+            )
+            shapes = SHAPES if ds.name == "production" else 1
+            got = [r[0] for r in _fetch(cur, f"SELECT session_type FROM {TMPL}.s ORDER BY 1, shape")]
+            if got != [k for k in ("agent", "team", "workflow") for _ in range(shapes)]:
+                raise RuntimeError(f"expected {shapes} template session(s) per kind, got {got}")
+            cur.execute("TRUNCATE ai.agno_sessions, ai.agno_runs CASCADE")
+            # Bulk load: agno's secondary indexes are dropped and rebuilt from their own definitions
+            # afterwards, and the foreign key's row triggers are skipped (the sessions come from the same
+            # templates as their runs); both several times faster than row-by-row maintenance at 100k.
+            indexes = [
+                str(r[0])
+                for r in _fetch(
+                    cur,
+                    "SELECT indexdef FROM pg_indexes WHERE schemaname = 'ai' "
+                    "AND tablename IN ('agno_sessions', 'agno_runs') "
+                    "AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))",
+                )
+            ]
+            for name in _fetch(
+                cur,
+                "SELECT indexname FROM pg_indexes WHERE schemaname = 'ai' AND indexdef = ANY(%s)",
+                (indexes,),
+            ):
+                cur.execute(f'DROP INDEX ai."{name[0]}"')
+            stypes, rtypes = _types(cur, "ai", "agno_sessions"), _types(cur, "ai", "agno_runs")
+        match = f"t.session_type = {KIND} AND t.shape = {ds.shape}"
+        rows = "FROM generate_series(%(lo)s, %(hi)s - 1) g(i) JOIN {table} t ON " + match
+        statements = [
+            f"INSERT INTO ai.agno_sessions ({', '.join(SESSION_COLUMNS)}) "
+            f"SELECT {', '.join(_expr(c, stypes[c], True, ds) for c in SESSION_COLUMNS)} "
+            + rows.format(table=f"{TMPL}.s")
+            + " ORDER BY g.i",
+            f"INSERT INTO ai.agno_runs ({', '.join(RUN_COLUMNS)}) "
+            f"SELECT {', '.join(_expr(c, rtypes[c], False) for c in RUN_COLUMNS)} "
+            + rows.format(table=f"{TMPL}.r")
+            + " ORDER BY g.i, t.run_index",
+        ]
+        bounds = [n * k // workers for k in range(workers + 1)]
+        _parallel(
+            dsn,
+            [
+                [(sql, {"lo": lo, "hi": hi, "base": BASE}) for sql in statements]
+                for lo, hi in itertools.pairwise(bounds)
+            ],
+        )
+        _parallel(dsn, [[(sql, None) for sql in indexes[k::workers]] for k in range(workers)])
+    finally:
+        with conn, conn.cursor() as cur:
+            cur.execute(f"DROP SCHEMA IF EXISTS {TMPL} CASCADE")
+        conn.close()
+
+
+def _parallel(dsn: str, jobs: list[list[tuple[str, Any]]]) -> None:
+    """Run each job (statements in order, one transaction) on its own connection, all at once."""
+    errors: list[BaseException] = []
+
+    def work(job: list[tuple[str, Any]]) -> None:
+        try:
+            conn = psycopg2.connect(dsn)
+            try:
+                with conn, conn.cursor() as cur:
+                    cur.execute("SET session_replication_role = replica")
+                    cur.execute("SET maintenance_work_mem = '256MB'")
+                    for sql, params in job:
+                        cur.execute(sql, params)
+            finally:
+                conn.close()
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(job,)) for job in jobs if job]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
 
 
 def _fetch(cur: Any, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
@@ -237,11 +285,9 @@ def seed(agentos_python: Path, dsn: str, n: int, log: Any = print, dataset: str 
     url = dsn.replace("postgresql://", "postgresql+psycopg://", 1)
     started = time.monotonic()
     agno_seed(agentos_python, url, dataset)
-    conn = psycopg2.connect(dsn)
-    conn.autocommit = False
-    with conn, conn.cursor() as cur:
-        replicate(cur, n, ds)
+    replicate(dsn, n, ds, workers=max(1, min(4, os.cpu_count() or 1)))
     loaded = time.monotonic()
+    conn = psycopg2.connect(dsn)
     agno_seed(agentos_python, url, dataset, CHECK_SCHEMA, numbers)
     conn.autocommit = True
     with conn.cursor() as cur:

@@ -99,7 +99,7 @@ def start_ours(
     return server
 
 
-def start_agentos(agentos_python: Path, sqlalchemy_url: str, port: int, log_path: Path) -> Server:
+def start_agentos(agentos_python: Path, sqlalchemy_url: str, port: int, log_path: Path, workers: int = 1) -> Server:
     env = {**_base_env(), "CONTRACT_DBS": json.dumps([[AGENTOS_DB_ID, sqlalchemy_url]]), "AGNO_TELEMETRY": "false"}
     cmd = [
         str(agentos_python),
@@ -113,7 +113,7 @@ def start_agentos(agentos_python: Path, sqlalchemy_url: str, port: int, log_path
         "--port",
         str(port),
         "--workers",
-        "1",
+        str(workers),
         "--no-access-log",
         "--log-level",
         "warning",
