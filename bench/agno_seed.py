@@ -2,17 +2,21 @@
 
 Runs inside `.venv-agentos` (never imported by the project):
 
-    .venv-agentos/bin/python bench/agno_seed.py --url postgresql+psycopg://postgres@127.0.0.1:PORT/DB
+    .venv-agentos/bin/python bench/agno_seed.py --url postgresql+psycopg://postgres@127.0.0.1:PORT/DB \
+        [--dataset simple|production]
 
 Creates agno's tables (`PostgresDb._create_all_tables`, so the DDL is agno's), empties the sessions and
-runs tables, and writes one template session per kind, shaped like the reference oracle's `seed.py --bulk`
-sessions (agent/team runs: system + user + assistant messages with metrics, RunMetrics, status, metadata;
-workflow runs: input + content), through `PostgresDb.upsert_sessions(..., preserve_updated_at=True)` and
-`PostgresDb.upsert_run(run, session_id, user_id, run_index)` per run.
+runs tables, and writes the templates through `PostgresDb.upsert_sessions(..., preserve_updated_at=True)`
+and `PostgresDb.upsert_run(run, session_id, user_id, run_index)` per run:
+- simple: one session per kind, shaped like the reference oracle's `seed.py --bulk` sessions (agent/team
+  runs: system + user + assistant messages with metrics, RunMetrics, status, metadata; workflow runs:
+  input + content);
+- production: SHAPES sessions per kind (see the production section below; bench/README.md describes them).
 
 The templates carry markers that `bench/seed.py` replaces, in SQL, for every replicated session:
   @SID@           the zero-padded session number (in session, run and message ids)
-  987654321       the session number (names, inputs, session_state.n, metadata.i)
+  @S<k>@          production only: the template's shape, removed
+  987654321       the session number (names, inputs, session_state, metadata.i)
   @C@             the component number (agent/team/workflow id)
   @U@             the user number
   1900000xxx      timestamps (template time 1900000000 plus an offset below 1000 s); the prefix 1900000 is

@@ -189,17 +189,19 @@ def replicate(dsn: str, n: int, ds: Dataset, workers: int = 2) -> None:
             ):
                 cur.execute(f'DROP INDEX ai."{name[0]}"')
             stypes, rtypes = _types(cur, "ai", "agno_sessions"), _types(cur, "ai", "agno_runs")
-        match = f"t.session_type = {KIND} AND t.shape = {ds.shape}"
-        rows = "FROM generate_series(%(lo)s, %(hi)s - 1) g(i) JOIN {table} t ON " + match
+        # A nested loop over the series keeps the rows in session order (as agno writes them over time)
+        # without sorting gigabytes: the templates of one session are picked and ordered per session.
+        rows = (
+            "FROM generate_series(%(lo)s, %(hi)s - 1) g(i) CROSS JOIN LATERAL (SELECT * FROM {table} t "
+            f"WHERE t.session_type = {KIND} AND t.shape = {ds.shape} ORDER BY {{order}}) t"
+        )
         statements = [
             f"INSERT INTO ai.agno_sessions ({', '.join(SESSION_COLUMNS)}) "
             f"SELECT {', '.join(_expr(c, stypes[c], True, ds) for c in SESSION_COLUMNS)} "
-            + rows.format(table=f"{TMPL}.s")
-            + " ORDER BY g.i",
+            + rows.format(table=f"{TMPL}.s", order="t.session_id"),
             f"INSERT INTO ai.agno_runs ({', '.join(RUN_COLUMNS)}) "
             f"SELECT {', '.join(_expr(c, rtypes[c], False) for c in RUN_COLUMNS)} "
-            + rows.format(table=f"{TMPL}.r")
-            + " ORDER BY g.i, t.run_index",
+            + rows.format(table=f"{TMPL}.r", order="t.run_index"),
         ]
         bounds = [n * k // workers for k in range(workers + 1)]
         _parallel(
