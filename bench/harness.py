@@ -148,7 +148,7 @@ REUSE_OFF_ENV = {"AGNO_COUNT_CACHE_SIZE": "0", "AGNO_ANSWER_CACHE_BYTES": "0"}
 REUSE_METRICS = ("list_counts_total", "answers_total")  # outcome counters read around the committing rounds
 AGENTOS_WORKERS = 4  # what AgentOS users run in production (uvicorn --workers)
 C1_SECONDS = 4.0  # the single-connection latency rounds
-SEED_SECONDS = {("production", 1000): 20, ("production", 100000): 300, ("simple", 1000): 10, ("simple", 100000): 60}
+SEED_SECONDS = {("production", 1000): 20, ("production", 100000): 360, ("simple", 1000): 10, ("simple", 100000): 60}
 
 
 @dataclass
