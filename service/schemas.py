@@ -77,7 +77,7 @@ FIELDS: dict[str, tuple[str | Schema, str]] = {
     "workflow_data": ("obj?", "Stored workflow data (name, steps, ...)."),
     "metrics": ("obj?", "Token and timing metrics."),
     "total_tokens": ("int?", "metrics.total_tokens."),
-    "metadata": ("obj?", "Stored metadata (of agent sessions and their runs: plus the `sdk` label when known)."),
+    "metadata": ("obj?", "Stored metadata (agent sessions and runs: plus the `sdk` label when known)."),
     "chat_history": ("objs?", "User and assistant messages of the top-level runs."),
     "run_id": ("str", "Run id."),
     "parent_run_id": ("str?", 'Parent run id (team member or step runs), `""` for top-level runs.'),
@@ -429,7 +429,11 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "ValidationErrorResponse",
-        [field("detail", None, {"type": "array", "items": ref("ValidationErrorDetail")}, "One entry per failing field.")],
+        [
+            field(
+                "detail", None, {"type": "array", "items": ref("ValidationErrorDetail")}, "One entry per failing field."
+            )
+        ],
         required=("detail",),
         description="422 body: query parameters first in declaration order, then the body fields.",
         example={"detail": [_VALIDATION_EXAMPLE]},
@@ -499,10 +503,13 @@ TABLES: tuple[Table, ...] = (
         [
             field("session_id", None, "str?", "Session id; generated (uuid4) when absent or empty."),
             field("session_name", None, "str?", "Session name."),
-            "session_state",
+            field("session_state", doc="Initial session state."),
             field("metadata", doc="Metadata (agno's reserved keys are removed)."),
             "user_id",
-            *(field(f"{kind}_id", doc=f"{kind.capitalize()} id; stored for {kind} sessions only.") for kind in SESSION_TYPES),
+            *(
+                field(f"{kind}_id", doc=f"{kind.capitalize()} id; stored for {kind} sessions only.")
+                for kind in SESSION_TYPES
+            ),
             field(
                 "runs",
                 None,
@@ -527,7 +534,12 @@ TABLES: tuple[Table, ...] = (
     Table(
         "DeleteSessionRequest",
         [
-            field("session_ids", None, {"type": "array", "items": {"type": "string"}, "minItems": 1}, "Sessions to delete."),
+            field(
+                "session_ids",
+                None,
+                {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                "Sessions to delete.",
+            ),
             field(
                 "session_types",
                 None,
