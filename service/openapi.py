@@ -78,6 +78,14 @@ def component_responses() -> dict[str, Schema]:
             "Missing or wrong bearer token (`Authorization header required` / `Invalid authentication token`).",
             ref("UnauthenticatedResponse"),
         ),
+        "Forbidden": json_answer(
+            "The token lacks a scope the operation needs (`Insufficient permissions. Required scope(s): ...`), "
+            "or user isolation is on and the token names no user.",
+            ref("ErrorResponse"),
+        ),
+        "TooManyRequests": json_answer(
+            "Too many failed service-account token attempts from this client within a minute.", ref("ErrorResponse")
+        ),
         "PayloadTooLarge": json_answer("The request body is larger than AGNO_MAX_BODY_BYTES.", ref("ErrorResponse")),
         "ServiceUnavailable": {
             "description": (
@@ -113,7 +121,10 @@ def _responses(
     if secured:
         out["401"] = _shared("Unauthorized")
     if database:
+        # scope checks and the service-account throttle apply with or without OS_SECURITY_KEY
+        out["403"] = _shared("Forbidden")
         out["404"] = _error(not_found, "NotFoundResponse")
+        out["429"] = _shared("TooManyRequests")
     out.update(extra or {})
     if body:
         out["413"] = _shared("PayloadTooLarge")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,9 @@ from service.config import load_config
 from service.db import Databases
 from service.openapi import path_template
 from service.queries import Queries
+from tests.conformance import ResponseSchemas
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "shaping"
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 KEY = "openapi-test-key"
@@ -202,12 +206,12 @@ def test_error_responses() -> None:
             continue
         for method, op in item.items():
             codes = set(op["responses"])
-            assert {"400", "401", "404", "422", "500", "503", "504"} <= codes, f"{method} {path}: {codes}"
+            assert {"400", "401", "403", "404", "422", "429", "500", "503", "504"} <= codes, f"{method} {path}: {codes}"
             if "requestBody" in op:
                 assert "413" in codes, f"{method} {path}"
     assert "409" in doc["paths"]["/sessions"]["post"]["responses"]
     media = doc["paths"]["/sessions/{session_id}/media/{storage_key}"]["get"]["responses"]
-    assert set(media) == {"200", "307", "400", "401", "404", "422", "500", "502", "503", "504"}
+    assert set(media) == {"200", "307", "400", "401", "403", "404", "422", "429", "500", "502", "503", "504"}
     assert "binary" in str(media["200"])
     assert "Location" in media["307"]["headers"]
 
@@ -271,3 +275,34 @@ async def test_served_without_auth_and_page_limits_are_enforced(http_client: Any
     assert json.loads(below.body)["detail"][0]["ctx"] == {"ge": page["minimum"]}
     unauthenticated = await http_client.fetch(base_url + "/sessions", raise_error=False)
     assert unauthenticated.code == 401
+
+
+def golden_answers() -> list[tuple[str, str, str, int, Any]]:
+    """(name, method, path, status, body) of each golden answer of AgentOS (ours are equal: tests/api/test_golden)."""
+    reads = json.loads((FIXTURES / "golden_reads.json").read_text("utf-8"))
+    mutations = json.loads((FIXTURES / "golden_mutations.json").read_text("utf-8"))
+    out = [(case["name"], "GET", case["path"], 200, case["response"]) for case in reads]
+    for case in mutations:
+        method = "POST" if case["path"].endswith("/rename") else "PATCH"
+        if case["status"] < 500:  # a 500 of AgentOS is a divergence: we answer otherwise
+            out.append((case["name"], method, case["path"], case["status"], case["response"]))
+    return out
+
+
+@pytest.mark.parametrize("answer", golden_answers(), ids=lambda a: a[0])
+def test_golden_answers_conform_to_the_document(answer: tuple[str, str, str, int, Any]) -> None:
+    _, method, path, status, body = answer
+    assert SCHEMAS.operation(method, path) is not None, f"{method} {path} matches no documented operation"
+    assert SCHEMAS.problems(method, path, status, "application/json", body) == []
+
+
+def test_conformance_check_finds_a_wrong_answer() -> None:
+    """The check itself: a missing required field, a wrong type and an undocumented status are found."""
+    assert SCHEMAS.problems("GET", "/sessions/s1", 200, "application/json", {"session_id": "s1"}) != []
+    body = {"data": [{"session_id": 1, "session_name": "x"}], "meta": {}}
+    assert SCHEMAS.problems("GET", "/sessions", 200, "application/json", body) != []
+    assert SCHEMAS.problems("GET", "/sessions", 418, "application/json", {"detail": "x"}) != []
+    assert SCHEMAS.problems("DELETE", "/sessions/s1", 204, None, None) == []
+
+
+SCHEMAS = ResponseSchemas(document())
