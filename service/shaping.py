@@ -278,10 +278,12 @@ def _list_or_none(value: Any) -> Any:
     return list(value) if value else None
 
 
-def _run_lists(run: RunDict) -> dict[str, Any]:
-    """The fields agent and team runs compute alike: messages/tools/events (the raw list when
-    non-empty, else null), created_at and input_media."""
+def _computed_run_fields(run: RunDict) -> dict[str, Any]:
+    """The fields agent and team runs compute alike: run_input, run_response_format, messages/tools/
+    events (the raw list when non-empty, else null), created_at and input_media."""
     return {
+        "run_input": agent_run_input(run),
+        "run_response_format": _response_format(run),
         "messages": _list_or_none(run.get("messages")),
         "tools": _list_or_none(run.get("tools")),
         "events": _list_or_none(run.get("events")),
@@ -605,19 +607,14 @@ def agent_run_schema(run: RunDict, session_row: SessionRow | None) -> dict[str, 
         and run.get("agent_id") in (None, session_row.get("agent_id"))
     ):
         agent_data = session_row.get("agent_data")
-    computed = {
-        "run_input": agent_run_input(run),
-        "run_response_format": _response_format(run),
-        "metadata": _agent_metadata(run.get("metadata"), agent_data),
-        **_run_lists(run),
-    }
+    computed = _computed_run_fields(run)
+    computed["metadata"] = _agent_metadata(run.get("metadata"), agent_data)
     return schemas.RUN.shape(run, computed)
 
 
 def team_run_schema(run: RunDict) -> dict[str, Any]:
     """TeamRunSchema, every field present (`user_id` defaults to null here, not "")."""
-    computed = {"run_input": agent_run_input(run), "run_response_format": _response_format(run), **_run_lists(run)}
-    return schemas.TEAM_RUN.shape(run, computed)
+    return schemas.TEAM_RUN.shape(run, _computed_run_fields(run))
 
 
 def workflow_run_schema(run: RunDict) -> dict[str, Any]:
