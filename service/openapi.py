@@ -18,11 +18,10 @@ passed to `build_openapi` and is cached per process by the docs handler.
 from __future__ import annotations
 
 import re
-from functools import partial
 from typing import Any
 
 from service import AGNO_VERSION, __version__
-from service.operations import ENUMS, OPERATIONS, Param, json_answer
+from service.operations import ENUMS, OPERATIONS, Operation, Param, json_answer
 from service.schemas import Schema, component_schemas, nullable, ref
 
 OPENAPI_VERSION = "3.1.0"
@@ -113,156 +112,65 @@ def _responses(
     bad_request: str = "db_id/table rules: db_id missing with several databases or with `table`",
     not_found: str = "Unknown db_id, or a table that does not exist",
     extra: dict[str, Schema] | None = None,
-    database: bool = True,
 ) -> dict[str, Schema]:
-    out: dict[str, Schema] = {success[0]: success[1]}
-    if database:
-        out["400"] = _error(bad_request, "BadRequestResponse")
+    out: dict[str, Schema] = {success[0]: success[1], "400": _error(bad_request, "BadRequestResponse")}
+    # scope checks and the service-account throttle apply with or without OS_SECURITY_KEY
+    out["403"] = _shared("Forbidden")
+    out["429"] = _shared("TooManyRequests")
     if secured:
         out["401"] = _shared("Unauthorized")
-    if database:
-        # scope checks and the service-account throttle apply with or without OS_SECURITY_KEY
-        out["403"] = _shared("Forbidden")
-        out["404"] = _error(not_found, "NotFoundResponse")
-        out["429"] = _shared("TooManyRequests")
+    out["404"] = _error(not_found, "NotFoundResponse")
     out.update(extra or {})
     if body:
         out["413"] = _shared("PayloadTooLarge")
     out["422"] = _error("Invalid query parameters or body", "ValidationErrorResponse")
-    if database:
-        out["500"] = _error("Unexpected error (`Internal server error`)", "InternalServerErrorResponse")
-        out["503"] = _shared("ServiceUnavailable")
-        out["504"] = _shared("GatewayTimeout")
+    out["500"] = _error("Unexpected error (`Internal server error`)", "InternalServerErrorResponse")
+    out["503"] = _shared("ServiceUnavailable")
+    out["504"] = _shared("GatewayTimeout")
     return dict(sorted(out.items()))
 
 
-def _operation(
-    operation_id: str,
-    summary: str,
-    description: str,
-    parameters: list[Schema],
-    responses: dict[str, Schema],
-    *,
-    tag: str = SESSIONS_TAG,
-    secured: bool,
-    request_body: Schema | None = None,
-) -> Schema:
-    op: Schema = {"tags": [tag], "summary": summary, "description": description, "operationId": operation_id}
+def _operation(op: Operation, parameters: list[Schema], responses: dict[str, Schema], *, secured: bool) -> Schema:
+    out: Schema = {
+        "tags": [op.tag],
+        "summary": op.summary,
+        "description": op.description,
+        "operationId": op.operation_id,
+    }
     if parameters:
-        op["parameters"] = parameters
-    if request_body is not None:
-        op["requestBody"] = request_body
-    op["responses"] = responses
+        out["parameters"] = parameters
+    if op.body is not None:
+        out["requestBody"] = op.body
+    out["responses"] = responses
     if secured:
-        op["security"] = [{"HTTPBearer": []}]
-    return op
+        out["security"] = [{"HTTPBearer": []}]
+    return out
 
 
 # --------------------------------------------------------------------------------------------------------
 # paths
 # --------------------------------------------------------------------------------------------------------
-def session_paths(max_page_size: int, secured: bool) -> dict[str, Schema]:
-    paths: dict[str, Schema] = {}
+def paths(max_page_size: int, secured: bool) -> dict[str, Schema]:
+    out: dict[str, Schema] = {}
     for op in OPERATIONS.values():
-        paths.setdefault(op.path, {})[op.method] = _operation(
-            op.operation_id,
-            op.summary,
-            op.description,
-            [parameter(param, max_page_size) for param in op.params],
-            _responses(
+        if op.open:
+            responses = {op.success[0]: op.success[1], **(op.extra or {})}
+        else:
+            responses = _responses(
                 op.success,
                 secured=secured,
                 body=op.body is not None,
                 bad_request=op.bad_request,
                 not_found=op.not_found,
                 extra=op.extra,
-            ),
-            tag=op.tag,
-            secured=secured,
-            request_body=op.body,
+            )
+        out.setdefault(op.path, {})[op.method] = _operation(
+            op,
+            [parameter(param, max_page_size) for param in op.params],
+            responses,
+            secured=secured and not op.open,
         )
-    return paths
-
-
-def service_paths() -> dict[str, Schema]:
-    """Paths served without authentication: health, probes, metrics, docs."""
-    get = partial(_operation, parameters=[], secured=False)
-    return {
-        "/": {
-            "get": get(
-                "home",
-                "Home",
-                "AgentOS's home answer: where health and docs are.",
-                responses={"200": json_answer("Links.", ref("HomeResponse"))},
-                tag=DOCS_TAG,
-            )
-        },
-        "/health": {
-            "get": get(
-                "health_check",
-                "Health Check",
-                "AgentOS's health check: no I/O, always 200 while the process serves.",
-                responses={"200": json_answer("Healthy.", ref("HealthResponse"))},
-                tag=HEALTH_TAG,
-            )
-        },
-        "/healthz": {
-            "get": get(
-                "liveness_check",
-                "Liveness",
-                "Kubernetes liveness probe: no I/O and no database, so a database outage never restarts pods.",
-                responses={"200": json_answer("Alive.", ref("LivenessResponse"))},
-                tag=HEALTH_TAG,
-            )
-        },
-        "/readyz": {
-            "get": get(
-                "readiness_check",
-                "Readiness",
-                "Kubernetes readiness probe: pings every configured database (1 s each); 503 while any is down "
-                "or while draining after SIGTERM.",
-                responses={
-                    "200": json_answer("Ready.", ref("ReadinessResponse")),
-                    "503": json_answer("Not ready.", ref("ReadinessResponse")),
-                },
-                tag=HEALTH_TAG,
-            )
-        },
-        "/metrics": {
-            "get": get(
-                "prometheus_metrics",
-                "Prometheus metrics",
-                "Prometheus text exposition (not AgentOS's JSON /metrics endpoint): HTTP, pool and query metrics.",
-                responses={
-                    "200": {
-                        "description": "Metrics in the Prometheus text format.",
-                        "content": {"text/plain; version=0.0.4; charset=utf-8": {"schema": {"type": "string"}}},
-                    }
-                },
-                tag=MONITORING_TAG,
-            )
-        },
-        "/openapi.json": {
-            "get": get(
-                "openapi_document",
-                "OpenAPI document",
-                "This document.",
-                responses={"200": json_answer("The OpenAPI 3.1 document.", {"type": "object"})},
-                tag=DOCS_TAG,
-            )
-        },
-        "/docs": {
-            "get": get(
-                "api_docs_page",
-                "API docs page",
-                "Interactive API page (Swagger UI, served from this service) over /openapi.json.",
-                responses={
-                    "200": {"description": "HTML page.", "content": {"text/html": {"schema": {"type": "string"}}}}
-                },
-                tag=DOCS_TAG,
-            )
-        },
-    }
+    return out
 
 
 def build_openapi(*, max_page_size: int, secured: bool) -> dict[str, Any]:
@@ -309,7 +217,7 @@ def build_openapi(*, max_page_size: int, secured: bool) -> dict[str, Any]:
             {"name": MONITORING_TAG, "description": "Prometheus metrics (no authentication)."},
             {"name": DOCS_TAG, "description": "This document and the API page (no authentication)."},
         ],
-        "paths": {**service_paths(), **session_paths(max_page_size, secured)},
+        "paths": paths(max_page_size, secured),
         "components": components,
     }
 

@@ -47,6 +47,16 @@ class Operation(NamedTuple):
     extra: dict[str, Schema] | None = None
     """More answers: status -> response object."""
     tag: str = "Sessions"
+    open: bool = False
+    """Served without authentication and without a database: only the answers listed here."""
+
+
+def _open(operation_id: str, path: str, summary: str, description: str, tag: str, *answers: Schema) -> Operation:
+    """An unauthenticated GET (health, probes, metrics, docs): its 200 answer, then maybe its 503."""
+    extra = {"503": answers[1]} if len(answers) > 1 else None
+    return Operation(
+        operation_id, "get", path, summary, description, (), ("200", answers[0]), extra=extra, tag=tag, open=True
+    )
 
 
 def _session_id(what: str) -> Param:
@@ -307,4 +317,68 @@ _OPERATIONS = (
         tag="Media",
     ),
 )
-OPERATIONS: dict[str, Operation] = {op.operation_id: op for op in _OPERATIONS}
+_TEXT: Schema = {"type": "string"}
+_OPEN_OPERATIONS = (
+    _open(
+        "home",
+        "/",
+        "Home",
+        "AgentOS's home answer: where health and docs are.",
+        "Docs",
+        json_answer("Links.", ref("HomeResponse")),
+    ),
+    _open(
+        "health_check",
+        "/health",
+        "Health Check",
+        "AgentOS's health check: no I/O, always 200 while the process serves.",
+        "Health",
+        json_answer("Healthy.", ref("HealthResponse")),
+    ),
+    _open(
+        "liveness_check",
+        "/healthz",
+        "Liveness",
+        "Kubernetes liveness probe: no I/O and no database, so a database outage never restarts pods.",
+        "Health",
+        json_answer("Alive.", ref("LivenessResponse")),
+    ),
+    _open(
+        "readiness_check",
+        "/readyz",
+        "Readiness",
+        "Kubernetes readiness probe: pings every configured database (1 s each); 503 while any is down "
+        "or while draining after SIGTERM.",
+        "Health",
+        json_answer("Ready.", ref("ReadinessResponse")),
+        json_answer("Not ready.", ref("ReadinessResponse")),
+    ),
+    _open(
+        "prometheus_metrics",
+        "/metrics",
+        "Prometheus metrics",
+        "Prometheus text exposition (not AgentOS's JSON /metrics endpoint): HTTP, pool and query metrics.",
+        "Monitoring",
+        {
+            "description": "Metrics in the Prometheus text format.",
+            "content": {"text/plain; version=0.0.4; charset=utf-8": {"schema": _TEXT}},
+        },
+    ),
+    _open(
+        "openapi_document",
+        "/openapi.json",
+        "OpenAPI document",
+        "This document.",
+        "Docs",
+        json_answer("The OpenAPI 3.1 document.", {"type": "object"}),
+    ),
+    _open(
+        "api_docs_page",
+        "/docs",
+        "API docs page",
+        "Interactive API page (Swagger UI, served from this service) over /openapi.json.",
+        "Docs",
+        {"description": "HTML page.", "content": {"text/html": {"schema": _TEXT}}},
+    ),
+)
+OPERATIONS: dict[str, Operation] = {op.operation_id: op for op in (*_OPEN_OPERATIONS, *_OPERATIONS)}

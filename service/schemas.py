@@ -251,6 +251,7 @@ _RUN_TAIL = (
     "regenerated_from",
     "last_checkpoint_at_message_index",
 )
+_REFERENCES = (field("references", []), "citations", field("reasoning_messages", []))
 _RUN_SESSION_STATE = field("session_state", doc="Session state at the end of the run.")
 _MEDIA = (field("images", []), field("videos", []), field("audio", []), field("files", []), "response_audio")
 RUN = Table(
@@ -273,9 +274,7 @@ RUN = Table(
         field("tools", COMPUTED),
         field("events", COMPUTED),
         field("created_at", COMPUTED),
-        field("references", []),
-        "citations",
-        field("reasoning_messages", []),
+        *_REFERENCES,
         _RUN_SESSION_STATE,
         *_MEDIA,
         field("input_media", COMPUTED),
@@ -302,9 +301,7 @@ TEAM_RUN = Table(
         field("messages", COMPUTED),
         field("events", COMPUTED),
         field("created_at", COMPUTED),
-        field("references", []),
-        "citations",
-        field("reasoning_messages", []),
+        *_REFERENCES,
         _RUN_SESSION_STATE,
         field("input_media", COMPUTED),
         *_MEDIA,
@@ -334,9 +331,7 @@ WORKFLOW_RUN = Table(
         field("created_at", COMPUTED),
         field("reasoning_content", ""),
         field("reasoning_steps", []),
-        field("references", []),
-        "citations",
-        field("reasoning_messages", []),
+        *_REFERENCES,
         *_MEDIA,
     ],
     required=("run_id",),

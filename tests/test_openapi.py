@@ -194,8 +194,10 @@ def test_parameter_types_defaults_and_page_limits() -> None:
     assert {"runs", "summary"} <= set(create_body)
 
 
-def test_error_responses() -> None:
-    doc = document(OS_SECURITY_KEY=KEY)
+@pytest.mark.parametrize("secured", [False, True], ids=["no-key", "key"])
+def test_error_responses(secured: bool) -> None:
+    doc = document(OS_SECURITY_KEY=KEY) if secured else document()
+    key_codes = {"401"} if secured else set()
     components = doc["components"]
     detail = components["schemas"]["ValidationErrorDetail"]
     assert list(detail["properties"]) == ["type", "loc", "msg", "input", "ctx"]
@@ -206,12 +208,12 @@ def test_error_responses() -> None:
             continue
         for method, op in item.items():
             codes = set(op["responses"])
-            assert {"400", "401", "403", "404", "422", "429", "500", "503", "504"} <= codes, f"{method} {path}: {codes}"
+            assert {"400", *key_codes, "403", "404", "422", "429", "500", "503", "504"} <= codes, f"{method} {path}"
             if "requestBody" in op:
                 assert "413" in codes, f"{method} {path}"
     assert "409" in doc["paths"]["/sessions"]["post"]["responses"]
     media = doc["paths"]["/sessions/{session_id}/media/{storage_key}"]["get"]["responses"]
-    assert set(media) == {"200", "307", "400", "401", "403", "404", "422", "429", "500", "502", "503", "504"}
+    assert set(media) == {"200", "307", "400", *key_codes, "403", "404", "422", "429", "500", "502", "503", "504"}
     assert "binary" in str(media["200"])
     assert "Location" in media["307"]["headers"]
 
