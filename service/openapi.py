@@ -11,13 +11,14 @@ Where this service answers differently the document says what *we* do (docs/api.
 - the media endpoint answers 503 unless AGNO_MEDIA_STORAGE is set; a failing storage is a 502 (AgentOS: 500);
 - `HTTPBearer` security and the 401 answers appear only when OS_SECURITY_KEY is configured.
 
-Descriptions are ours. Nothing here does I/O; the document depends only on the two config values
+Descriptions are ours. Nothing here does I/O; the document depends only on the config values
 passed to `build_openapi` and is cached per process by the docs handler.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from service import AGNO_VERSION, __version__
@@ -43,14 +44,17 @@ _SCALARS: dict[str, Schema] = {
 }
 
 
-def parameter(param: Param, max_page_size: int) -> Schema:
-    """A parameter in FastAPI's style: optional query values are `anyOf [T, null]`."""
+def parameter(param: Param, bounds: Mapping[str, int]) -> Schema:
+    """A parameter in FastAPI's style: optional query values are `anyOf [T, null]`. `bounds`: the
+    configured values of the bounds a spec names (`max_page_size`, `search_max_length`)."""
     schema = ref(param.type) if param.type in ENUMS else dict(_SCALARS[param.type])
     minimum = param.ge if param.minimum is None else param.minimum
     if minimum is not None:
         schema["minimum"] = minimum
     if param.le is not None:
-        schema["maximum"] = max_page_size if param.le == "max_page_size" else param.le
+        schema["maximum"] = bounds[param.le] if isinstance(param.le, str) else param.le
+    if param.max_length is not None:
+        schema["maxLength"] = bounds[param.max_length] if isinstance(param.max_length, str) else param.max_length
     out: Schema = {"name": param.name, "in": param.location, "required": param.location == "path"}
     if param.location == "path":
         return {**out, "schema": schema, "description": param.description}
@@ -150,7 +154,7 @@ def _operation(op: Operation, parameters: list[Schema], responses: dict[str, Sch
 # --------------------------------------------------------------------------------------------------------
 # paths
 # --------------------------------------------------------------------------------------------------------
-def paths(max_page_size: int, secured: bool) -> dict[str, Schema]:
+def paths(bounds: Mapping[str, int], secured: bool) -> dict[str, Schema]:
     out: dict[str, Schema] = {}
     for op in OPERATIONS.values():
         if op.open:
@@ -166,14 +170,14 @@ def paths(max_page_size: int, secured: bool) -> dict[str, Schema]:
             )
         out.setdefault(op.path, {})[op.method] = _operation(
             op,
-            [parameter(param, max_page_size) for param in op.params],
+            [parameter(param, bounds) for param in op.params],
             responses,
             secured=secured and not op.open,
         )
     return out
 
 
-def build_openapi(*, max_page_size: int, secured: bool) -> dict[str, Any]:
+def build_openapi(*, max_page_size: int, search_max_length: int, secured: bool) -> dict[str, Any]:
     """The whole document. `secured`: OS_SECURITY_KEY is configured (bearer auth on /sessions)."""
     auth_note = (
         "Every /sessions operation needs `Authorization: Bearer <OS_SECURITY_KEY>`."
@@ -217,7 +221,7 @@ def build_openapi(*, max_page_size: int, secured: bool) -> dict[str, Any]:
             {"name": MONITORING_TAG, "description": "Prometheus metrics (no authentication)."},
             {"name": DOCS_TAG, "description": "This document and the API page (no authentication)."},
         ],
-        "paths": paths(max_page_size, secured),
+        "paths": paths({"max_page_size": max_page_size, "search_max_length": search_max_length}, secured),
         "components": components,
     }
 

@@ -18,8 +18,8 @@ ENUMS: dict[str, tuple[str, ...]] = {"SessionType": SESSION_TYPES, "SortOrder": 
 class Param(NamedTuple):
     """`type`: `str` (a NUL character is a 422), `raw` (taken as sent), `int`, `bool`, `strs` (all
     values of a repeated parameter) or an `ENUMS` name. `ge` is AgentOS's lower bound, `minimum` a
-    stricter one of ours (docs/compatibility.md); `le` an upper bound, or the Config attribute
-    holding it. `nullable`: FastAPI's `Optional` (documented as `anyOf [T, null]`)."""
+    stricter one of ours (docs/compatibility.md); `le` and `max_length` are bounds of ours, or the
+    Config attribute holding them. `nullable`: FastAPI's `Optional` (documented as `anyOf [T, null]`)."""
 
     name: str
     type: str
@@ -30,6 +30,7 @@ class Param(NamedTuple):
     ge: int | None = None
     minimum: int | None = None
     le: int | str | None = None
+    max_length: int | str | None = None
 
 
 class Operation(NamedTuple):
@@ -135,8 +136,13 @@ _OPERATIONS = (
             TYPE._replace(description=f"{or_list(SESSION_TYPES)}; all types when absent."),
             Param("component_id", "str", "Only sessions of this agent, team or workflow id."),
             LIST_USER,
+            # divergence `session-name-length`: AgentOS has no bound and scans the table for any term
             Param(
-                "session_name", "str", "Case-insensitive substring of the stored session name (`%`/`_` are wildcards)."
+                "session_name",
+                "str",
+                "Case-insensitive substring of the stored session name (`%`/`_` are wildcards), at most "
+                "AGNO_SEARCH_MAX_LENGTH characters (AgentOS has no maximum).",
+                max_length="search_max_length",
             ),
             Param(
                 "limit",

@@ -132,13 +132,16 @@ class Validator:
         self.add("bool_parsing", loc, "Input should be a valid boolean, unable to interpret input", raw)
         return None
 
-    def param(self, param: Param, raw: str, le: int | None) -> Any:
-        """One sent query value, by its spec (service/operations.py)."""
+    def param(self, param: Param, raw: str, config: object) -> Any:
+        """One sent query value, by its spec (service/operations.py); bounds named by a Config
+        attribute are read from `config`."""
         loc: list[Any] = ["query", param.name]
+        le, max_length = (getattr(config, b) if isinstance(b, str) else b for b in (param.le, param.max_length))
         if param.type in ENUMS:
             return self.enum(loc, raw, ENUMS[param.type])
         if param.type == "str":
-            return self.no_nul(loc, raw)
+            text = self.no_nul(loc, raw)
+            return text if max_length is None else self.max_length(loc, text, max_length)
         if param.type == "bool":
             return self.boolean(loc, raw)
         if param.type != "int":
@@ -235,8 +238,7 @@ def read_params(
     v: Validator, params: Iterable[Param], query: Mapping[str, list[bytes]], path: Mapping[str, str], config: object
 ) -> dict[str, Any]:
     """An operation's parameters by name, each validated (errors into `v`) or its default when not
-    sent; query parameters first, in declaration order, then the path ones (FastAPI's error order).
-    An `le` naming a Config attribute is read from `config`."""
+    sent; query parameters first, in declaration order, then the path ones (FastAPI's error order)."""
     values: dict[str, Any] = {}
     for param in sorted(params, key=lambda p: p.location == "path"):
         if param.location == "path":
@@ -249,8 +251,7 @@ def read_params(
         elif not sent:
             values[param.name] = param.default
         else:  # FastAPI: the last of duplicate values wins
-            le = getattr(config, param.le) if isinstance(param.le, str) else param.le
-            values[param.name] = v.param(param, sent[-1], le)
+            values[param.name] = v.param(param, sent[-1], config)
     return values
 
 

@@ -96,7 +96,9 @@ def document(**env: str) -> dict[str, Any]:
     from service.handlers.docs import openapi_text
 
     config = load_config({"AGNO_PG_DSN": "postgresql://nobody@127.0.0.1:1/none", **env})
-    parsed: dict[str, Any] = json.loads(openapi_text(config.max_page_size, config.auth.enabled))
+    parsed: dict[str, Any] = json.loads(
+        openapi_text(config.max_page_size, config.search_max_length, config.auth.enabled)
+    )
     return parsed
 
 
@@ -275,6 +277,12 @@ async def test_served_without_auth_and_page_limits_are_enforced(http_client: Any
     below = await http_client.fetch(base_url + below_minimum, headers=headers, raise_error=False)
     assert below.code == 422  # so does the documented minimum of page
     assert json.loads(below.body)["detail"][0]["ctx"] == {"ge": page["minimum"]}
+    name = {p["name"]: p for p in doc["paths"]["/sessions"]["get"]["parameters"]}["session_name"]["schema"]["anyOf"][0]
+    too_long = await http_client.fetch(
+        base_url + "/sessions?session_name=" + "x" * (name["maxLength"] + 1), headers=headers, raise_error=False
+    )
+    assert too_long.code == 422  # and the documented maximum length of a name search
+    assert json.loads(too_long.body)["detail"][0]["ctx"] == {"max_length": name["maxLength"]}
     unauthenticated = await http_client.fetch(base_url + "/sessions", raise_error=False)
     assert unauthenticated.code == 401
 

@@ -53,15 +53,11 @@ class SessionsHandler(BaseHandler):
     async def get(self) -> None:
         v = Validator()
         p = self.params(v, "get_sessions")
-        session_name = p["session_name"]
-        if session_name is not None:
-            # divergence `session-name-length`: AgentOS has no bound and scans the table for any term
-            session_name = v.max_length(["query", "session_name"], session_name, self.config.search_max_length)
         v.check()
         limit, page = p["limit"], p["page"]
         database, user_id = await self.database_and_user(p)
         filters = ListFilters(
-            session_type=p["type"], component_id=p["component_id"], user_id=user_id, session_name=session_name
+            session_type=p["type"], component_id=p["component_id"], user_id=user_id, session_name=p["session_name"]
         )
         # the slot covers shaping and encoding too: that is where a large page takes its memory
         async with database.expensive_slot(store.is_expensive(filters, limit), large=limit > store.LARGE_PAGE):
