@@ -19,9 +19,7 @@ from typing import Any, cast
 
 from service import schemas
 from service.rows import SESSION_TYPES, RunDict, SessionRow, SessionType
-from service.schemas import PREVIEW_CHARS, RUN_STATUSES
-
-__all__ = ["PREVIEW_CHARS", "RUN_STATUSES"]  # re-exported: handlers and tests know them as shaping's
+from service.schemas import PREVIEW_CHARS
 
 # Message.to_dict(): these keys first, each dropped when None or an empty list/object.
 _MESSAGE_FIELDS: tuple[str, ...] = (

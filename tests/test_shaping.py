@@ -658,7 +658,7 @@ def test_filter_schemas_by_status() -> None:
     assert filter_schemas_by_status(schemas, {"COMPLETED"}) == [{"status": "completed"}]
     assert filter_schemas_by_status(schemas, {"ERROR", "PAUSED"}) == [{"status": "ERROR"}]
     assert filter_schemas_by_status(schemas, None) == schemas
-    assert set(shaping.RUN_STATUSES) == {
+    assert set(schemas.RUN_STATUSES) == {
         "PENDING",
         "RUNNING",
         "PAUSED",

@@ -14,10 +14,11 @@ from service.errors import ApiError, MediaStorageFailed
 from service.handlers.base import BaseHandler
 from service.handlers.sessions import MEDIA_NOT_CONFIGURED, SESSION_ID
 from service.rows import SessionWithRuns
+from service.schemas import RUN_STATUSES
 from service.validation import Validator
 
 log = logging.getLogger("agno_session.media")
-_EXPECTED_STATUSES = repr(sorted(shaping.RUN_STATUSES))
+_EXPECTED_STATUSES = repr(sorted(RUN_STATUSES))
 
 
 class _RunListHandler(BaseHandler):
@@ -31,7 +32,7 @@ class _RunListHandler(BaseHandler):
         v.check()
         statuses = p["status"]
         wanted = {s.upper() for s in statuses} if statuses else None
-        invalid = sorted({s.upper() for s in statuses} - set(shaping.RUN_STATUSES))  # agno's order: sorted, unique
+        invalid = sorted({s.upper() for s in statuses} - set(RUN_STATUSES))  # agno's order: sorted, unique
         if invalid:
             raise ApiError(400, f"Invalid status value(s) {invalid!r}; expected one of {_EXPECTED_STATUSES}")
         database, user_id = await self.database_and_user(p)
