@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from service import schemas, shaping
+from service.schemas import RUN_STATUSES
 from service.shaping import (
     agent_run_schema,
     chat_history,
@@ -658,7 +659,7 @@ def test_filter_schemas_by_status() -> None:
     assert filter_schemas_by_status(schemas, {"COMPLETED"}) == [{"status": "completed"}]
     assert filter_schemas_by_status(schemas, {"ERROR", "PAUSED"}) == [{"status": "ERROR"}]
     assert filter_schemas_by_status(schemas, None) == schemas
-    assert set(schemas.RUN_STATUSES) == {
+    assert set(RUN_STATUSES) == {
         "PENDING",
         "RUNNING",
         "PAUSED",
