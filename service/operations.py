@@ -144,6 +144,7 @@ _OPERATIONS = (
                 "AGNO_SEARCH_MAX_LENGTH characters (AgentOS has no maximum).",
                 max_length="search_max_length",
             ),
+            # divergences `limit-cap` and `page-zero` (docs/compatibility.md): AgentOS has no cap and answers 500
             Param(
                 "limit",
                 "int",
