@@ -17,19 +17,9 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from service import schemas
 from service.rows import SESSION_TYPES, RunDict, SessionRow, SessionType
-
-RUN_STATUSES: tuple[str, ...] = (
-    "PENDING",
-    "RUNNING",
-    "PAUSED",
-    "COMPLETED",
-    "CANCELLED",
-    "ERROR",
-    "REGENERATED",
-)
-
-PREVIEW_CHARS = 280
+from service.schemas import PREVIEW_CHARS
 
 # Message.to_dict(): these keys first, each dropped when None or an empty list/object.
 _MESSAGE_FIELDS: tuple[str, ...] = (
@@ -283,8 +273,21 @@ def _response_format(run: RunDict) -> str:
 
 
 def _list_or_none(value: Any) -> Any:
-    """messages/tools/events of agent & team runs: the raw list when non-empty, else null."""
     return list(value) if value else None
+
+
+def _computed_run_fields(run: RunDict) -> dict[str, Any]:
+    """The fields agent and team runs compute alike: run_input, run_response_format, messages/tools/
+    events (the raw list when non-empty, else null), created_at and input_media."""
+    return {
+        "run_input": agent_run_input(run),
+        "run_response_format": _response_format(run),
+        "messages": _list_or_none(run.get("messages")),
+        "tools": _list_or_none(run.get("tools")),
+        "events": _list_or_none(run.get("events")),
+        "created_at": _timestamp_field(run.get("created_at")),
+        "input_media": _input_media(run),
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -445,18 +448,13 @@ def list_item(row: SessionRow, runs: list[RunDict]) -> dict[str, Any]:
     metrics = session_data.get("session_metrics")
     created_at = row.get("created_at")
     updated_at = row.get("updated_at")
-    item = {
-        "session_id": row.get("session_id", ""),
+    computed = {
         # named with the *stored* type (may be null), like agno's list path
         "session_name": session_name(row, runs, row.get("session_type")),
         "session_state": session_data.get("session_state"),
         "created_at": iso_utc(created_at),
         "updated_at": iso_utc(updated_at),
         "session_type": detected,
-        "user_id": row.get("user_id"),
-        "agent_id": row.get("agent_id"),
-        "team_id": row.get("team_id"),
-        "workflow_id": row.get("workflow_id"),
         "session_summary": row.get("summary"),
         "metrics": metrics,
         "total_tokens": metrics.get("total_tokens") if isinstance(metrics, dict) and metrics else None,
@@ -464,6 +462,7 @@ def list_item(row: SessionRow, runs: list[RunDict]) -> dict[str, Any]:
         if detected == "agent"
         else row.get("metadata"),
     }
+    item = schemas.SESSION.shape(row, computed)
     return exclude_none(item)
 
 
@@ -552,9 +551,7 @@ def session_detail(
         )
         workflow_data = row.get("workflow_data")
         metadata = row.get("metadata")
-        return {
-            "user_id": row.get("user_id"),
-            "workflow_id": row.get("workflow_id"),
+        computed = {
             "workflow_name": None,
             "session_id": session_id,
             "session_name": _detail_name(wf_row, kept, as_type),
@@ -565,6 +562,7 @@ def session_detail(
             "created_at": created_at,
             "updated_at": updated_at,
         }
+        return schemas.WORKFLOW_DETAIL.shape(row, computed)
 
     created_at, updated_at = _detail_timestamps(row.get("created_at"), row.get("updated_at"))
     if _non_empty_dict(session_data):
@@ -573,43 +571,23 @@ def session_detail(
         total_tokens = metrics.get("total_tokens") if isinstance(metrics, dict) else None
     else:
         session_state = metrics = total_tokens = None
-    name = _detail_name(row, kept, as_type)
-    summary = summary_for_detail(row.get("summary"))
-    history = chat_history(kept, now=now, new_id=new_id)
-
-    if as_type == "team":
-        return {
-            "session_id": session_id,
-            "session_name": name,
-            "user_id": row.get("user_id"),
-            "team_id": row.get("team_id"),
-            "session_summary": summary,
-            "session_state": session_state,
-            "metrics": metrics,
-            "team_data": row.get("team_data"),
-            "metadata": row.get("metadata"),
-            "chat_history": history,
-            "created_at": created_at,
-            "updated_at": updated_at,
-            "total_tokens": total_tokens,
-        }
-
-    return {
-        "user_id": row.get("user_id"),
-        "agent_session_id": session_id,
+    computed = {
         "session_id": session_id,
-        "session_name": name,
-        "session_summary": summary,
+        "session_name": _detail_name(row, kept, as_type),
+        "session_summary": summary_for_detail(row.get("summary")),
         "session_state": session_state,
-        "agent_id": row.get("agent_id") or None,
-        "total_tokens": total_tokens,
-        "agent_data": row.get("agent_data"),
         "metrics": metrics,
-        "metadata": _agent_metadata(row.get("metadata"), row.get("agent_data")),
-        "chat_history": history,
+        "chat_history": chat_history(kept, now=now, new_id=new_id),
         "created_at": created_at,
         "updated_at": updated_at,
+        "total_tokens": total_tokens,
     }
+    if as_type == "team":
+        return schemas.TEAM_DETAIL.shape(row, computed)
+    computed["agent_session_id"] = session_id
+    computed["agent_id"] = row.get("agent_id") or None
+    computed["metadata"] = _agent_metadata(row.get("metadata"), row.get("agent_data"))
+    return schemas.AGENT_DETAIL.shape(row, computed)
 
 
 # --------------------------------------------------------------------------------------------
@@ -627,112 +605,20 @@ def agent_run_schema(run: RunDict, session_row: SessionRow | None) -> dict[str, 
         and run.get("agent_id") in (None, session_row.get("agent_id"))
     ):
         agent_data = session_row.get("agent_data")
-    return {
-        "run_id": run.get("run_id", ""),
-        "parent_run_id": run.get("parent_run_id", ""),
-        "agent_id": run.get("agent_id", ""),
-        "user_id": run.get("user_id", ""),
-        "status": run.get("status"),
-        "cancellation_stage": run.get("cancellation_stage"),
-        "run_input": agent_run_input(run),
-        "content": run.get("content", ""),
-        "run_response_format": _response_format(run),
-        "reasoning_content": run.get("reasoning_content", ""),
-        "reasoning_steps": run.get("reasoning_steps", []),
-        "metrics": run.get("metrics", {}),
-        "metadata": _agent_metadata(run.get("metadata"), agent_data),
-        "messages": _list_or_none(run.get("messages")),
-        "tools": _list_or_none(run.get("tools")),
-        "events": _list_or_none(run.get("events")),
-        "created_at": _timestamp_field(run.get("created_at")),
-        "references": run.get("references", []),
-        "citations": run.get("citations"),
-        "reasoning_messages": run.get("reasoning_messages", []),
-        "session_state": run.get("session_state"),
-        "images": run.get("images", []),
-        "videos": run.get("videos", []),
-        "audio": run.get("audio", []),
-        "files": run.get("files", []),
-        "response_audio": run.get("response_audio"),
-        "input_media": _input_media(run),
-        "followups": run.get("followups"),
-        "forked_from_run_id": run.get("forked_from_run_id"),
-        "forked_from_message_index": run.get("forked_from_message_index"),
-        "forked_from_session_id": run.get("forked_from_session_id"),
-        "regenerated_from": run.get("regenerated_from"),
-        "last_checkpoint_at_message_index": run.get("last_checkpoint_at_message_index"),
-    }
+    computed = _computed_run_fields(run)
+    computed["metadata"] = _agent_metadata(run.get("metadata"), agent_data)
+    return schemas.RUN.shape(run, computed)
 
 
 def team_run_schema(run: RunDict) -> dict[str, Any]:
     """TeamRunSchema, every field present (`user_id` defaults to null here, not "")."""
-    return {
-        "run_id": run.get("run_id", ""),
-        "parent_run_id": run.get("parent_run_id", ""),
-        "team_id": run.get("team_id", ""),
-        "user_id": run.get("user_id"),
-        "status": run.get("status"),
-        "cancellation_stage": run.get("cancellation_stage"),
-        "content": run.get("content", ""),
-        "reasoning_content": run.get("reasoning_content", ""),
-        "reasoning_steps": run.get("reasoning_steps", []),
-        "run_input": agent_run_input(run),
-        "run_response_format": _response_format(run),
-        "metrics": run.get("metrics", {}),
-        "tools": _list_or_none(run.get("tools")),
-        "messages": _list_or_none(run.get("messages")),
-        "events": _list_or_none(run.get("events")),
-        "created_at": _timestamp_field(run.get("created_at")),
-        "references": run.get("references", []),
-        "citations": run.get("citations"),
-        "reasoning_messages": run.get("reasoning_messages", []),
-        "session_state": run.get("session_state"),
-        "input_media": _input_media(run),
-        "images": run.get("images", []),
-        "videos": run.get("videos", []),
-        "audio": run.get("audio", []),
-        "files": run.get("files", []),
-        "response_audio": run.get("response_audio"),
-        "followups": run.get("followups"),
-        "forked_from_run_id": run.get("forked_from_run_id"),
-        "forked_from_message_index": run.get("forked_from_message_index"),
-        "forked_from_session_id": run.get("forked_from_session_id"),
-        "regenerated_from": run.get("regenerated_from"),
-        "last_checkpoint_at_message_index": run.get("last_checkpoint_at_message_index"),
-    }
+    return schemas.TEAM_RUN.shape(run, _computed_run_fields(run))
 
 
 def workflow_run_schema(run: RunDict) -> dict[str, Any]:
     """WorkflowRunSchema, every field present (`events` defaults to [] and is passed raw)."""
-    return {
-        "run_id": run.get("run_id", ""),
-        "run_input": workflow_run_input(run),
-        "events": run.get("events", []),
-        "workflow_id": run.get("workflow_id", ""),
-        "user_id": run.get("user_id", ""),
-        "content": run.get("content", ""),
-        "content_type": run.get("content_type", ""),
-        "status": run.get("status", ""),
-        "cancellation_stage": run.get("cancellation_stage"),
-        "step_results": run.get("step_results", []),
-        "step_executor_runs": run.get("step_executor_runs", []),
-        "step_requirements": run.get("step_requirements"),
-        "pause_kind": run.get("pause_kind"),
-        "paused_step_name": run.get("paused_step_name"),
-        "paused_step_index": run.get("paused_step_index"),
-        "metrics": run.get("metrics", {}),
-        "created_at": _timestamp_field(run.get("created_at")),
-        "reasoning_content": run.get("reasoning_content", ""),
-        "reasoning_steps": run.get("reasoning_steps", []),
-        "references": run.get("references", []),
-        "citations": run.get("citations"),
-        "reasoning_messages": run.get("reasoning_messages", []),
-        "images": run.get("images", []),
-        "videos": run.get("videos", []),
-        "audio": run.get("audio", []),
-        "files": run.get("files", []),
-        "response_audio": run.get("response_audio"),
-    }
+    computed = {"run_input": workflow_run_input(run), "created_at": _timestamp_field(run.get("created_at"))}
+    return schemas.WORKFLOW_RUN.shape(run, computed)
 
 
 def filter_runs_by_time(runs: list[RunDict], created_after: int | None, created_before: int | None) -> list[RunDict]:
@@ -798,18 +684,8 @@ def _preview(value: Any) -> str | None:
 def run_preview(schema: Mapping[str, Any]) -> dict[str, Any]:
     """SessionRunPreviewSchema of a classified run schema (exclude-none applied; previews cut to
     280 characters, non-string content JSON-encoded first)."""
-    preview = {
-        "run_id": schema.get("run_id"),
-        "parent_run_id": schema.get("parent_run_id"),
-        "agent_id": schema.get("agent_id"),
-        "team_id": schema.get("team_id"),
-        "workflow_id": schema.get("workflow_id"),
-        "user_id": schema.get("user_id"),
-        "status": schema.get("status"),
-        "run_input": _preview(schema.get("run_input")),
-        "content_preview": _preview(schema.get("content")),
-        "created_at": schema.get("created_at"),
-    }
+    computed = {"run_input": _preview(schema.get("run_input")), "content_preview": _preview(schema.get("content"))}
+    preview = schemas.RUN_PREVIEW.shape(schema, computed)
     return exclude_none(preview)
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import accumulate
 from typing import Any
 
 from service.errors import ApiError
 from service.jsonutil import dumps, loads, without_surrogates
+from service.operations import ENUMS, Param
 
 _INT = re.compile(r"^[+-]?\d+(?:_\d+)*(?:\.0+)?$")
 # Hints that a body may hold a non-finite number: searched one by one, each linear in the body
@@ -131,6 +132,26 @@ class Validator:
         self.add("bool_parsing", loc, "Input should be a valid boolean, unable to interpret input", raw)
         return None
 
+    def param(self, param: Param, raw: str, config: object) -> Any:
+        """One sent query value, by its spec (service/operations.py); bounds named by a Config
+        attribute are read from `config`."""
+        loc: list[Any] = ["query", param.name]
+        le, max_length = (getattr(config, b) if isinstance(b, str) else b for b in (param.le, param.max_length))
+        if param.type in ENUMS:
+            return self.enum(loc, raw, ENUMS[param.type])
+        if param.type == "str":
+            text = self.no_nul(loc, raw)
+            return text if max_length is None else self.max_length(loc, text, max_length)
+        if param.type == "bool":
+            return self.boolean(loc, raw)
+        if param.type != "int":
+            return raw
+        value = self.integer(loc, raw, param.ge, le)
+        if value is not None and param.minimum is not None and value < param.minimum:
+            message = f"Input should be greater than or equal to {param.minimum}"
+            self.add("greater_than_equal", loc, message, raw, {"ge": param.minimum})
+        return value
+
     # ------------------------------------------------------------ body fields
     def string_field(
         self, body: dict[str, Any], name: str, *, required: bool = False, strip_nul: bool = False
@@ -211,6 +232,27 @@ class Validator:
                 {"field_type": "List", "min_length": 1, "actual_length": 0},
             )
         return value
+
+
+def read_params(
+    v: Validator, params: Iterable[Param], query: Mapping[str, list[bytes]], path: Mapping[str, str], config: object
+) -> dict[str, Any]:
+    """An operation's parameters by name, each validated (errors into `v`) or its default when not
+    sent; query parameters first, in declaration order, then the path ones (FastAPI's error order)."""
+    values: dict[str, Any] = {}
+    for param in sorted(params, key=lambda p: p.location == "path"):
+        if param.location == "path":
+            raw = path[param.name]
+            values[param.name] = raw if param.type == "raw" else v.no_nul(["path", param.name], raw)
+            continue
+        sent = [value.decode("utf-8", "replace") for value in query.get(param.name, ())]
+        if param.type == "strs":
+            values[param.name] = sent
+        elif not sent:
+            values[param.name] = param.default
+        else:  # FastAPI: the last of duplicate values wins
+            values[param.name] = v.param(param, sent[-1], config)
+    return values
 
 
 def parse_json_body(raw: bytes, content_type: str | None) -> Any:

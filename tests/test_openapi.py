@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,9 @@ from service.config import load_config
 from service.db import Databases
 from service.openapi import path_template
 from service.queries import Queries
+from tests.conformance import ResponseSchemas
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "shaping"
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 KEY = "openapi-test-key"
@@ -92,7 +96,9 @@ def document(**env: str) -> dict[str, Any]:
     from service.handlers.docs import openapi_text
 
     config = load_config({"AGNO_PG_DSN": "postgresql://nobody@127.0.0.1:1/none", **env})
-    parsed: dict[str, Any] = json.loads(openapi_text(config.max_page_size, config.auth.enabled))
+    parsed: dict[str, Any] = json.loads(
+        openapi_text(config.max_page_size, config.search_max_length, config.auth.enabled)
+    )
     return parsed
 
 
@@ -190,8 +196,10 @@ def test_parameter_types_defaults_and_page_limits() -> None:
     assert {"runs", "summary"} <= set(create_body)
 
 
-def test_error_responses() -> None:
-    doc = document(OS_SECURITY_KEY=KEY)
+@pytest.mark.parametrize("secured", [False, True], ids=["no-key", "key"])
+def test_error_responses(secured: bool) -> None:
+    doc = document(OS_SECURITY_KEY=KEY) if secured else document()
+    key_codes = {"401"} if secured else set()
     components = doc["components"]
     detail = components["schemas"]["ValidationErrorDetail"]
     assert list(detail["properties"]) == ["type", "loc", "msg", "input", "ctx"]
@@ -202,12 +210,12 @@ def test_error_responses() -> None:
             continue
         for method, op in item.items():
             codes = set(op["responses"])
-            assert {"400", "401", "404", "422", "500", "503", "504"} <= codes, f"{method} {path}: {codes}"
+            assert {"400", *key_codes, "403", "404", "422", "429", "500", "503", "504"} <= codes, f"{method} {path}"
             if "requestBody" in op:
                 assert "413" in codes, f"{method} {path}"
     assert "409" in doc["paths"]["/sessions"]["post"]["responses"]
     media = doc["paths"]["/sessions/{session_id}/media/{storage_key}"]["get"]["responses"]
-    assert set(media) == {"200", "307", "400", "401", "404", "422", "500", "502", "503", "504"}
+    assert set(media) == {"200", "307", "400", *key_codes, "403", "404", "422", "429", "500", "502", "503", "504"}
     assert "binary" in str(media["200"])
     assert "Location" in media["307"]["headers"]
 
@@ -269,5 +277,42 @@ async def test_served_without_auth_and_page_limits_are_enforced(http_client: Any
     below = await http_client.fetch(base_url + below_minimum, headers=headers, raise_error=False)
     assert below.code == 422  # so does the documented minimum of page
     assert json.loads(below.body)["detail"][0]["ctx"] == {"ge": page["minimum"]}
+    name = {p["name"]: p for p in doc["paths"]["/sessions"]["get"]["parameters"]}["session_name"]["schema"]["anyOf"][0]
+    too_long = await http_client.fetch(
+        base_url + "/sessions?session_name=" + "x" * (name["maxLength"] + 1), headers=headers, raise_error=False
+    )
+    assert too_long.code == 422  # and the documented maximum length of a name search
+    assert json.loads(too_long.body)["detail"][0]["ctx"] == {"max_length": name["maxLength"]}
     unauthenticated = await http_client.fetch(base_url + "/sessions", raise_error=False)
     assert unauthenticated.code == 401
+
+
+def golden_answers() -> list[tuple[str, str, str, int, Any]]:
+    """(name, method, path, status, body) of each golden answer of AgentOS (ours are equal: tests/api/test_golden)."""
+    reads = json.loads((FIXTURES / "golden_reads.json").read_text("utf-8"))
+    mutations = json.loads((FIXTURES / "golden_mutations.json").read_text("utf-8"))
+    out = [(case["name"], "GET", case["path"], 200, case["response"]) for case in reads]
+    for case in mutations:
+        method = "POST" if case["path"].endswith("/rename") else "PATCH"
+        if case["status"] < 500:  # a 500 of AgentOS is a divergence: we answer otherwise
+            out.append((case["name"], method, case["path"], case["status"], case["response"]))
+    return out
+
+
+@pytest.mark.parametrize("answer", golden_answers(), ids=lambda a: a[0])
+def test_golden_answers_conform_to_the_document(answer: tuple[str, str, str, int, Any]) -> None:
+    _, method, path, status, body = answer
+    assert SCHEMAS.operation(method, path) is not None, f"{method} {path} matches no documented operation"
+    assert SCHEMAS.problems(method, path, status, "application/json", body) == []
+
+
+def test_conformance_check_finds_a_wrong_answer() -> None:
+    """The check itself: a missing required field, a wrong type and an undocumented status are found."""
+    assert SCHEMAS.problems("GET", "/sessions/s1", 200, "application/json", {"session_id": "s1"}) != []
+    body = {"data": [{"session_id": 1, "session_name": "x"}], "meta": {}}
+    assert SCHEMAS.problems("GET", "/sessions", 200, "application/json", body) != []
+    assert SCHEMAS.problems("GET", "/sessions", 418, "application/json", {"detail": "x"}) != []
+    assert SCHEMAS.problems("DELETE", "/sessions/s1", 204, None, None) == []
+
+
+SCHEMAS = ResponseSchemas(document())

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from service import shaping
+from service import schemas, shaping
+from service.schemas import RUN_STATUSES
 from service.shaping import (
     agent_run_schema,
     chat_history,
@@ -145,6 +146,33 @@ def test_golden_list_item(item: dict[str, Any]) -> None:
 
 def test_golden_list_covers_every_seed_session() -> None:
     assert sorted(item["session_id"] for item in LIST_ITEMS) == sorted(SEED)
+
+
+@pytest.mark.parametrize("session_id", sorted(SEED))
+def test_every_field_of_its_table_in_order(session_id: str) -> None:
+    """Each builder answers exactly its table's fields in the table's order (its computed values are
+    exactly the table's computed fields), for every seed session read as every type."""
+    srow, runs = SEED[session_id]["row"], SEED[session_id]["runs"]
+    details = {"agent": schemas.AGENT_DETAIL, "team": schemas.TEAM_DETAIL, "workflow": schemas.WORKFLOW_DETAIL}
+    for as_type, table in details.items():
+        assert tuple(session_detail(srow, runs, as_type, now=0, new_id=lambda: "id")) == table.names
+    item = shaping.list_item(srow, runs)  # null fields omitted: the rest in order, nothing else
+    assert tuple(item) == tuple(n for n in schemas.SESSION.names if n in item)
+    for run in runs:
+        assert tuple(agent_run_schema(run, srow)) == schemas.RUN.names
+        assert tuple(team_run_schema(run)) == schemas.TEAM_RUN.names
+        assert tuple(workflow_run_schema(run)) == schemas.WORKFLOW_RUN.names
+        preview = run_preview(agent_run_schema(run, srow))
+        assert tuple(preview) == tuple(n for n in schemas.RUN_PREVIEW.names if n in preview)
+
+
+def test_list_and_object_defaults_are_not_shared() -> None:
+    """A list or object default is made anew for every answer."""
+    first, second = team_run_schema({}), team_run_schema({})
+    assert first["images"] == []
+    assert first["images"] is not second["images"]
+    assert first["metrics"] == {}
+    assert first["metrics"] is not second["metrics"]
 
 
 @pytest.mark.parametrize("name", ["rename_agent", "rename_team_typed", "rename_workflow", "rename_empty_string"])
@@ -631,7 +659,7 @@ def test_filter_schemas_by_status() -> None:
     assert filter_schemas_by_status(schemas, {"COMPLETED"}) == [{"status": "completed"}]
     assert filter_schemas_by_status(schemas, {"ERROR", "PAUSED"}) == [{"status": "ERROR"}]
     assert filter_schemas_by_status(schemas, None) == schemas
-    assert set(shaping.RUN_STATUSES) == {
+    assert set(RUN_STATUSES) == {
         "PENDING",
         "RUNNING",
         "PAUSED",

@@ -13,7 +13,7 @@ import functools
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -40,7 +40,8 @@ from service.errors import (
 )
 from service.jsonutil import dumps, encode_batches
 from service.media import MediaStorage
-from service.validation import Validator, parse_json_body
+from service.operations import OPERATIONS
+from service.validation import Validator, parse_json_body, read_params
 
 log = logging.getLogger("agno_session.api")
 
@@ -234,14 +235,13 @@ class BaseHandler(tornado.web.RequestHandler):
             metrics.AUTH_FAILURES.labels(exc.reason).inc()
             raise
 
-    async def database_and_user(
-        self, db_id: str | None, table: str | None, fallback_user_id: str | None
-    ) -> tuple[Database, str | None]:
-        """agno's `resolve_db_and_scope`: the database, then the user every query is confined to
-        (the caller's own identity under isolation, else the `user_id` parameter)."""
-        database = await self.database(db_id, table)
+    async def database_and_user(self, params: Mapping[str, Any]) -> tuple[Database, str | None]:
+        """agno's `resolve_db_and_scope` for an operation's parameters (`db_id`, `table`, `user_id`):
+        the database, then the user every query is confined to (the caller's own identity under
+        isolation, else the `user_id` parameter)."""
+        database = await self.database(params["db_id"], params.get("table"))
         scoped = self.authenticator.scoped_user_id(self.principal)
-        return database, fallback_user_id if scoped is None else scoped
+        return database, params.get("user_id") if scoped is None else scoped
 
     def client_ip(self) -> str:
         peer = str(self.request.remote_ip or "")
@@ -253,24 +253,19 @@ class BaseHandler(tornado.web.RequestHandler):
         )
 
     # ------------------------------------------------------------ input
-    def query_values(self, name: str) -> list[str]:
-        return [v.decode("utf-8", "replace") for v in self.request.query_arguments.get(name, [])]
-
     def query(self, name: str) -> str | None:
         """The last value of a query parameter (FastAPI: the last duplicate wins)."""
         values = self.request.query_arguments.get(name)
         return values[-1].decode("utf-8", "replace") if values else None
 
-    def text_param(self, v: Validator, name: str) -> str | None:
-        value = self.query(name)
-        return None if value is None else v.no_nul(["query", name], value)
+    def params(self, v: Validator, operation_id: str) -> dict[str, Any]:
+        """The operation's parameters (service/operations.py), validated into `v`."""
+        operation = OPERATIONS[operation_id]
+        return read_params(v, operation.params, self.request.query_arguments, self.path_kwargs, self.config)
 
     def decode_argument(self, value: bytes, name: str | None = None) -> str:
         # path segments that are not UTF-8 (`%ED%A0%80`): decoded with U+FFFD like AgentOS, not a 400
         return value.decode("utf-8", "replace")
-
-    def path_param(self, v: Validator, name: str, value: str) -> str:
-        return v.no_nul(["path", name], value)
 
     def json_body(self) -> Any:
         if self._decoded_body is not None:

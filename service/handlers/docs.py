@@ -40,9 +40,9 @@ def _asset_version() -> str:
 
 
 @functools.cache
-def openapi_text(max_page_size: int, secured: bool) -> str:
+def openapi_text(max_page_size: int, search_max_length: int, secured: bool) -> str:
     """The serialised document, built once per configuration."""
-    return dumps(build_openapi(max_page_size=max_page_size, secured=secured))
+    return dumps(build_openapi(max_page_size=max_page_size, search_max_length=search_max_length, secured=secured))
 
 
 @functools.cache
@@ -54,7 +54,8 @@ def docs_page() -> str:
 class OpenAPIHandler(BaseHandler):
     async def get(self) -> None:
         self.set_header("Cache-Control", "no-cache")
-        self.finish(openapi_text(self.config.max_page_size, self.config.auth.enabled))
+        config = self.config
+        self.finish(openapi_text(config.max_page_size, config.search_max_length, config.auth.enabled))
 
 
 class DocsHandler(BaseHandler):

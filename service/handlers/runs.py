@@ -12,50 +12,50 @@ from tornado.iostream import StreamClosedError
 from service import media, shaping, store
 from service.errors import ApiError, MediaStorageFailed
 from service.handlers.base import BaseHandler
-from service.handlers.sessions import MEDIA_NOT_CONFIGURED, SESSION_ID, bool_param, session_type_param
+from service.handlers.sessions import MEDIA_NOT_CONFIGURED, SESSION_ID
 from service.rows import SessionWithRuns
+from service.schemas import RUN_STATUSES
 from service.validation import Validator
 
 log = logging.getLogger("agno_session.media")
-_EXPECTED_STATUSES = repr(sorted(shaping.RUN_STATUSES))
+_EXPECTED_STATUSES = repr(sorted(RUN_STATUSES))
 
 
 class _RunListHandler(BaseHandler):
     """Shared parameters and steps of the runs list and the run previews."""
 
+    operation_id: str
+
     async def classified_runs(self, session_id: str) -> list[dict[str, Any]]:
         v = Validator()
-        session_type = session_type_param(self, v)
-        user_id = self.text_param(v, "user_id")
-        bounds: list[int | None] = []
-        for name in ("created_after", "created_before"):
-            raw = self.query(name)
-            bounds.append(None if raw is None else v.integer(["query", name], raw))
-        statuses = self.query_values("status")
-        db_id, table = self.text_param(v, "db_id"), self.text_param(v, "table")
-        self.path_param(v, "session_id", session_id)
+        p = self.params(v, self.operation_id)
         v.check()
+        statuses = p["status"]
         wanted = {s.upper() for s in statuses} if statuses else None
-        invalid = sorted({s.upper() for s in statuses} - set(shaping.RUN_STATUSES))  # agno's order: sorted, unique
+        invalid = sorted({s.upper() for s in statuses} - set(RUN_STATUSES))  # agno's order: sorted, unique
         if invalid:
             raise ApiError(400, f"Invalid status value(s) {invalid!r}; expected one of {_EXPECTED_STATUSES}")
-        database, user_id = await self.database_and_user(db_id, table, user_id)
+        database, user_id = await self.database_and_user(p)
         found = await store.get_session(database, session_id, user_id)
         if found is None:
             raise ApiError(404, f"Session with ID {session_id} not found")
-        as_type = session_type or shaping.detect_session_type(found["row"])
-        runs = shaping.filter_runs_by_time(found["runs"], bounds[0], bounds[1])
+        as_type = p["type"] or shaping.detect_session_type(found["row"])
+        runs = shaping.filter_runs_by_time(found["runs"], p["created_after"], p["created_before"])
         schemas = shaping.classify_runs(found["row"], runs, as_type)
         return shaping.filter_schemas_by_status(schemas, wanted)
 
 
 class RunsHandler(_RunListHandler):
+    operation_id = "get_session_runs"
+
     async def get(self, session_id: str) -> None:
         schemas = await self.classified_runs(session_id)
         self.write_json([shaping.exclude_none(schema) for schema in schemas])
 
 
 class RunPreviewsHandler(_RunListHandler):
+    operation_id = "get_session_run_previews"
+
     async def get(self, session_id: str) -> None:
         schemas = await self.classified_runs(session_id)
         self.write_json([shaping.run_preview(schema) for schema in schemas])
@@ -64,13 +64,9 @@ class RunPreviewsHandler(_RunListHandler):
 class RunHandler(BaseHandler):
     async def get(self, session_id: str, run_id: str) -> None:
         v = Validator()
-        session_type_param(self, v)  # accepted and validated, but the run itself decides its schema
-        user_id = self.text_param(v, "user_id")
-        db_id, table = self.text_param(v, "db_id"), self.text_param(v, "table")
-        self.path_param(v, "session_id", session_id)
-        self.path_param(v, "run_id", run_id)
+        p = self.params(v, "get_session_run")  # `type` is validated, but the run itself decides its schema
         v.check()
-        database, user_id = await self.database_and_user(db_id, table, user_id)
+        database, user_id = await self.database_and_user(p)
         found: SessionWithRuns | None = await store.get_session(database, session_id, user_id)
         if found is None:
             raise ApiError(404, f"Session with ID {session_id} not found")
@@ -87,27 +83,23 @@ class MediaHandler(BaseHandler):
 
     async def get(self, session_id: str, storage_key: str) -> None:
         v = Validator()
-        session_type = session_type_param(self, v)
-        user_id = self.text_param(v, "user_id")
-        db_id, table = self.text_param(v, "db_id"), self.text_param(v, "table")
-        redirect = bool_param(self, v, "redirect")
-        self.path_param(v, "session_id", session_id)
+        p = self.params(v, "get_session_media")
         v.check()
         storage = self.media_storage
         if storage is None:
             raise ApiError(503, MEDIA_NOT_CONFIGURED)
-        database, user_id = await self.database_and_user(db_id, table, user_id)
+        database, user_id = await self.database_and_user(p)
         found = await store.get_session(database, session_id, user_id)
         if found is None:
             raise ApiError(404, f"Session '{session_id}' not found")
-        as_type = session_type or shaping.detect_session_type(found["row"])
+        as_type = p["type"] or shaping.detect_session_type(found["row"])
         # the key must belong to this session: owning one session grants nothing of another's media
         ref = media.find_reference(found["runs"], as_type, storage_key)
         if ref is None:
             raise ApiError(404, "Media not found in this session")
         if not storage.minted(ref):
             raise ApiError(404, "Media is not served by the configured storage backend")
-        if redirect:
+        if p["redirect"]:
             url = await storage.presigned_url(storage_key)
             if url and url.startswith(("http://", "https://")):
                 self.clear_header("Content-Type")

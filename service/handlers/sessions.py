@@ -12,7 +12,7 @@ from service.db import Database
 from service.errors import ApiError
 from service.handlers.base import BaseHandler
 from service.media import MediaStorage
-from service.rows import SESSION_TYPES, SORT_ORDERS, CreateSessionBody, ListFilters, SessionType, UpdateSessionBody
+from service.rows import SESSION_TYPES, CreateSessionBody, ListFilters, SessionType, UpdateSessionBody
 from service.validation import Validator, body_object
 
 MEDIA_NOT_CONFIGURED = "Media storage is not configured on AgentOS"
@@ -21,16 +21,6 @@ MEDIA_NOT_CONFIGURED = "Media storage is not configured on AgentOS"
 def new_message_id() -> str:
     """A chat_history message stored without an id gets a fresh uuid4, as agno's Message does."""
     return str(uuid.uuid4())
-
-
-def session_type_param(handler: BaseHandler, v: Validator, default: SessionType | None = None) -> Any:
-    raw = handler.query("type")
-    return default if raw is None else v.enum(["query", "type"], raw, SESSION_TYPES)
-
-
-def bool_param(handler: BaseHandler, v: Validator, name: str) -> bool:
-    raw = handler.query(name)
-    return False if raw is None else bool(v.boolean(["query", name], raw))
 
 
 def media_storage_for(handler: BaseHandler, delete_media: bool) -> MediaStorage | None:
@@ -62,40 +52,16 @@ async def owned_media_keys(
 class SessionsHandler(BaseHandler):
     async def get(self) -> None:
         v = Validator()
-        session_type = session_type_param(self, v)
-        component_id = self.text_param(v, "component_id")
-        user_id = self.text_param(v, "user_id")
-        session_name = self.text_param(v, "session_name")
-        if session_name is not None:
-            # divergence `session-name-length`: AgentOS has no bound and scans the table for any term
-            session_name = v.max_length(["query", "session_name"], session_name, self.config.search_max_length)
-        raw_limit, raw_page = self.query("limit"), self.query("page")
-        # divergences: page=0 is a 500 in AgentOS and limit has no cap there (docs/compatibility.md)
-        limit = 20 if raw_limit is None else v.integer(["query", "limit"], raw_limit, 1, self.config.max_page_size)
-        page = 1 if raw_page is None else v.integer(["query", "page"], raw_page, 0)
-        if page == 0:
-            v.add(
-                "greater_than_equal",
-                ["query", "page"],
-                "Input should be greater than or equal to 1",
-                raw_page,
-                {"ge": 1},
-            )
-        sort_by = self.query("sort_by")
-        sort_by = "created_at" if sort_by is None else sort_by
-        raw_order = self.query("sort_order")
-        sort_order = "desc" if raw_order is None else v.enum(["query", "sort_order"], raw_order, SORT_ORDERS)
-        db_id, table = self.text_param(v, "db_id"), self.text_param(v, "table")
+        p = self.params(v, "get_sessions")
         v.check()
-        assert limit is not None  # noqa: S101 -- narrowing: v.check() raised on a missing value
-        assert page is not None  # noqa: S101
-        database, user_id = await self.database_and_user(db_id, table, user_id)
+        limit, page = p["limit"], p["page"]
+        database, user_id = await self.database_and_user(p)
         filters = ListFilters(
-            session_type=session_type, component_id=component_id, user_id=user_id, session_name=session_name
+            session_type=p["type"], component_id=p["component_id"], user_id=user_id, session_name=p["session_name"]
         )
         # the slot covers shaping and encoding too: that is where a large page takes its memory
         async with database.expensive_slot(store.is_expensive(filters, limit), large=limit > store.LARGE_PAGE):
-            total, sessions = await store.list_sessions(database, filters, sort_by, sort_order, limit, page)
+            total, sessions = await store.list_sessions(database, filters, p["sort_by"], p["sort_order"], limit, page)
             self.write_json(
                 {
                     "data": [shaping.list_item(s["row"], s["runs"]) for s in sessions],
@@ -111,8 +77,8 @@ class SessionsHandler(BaseHandler):
 
     async def post(self) -> None:
         v = Validator()
-        session_type: SessionType = session_type_param(self, v, default="agent")
-        db_id = self.text_param(v, "db_id")
+        p = self.params(v, "create_session")
+        session_type: SessionType = p["type"]
         body = body_object(v, self.json_body(), required=False) or {}
         create = CreateSessionBody(
             session_id=v.string_field(body, "session_id"),
@@ -127,7 +93,7 @@ class SessionsHandler(BaseHandler):
             summary=_summary_field(v, body),
         )
         v.check()
-        database, scoped_user_id = await self.database_and_user(db_id, None, None)
+        database, scoped_user_id = await self.database_and_user(p)
         if self.principal.user_id is not None:
             # AgentOS stores the caller's identity (JWT subject, `sa:<name>`) as the owner
             create["user_id"] = str(self.principal.user_id)
@@ -154,9 +120,7 @@ class SessionsHandler(BaseHandler):
 
     async def delete(self) -> None:
         v = Validator()
-        user_id = self.text_param(v, "user_id")
-        db_id, table = self.text_param(v, "db_id"), self.text_param(v, "table")
-        delete_media = bool_param(self, v, "delete_media")
+        p = self.params(v, "delete_sessions")
         body = body_object(v, self.json_body(), required=True)
         session_ids: list[str] = []
         session_types: list[Any] = []
@@ -169,8 +133,8 @@ class SessionsHandler(BaseHandler):
         v.check()
         if len(session_ids) != len(session_types):
             raise ApiError(400, "Session IDs and session types must have the same length")
-        database, user_id = await self.database_and_user(db_id, table, user_id)
-        storage = media_storage_for(self, delete_media)
+        database, user_id = await self.database_and_user(p)
+        storage = media_storage_for(self, p["delete_media"])
         keys = await owned_media_keys(database, storage, session_ids, user_id)
         await store.delete_sessions(database, session_ids, user_id)
         if storage is not None:
@@ -215,12 +179,10 @@ def _summary_field(v: Validator, body: dict[str, Any]) -> dict[str, Any] | None:
 class SessionHandler(BaseHandler):
     async def get(self, session_id: str) -> None:
         v = Validator()
-        session_type = session_type_param(self, v)
-        user_id = self.text_param(v, "user_id")
-        db_id, table = self.text_param(v, "db_id"), self.text_param(v, "table")
-        self.path_param(v, "session_id", session_id)
+        p = self.params(v, "get_session_by_id")
         v.check()
-        database, user_id = await self.database_and_user(db_id, table, user_id)
+        session_type = p["type"]
+        database, user_id = await self.database_and_user(p)
         found = await store.get_session(database, session_id, user_id)
         if found is None:
             prefix = f"{session_type.capitalize()} Session" if session_type else "Session"
@@ -233,10 +195,7 @@ class SessionHandler(BaseHandler):
 
     async def patch(self, session_id: str) -> None:
         v = Validator()
-        session_type = session_type_param(self, v)
-        user_id = self.text_param(v, "user_id")
-        db_id, table = self.text_param(v, "db_id"), self.text_param(v, "table")
-        self.path_param(v, "session_id", session_id)
+        p = self.params(v, "update_session")
         body = body_object(v, self.json_body(), required=True)
         update = UpdateSessionBody()
         if body is not None:
@@ -247,9 +206,9 @@ class SessionHandler(BaseHandler):
                 summary=_summary_field(v, body),
             )
         v.check()
-        database, user_id = await self.database_and_user(db_id, table, user_id)
+        database, user_id = await self.database_and_user(p)
         now = int(time.time())
-        updated = await store.update_session(database, session_id, user_id, session_type, update, now)
+        updated = await store.update_session(database, session_id, user_id, p["type"], update, now)
         if updated is None:
             raise ApiError(404, f"Session with id '{session_id}' not found")
         session, answer_as, parsed_as = updated
@@ -260,13 +219,10 @@ class SessionHandler(BaseHandler):
 
     async def delete(self, session_id: str) -> None:
         v = Validator()
-        user_id = self.text_param(v, "user_id")
-        db_id, table = self.text_param(v, "db_id"), self.text_param(v, "table")
-        delete_media = bool_param(self, v, "delete_media")
-        self.path_param(v, "session_id", session_id)
+        p = self.params(v, "delete_session")
         v.check()
-        database, user_id = await self.database_and_user(db_id, table, user_id)
-        storage = media_storage_for(self, delete_media)
+        database, user_id = await self.database_and_user(p)
+        storage = media_storage_for(self, p["delete_media"])
         keys = await owned_media_keys(database, storage, [session_id], user_id)
         await store.delete_session(database, session_id, user_id)
         if storage is not None:
@@ -277,15 +233,13 @@ class SessionHandler(BaseHandler):
 class RenameHandler(BaseHandler):
     async def post(self, session_id: str) -> None:
         v = Validator()
-        session_type = session_type_param(self, v)
-        user_id = self.text_param(v, "user_id")
-        db_id, table = self.text_param(v, "db_id"), self.text_param(v, "table")
-        self.path_param(v, "session_id", session_id)
+        p = self.params(v, "rename_session")
+        session_type = p["type"]
         body = self.json_body()
         name = v.string_field(body if isinstance(body, dict) else {}, "session_name", required=True, strip_nul=True)
         v.check()
         assert name is not None  # noqa: S101 -- narrowing: v.check() raised on a missing name
-        database, user_id = await self.database_and_user(db_id, table, user_id)
+        database, user_id = await self.database_and_user(p)
         renamed = await store.rename_session(database, session_id, name, session_type, user_id)
         if renamed is None:
             raise ApiError(404, f"Session with id '{session_id}' not found")

@@ -31,6 +31,7 @@ from service.compare.diff import Difference, compare, format_body, format_differ
 from service.compare.divergences import Divergence, check_divergence, parse_divergences
 from service.dev.pg import free_port
 from service.rows import SESSION_COLUMNS
+from tests.conformance import ResponseSchemas
 from tests.conftest import clean_env
 
 from . import media_objects
@@ -325,6 +326,7 @@ class ContractEnv:
     record: Any = None  # an open text file (CONTRACT_RECORD) or None
     timings: dict[str, float] = field(default_factory=dict)
     media: MediaSetup | None = None
+    schemas: dict[str, ResponseSchemas] = field(default_factory=dict)  # instance -> our served /openapi.json
 
     def stop(self) -> None:
         for s in self.servers:
@@ -536,6 +538,19 @@ def _compare_answers(
     return diffs
 
 
+def conformance(env: ContractEnv, instance: str, method: str, path: str, answer: Answer) -> list[Difference]:
+    """Our answer against the schema our own /openapi.json declares for it (fetched and compiled once per
+    instance); nothing to check when the service under test is a second AgentOS."""
+    if env.sut_kind != "service":
+        return []
+    schemas = env.schemas.get(instance)
+    if schemas is None:
+        doc = send(env.pairs[instance][1].base_url, "GET", "/openapi.json").json
+        schemas = env.schemas[instance] = ResponseSchemas(doc)
+    problems = schemas.problems(method, path, answer.status, answer.content_type, answer.json)
+    return [Difference("SUT answer vs its /openapi.json", "schema", None, None, p) for p in problems]
+
+
 def run_case(env: ContractEnv, case: Case) -> None:
     theirs_srv, ours_srv = env.pairs[case.instance]
     started = datetime.now(UTC)
@@ -548,6 +563,7 @@ def run_case(env: ContractEnv, case: Case) -> None:
     m_us = {"{T}": TWIN_US} if twin else {}
     theirs = _request(theirs_srv, case, m_os)
     ours = _request(ours_srv, case, m_us)
+    schema_diffs = conformance(env, case.instance, case.method, substitute(case.path, m_us), ours)
     repl = twin_repl(twin)
     if case.generates_id:
         id_os = theirs.json.get("session_id") if isinstance(theirs.json, dict) else None
@@ -564,14 +580,14 @@ def run_case(env: ContractEnv, case: Case) -> None:
             diffs = [Difference("divergence", "missing", case.divergence, None, why)]
         else:
             diffs = check_divergence(div, theirs.status, theirs.json, ours.status, normalize(ours.json, repl))
-        _finish(env, case, diffs, shown, started)
+        _finish(env, case, diffs + schema_diffs, shown, started)
         return
     if case.divergence and theirs.status >= 500:
         # CONTRACT_SUT=agentos: both answers come from AgentOS; some 500 bodies echo values that differ
         # between two processes (timestamps in "Failed to create session: ..."), so compare statuses only
         _finish(env, case, compare(theirs.status, None, ours.status, None), shown, started)
         return
-    diffs = []
+    diffs = schema_diffs
     if theirs.status >= 500 and not case.divergence and theirs.status not in case.allow_5xx:
         diffs.append(
             Difference(
@@ -737,6 +753,7 @@ def _run_readback(
         u_os = send(ours_srv.base_url, "GET", p_os, q_os, headers=reader)
         a_us = send(theirs_srv.base_url, "GET", p_us, q_us, headers=reader)
         u_us = send(ours_srv.base_url, "GET", p_us, q_us, headers=reader)
+        diffs += conformance(env, case.instance, "GET", p_os, u_os) + conformance(env, case.instance, "GET", p_us, u_us)
         shown += [
             (f"AgentOS  GET {p_os}", a_os),
             (f"SUT      GET {p_os}", u_os),

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from service.compare.diff import compare
+from tests.conformance import ResponseSchemas
 
 from .agentos_venv import ensure_venv
 from .cases import NO_BODY
@@ -522,6 +523,17 @@ def request(server: Server, case: AuthCase, tokens: dict[str, str], twin: str) -
     return send(server.base_url, case.method, substitute(case.path, {"{T}": twin}), case.query, body, headers=headers)
 
 
+_SCHEMAS: dict[str, ResponseSchemas] = {}
+
+
+def schema_problems(server: Server, method: str, path: str, answer: Answer) -> list[str]:
+    """Our answer against the schema our own /openapi.json declares for it (compiled once per server)."""
+    if server.base_url not in _SCHEMAS:
+        _SCHEMAS[server.base_url] = ResponseSchemas(send(server.base_url, "GET", "/openapi.json").json)
+    problems = _SCHEMAS[server.base_url].problems(method, path, answer.status, answer.content_type, answer.json)
+    return [f"ours vs our /openapi.json: {p}" for p in problems]
+
+
 def differences(theirs: Answer, ours: Answer, repl: Any) -> list[str]:
     # twins' own created_at/updated_at differ by a second; /health's start time is each server's own
     formats = dict(TWIN_TIME) if repl else {}
@@ -549,6 +561,8 @@ def test_auth_case(case: AuthCase, auth_pairs: AuthPairs) -> None:
     ours = request(pair.ours, case, tokens, TWIN_US if twin else TWIN_OS)
     repl = twin_repl(twin)
     found = differences(theirs, ours, repl)
+    ours_path = substitute(case.path, {"{T}": TWIN_US if twin else TWIN_OS})
+    found += schema_problems(pair.ours, case.method, ours_path, ours)
     assert theirs.status < 500, f"AgentOS answered {theirs.status}: {theirs.json}"
     reader = (
         {"Authorization": "Bearer " + tokens["admin" if case.mode == "jwt" else "key"]} if case.mode != "open" else {}
@@ -559,6 +573,7 @@ def test_auth_case(case: AuthCase, auth_pairs: AuthPairs) -> None:
             a = send(pair.agentos.base_url, "GET", f"/sessions/{path_id}", headers=reader)
             b = send(pair.ours.base_url, "GET", f"/sessions/{path_id}", headers=reader)
             found += [f"read-back {path_id}: {d}" for d in differences(a, b, twin_repl(False))]
+            found += schema_problems(pair.ours, "GET", f"/sessions/{path_id}", b)
         if twin:
             found += [
                 f"row {os_id} vs {us_id}: {d}"

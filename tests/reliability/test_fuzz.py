@@ -1,6 +1,8 @@
 """Schema-driven fuzzing: schemathesis generates valid and invalid requests for every operation of
 our own /openapi.json and sends them to the running service. No 5xx (media's designed 503 aside),
-every error a JSON object with `detail`, every success JSON (204 aside).
+every error a JSON object with `detail`, every success JSON (204 aside), and every answer documented:
+its status listed for the operation and its body valid against the declared schema (schemathesis's
+`status_code_conformance` and `response_schema_conformance` checks).
 
 Generation is derandomized (the same cases each run, so CI cannot flake on a lucky draw); failures
 are collected with a curl command to replay each.
@@ -19,6 +21,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from service.handlers.sessions import MEDIA_NOT_CONFIGURED
 
@@ -75,6 +78,10 @@ def fuzz(raw_schema: dict[str, Any], base_url: str, examples: int) -> dict[str, 
                     response = case.call(base_url=base_url, session=http, timeout=15)
                     statuses[response.status_code] += 1
                     problem = problem_with(response)
+                    try:
+                        case.validate_response(response, checks=[status_code_conformance, response_schema_conformance])
+                    except Exception as exc:  # schemathesis's failure group: the answer breaks our document
+                        problem = problem or f"not as documented: {str(exc)[:300]}"
                     if problem:
                         failures.append(f"{problem}: {response.text[:200]!r}\n  {case.as_curl_command()}")
 
