@@ -41,7 +41,7 @@ _MESSAGE_FIELDS: tuple[str, ...] = (
     "checkpoint_status",
     "checkpoint_created_at",
 )
-# ...then media lists, only when non-empty (passed through as stored).
+# ...then media lists, only when non-empty, each item as agno prints it again (media_item).
 _MESSAGE_MEDIA_FIELDS: tuple[str, ...] = ("images", "audio", "videos", "files")
 # MessageMetrics.to_dict() field order.
 _MESSAGE_METRICS_FIELDS: tuple[str, ...] = (
@@ -310,6 +310,47 @@ def _message_metrics(metrics: Mapping[str, Any]) -> dict[str, Any]:
     return shaped
 
 
+def _names(names: str) -> tuple[str, ...]:
+    return tuple(names.split())
+
+
+# agno rebuilds stored media as its Image/Audio/Video/File objects and prints them again with their
+# `to_dict()` (docs/agentos.md §8.5): fields in class order, a generated id when none is stored, Audio's
+# sample_rate/channels defaults, the reference in MediaReference's field order. Inline base64 content
+# takes agno's from_base64 path and is passed through as stored.
+_MEDIA_ITEM_FIELDS: dict[str, tuple[str, ...]] = {
+    "images": _names("id url filepath format mime_type detail original_prompt revised_prompt alt_text"),
+    "audio": _names("id url filepath format mime_type duration sample_rate channels transcript expires_at"),
+    "videos": _names("id url filepath format mime_type duration width height fps eta original_prompt revised_prompt"),
+    "files": _names("id url filepath mime_type file_type filename size external format name"),
+}
+_MEDIA_ITEM_DEFAULTS: dict[str, dict[str, Any]] = {"audio": {"sample_rate": 24000, "channels": 1}}
+_MEDIA_REFERENCE_FIELDS = _names(
+    "media_id storage_key session_id storage_backend bucket region url mime_type filename size content_hash"
+    " media_type metadata"
+)
+
+
+def media_item(item: Any, kind: str, new_id: Callable[[], str]) -> Any:
+    """One stored media object of a message as agno prints it again (see above)."""
+    if not isinstance(item, dict):
+        return item
+    reference = item.get("media_reference")
+    if not isinstance(reference, dict) and isinstance(item.get("content"), str):
+        return item
+    defaults = _MEDIA_ITEM_DEFAULTS.get(kind, {})
+    shaped = {key: item.get(key, defaults.get(key)) for key in _MEDIA_ITEM_FIELDS[kind]}
+    if shaped["id"] is None:
+        shaped["id"] = new_id()
+    if isinstance(reference, dict):
+        shaped["media_reference"] = exclude_none({key: reference.get(key) for key in _MEDIA_REFERENCE_FIELDS})
+    elif item.get("content") is not None:
+        shaped["content"] = item["content"]
+    if item.get("metadata"):
+        shaped["metadata"] = item["metadata"]
+    return exclude_none(shaped)
+
+
 def message_to_dict(msg: Mapping[str, Any], *, now: int, new_id: Callable[[], str]) -> dict[str, Any]:
     """agno's `Message.to_dict()` of a stored message dict (§8.5); unknown keys are dropped. A message
     stored without an id or created_at gets `new_id()` and `now`, as agno's Message defaults do."""
@@ -324,10 +365,11 @@ def message_to_dict(msg: Mapping[str, Any], *, now: int, new_id: Callable[[], st
         if value is not None and not (isinstance(value, list | dict) and not value)
     }
     for key in _MESSAGE_MEDIA_FIELDS:
-        if msg.get(key):
-            shaped[key] = msg[key]
+        items = msg.get(key)
+        if items:
+            shaped[key] = [media_item(item, key, new_id) for item in items] if isinstance(items, list) else items
     if msg.get("audio_output"):
-        shaped["audio_output"] = msg["audio_output"]
+        shaped["audio_output"] = media_item(msg["audio_output"], "audio", new_id)
     references = msg.get("references")
     if isinstance(references, dict) and references:
         shaped["references"] = {

@@ -709,3 +709,43 @@ def test_runs_as_the_requested_type_parses_them() -> None:
     assert shaping.session_detail(unmerged, [agent_run], "agent", now=0, new_id=new_id)["chat_history"] == []
     unmerged_ok = {**row(), shaping.UNMERGED_LEGACY_RUNS: [agent_run, None]}
     assert len(shaping.session_detail(unmerged_ok, [agent_run], "agent", now=0, new_id=new_id)["chat_history"]) == 1
+
+
+def test_message_media_printed_again_as_agno_media_classes() -> None:
+    """Stored media come back in the class's field order (jsonb keeps its own key order), §8.5."""
+    ids = iter(["generated-1", "generated-2"])
+    message = {
+        "role": "user",
+        "content": "look",
+        "id": "m1",
+        "created_at": 1,
+        "images": [{"url": "https://x/i.png", "format": "png", "filepath": None}],
+        "audio": [{"id": "a1", "transcript": "hi", "url": "https://x/a.wav"}],
+        "files": [
+            {
+                "mime_type": "text/xml",
+                "id": "f1",
+                "filename": "d.xml",
+                "media_reference": {"size": 3, "bucket": None, "storage_key": "k", "media_id": "f1", "x": 1},
+            }
+        ],
+        "videos": [{"content": "AAAA", "id": "v1", "mime_type": "video/mp4"}],
+    }
+    shaped = shaping.message_to_dict(message, now=5, new_id=lambda: next(ids))
+    assert shaped["images"] == [{"id": "generated-1", "url": "https://x/i.png", "format": "png"}]
+    assert list(shaped["images"][0]) == ["id", "url", "format"]
+    assert list(shaped["audio"][0].items()) == [
+        ("id", "a1"),
+        ("url", "https://x/a.wav"),
+        ("sample_rate", 24000),
+        ("channels", 1),
+        ("transcript", "hi"),
+    ]
+    assert list(shaped["files"][0]) == ["id", "mime_type", "filename", "media_reference"]
+    assert list(shaped["files"][0]["media_reference"].items()) == [
+        ("media_id", "f1"),
+        ("storage_key", "k"),
+        ("size", 3),
+    ]
+    assert shaped["videos"] == [{"content": "AAAA", "id": "v1", "mime_type": "video/mp4"}]  # base64: as stored
+    assert list(shaped)[-1] == "created_at"

@@ -2483,6 +2483,14 @@ def media_cases() -> list[Case]:
                 **inst,
             ),
         ]
+        # the sessions' own answers: stored media (references) re-serialised as agno's media classes do
+        for kind, owner in (("agent", sid), ("team", f"media-team-{b}"), ("workflow", f"media-wf-{b}")):
+            typ = ("type", kind)
+            out += [
+                get(f"media_{b}_{kind}_detail", f"/sessions/{owner}", typ, **inst),
+                get(f"media_{b}_{kind}_runs", f"/sessions/{owner}/runs", typ, **inst),
+                get(f"media_{b}_{kind}_previews", f"/sessions/{owner}/run-previews", typ, **inst),
+            ]
         if b == "s3":
             out.append(get("media_s3_other_region", f"{base}{pre}{sid}-other-region.png", **inst))
         else:
