@@ -115,6 +115,12 @@ LIST_COUNTS = Counter(
     " last count of the same filters, service/counts.py).",
     ["db_id", "outcome"],
 )
+ANSWERS = Counter(
+    "answers_total",
+    "Reusable GET answers by outcome: rendered, reused (nothing committed since the same request was"
+    " rendered) or not_modified (304 to a matching If-None-Match), service/answers.py.",
+    ["db_id", "outcome"],
+)
 DB_READY = Gauge(
     "db_ready",
     "1 when the database answered the last readiness ping, else 0.",

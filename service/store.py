@@ -266,6 +266,13 @@ def is_updated_row(record: dict[str, Any], body: UpdateSessionBody, now: int) ->
 # ---------------------------------------------------------------------- reads
 
 
+async def answer_snapshot(db: Database) -> str:
+    async def work(cur: Cursor) -> str:
+        return str(await cur.value("answer_snapshot", {}))
+
+    return await db.read(work)
+
+
 async def get_session(db: Database, session_id: str, user_id: str | None) -> SessionWithRuns | None:
     async def work(cur: Cursor) -> dict[str, Any] | None:
         return await cur.one("get_session", {"session_id": session_id, "user_id": user_id}, lock="")

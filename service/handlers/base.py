@@ -20,7 +20,7 @@ from urllib.parse import unquote
 import psycopg2
 import tornado.web
 
-from service import cors, limits, metrics
+from service import answers, cors, limits, metrics, store
 from service.auth import ANONYMOUS, Authenticator, AuthError, Principal
 from service.clientip import client_address
 from service.config import Config
@@ -114,6 +114,7 @@ class BaseHandler(tornado.web.RequestHandler):
     _client_gone = False
     _decoded_body: tuple[Any, ApiError | None] | None = None
     deadline: asyncio.Timeout | None = None
+    _reusable: tuple[Database, bytes, str] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -298,9 +299,45 @@ class BaseHandler(tornado.web.RequestHandler):
         return database
 
     # ------------------------------------------------------------ output
+    async def answered_before(self, database: Database, scoped_user: str | None) -> bool:
+        """Answer a GET from an earlier render under the same snapshot, or 304 to a matching
+        If-None-Match (service/answers.py); otherwise note what the render is stored under."""
+        cache = database.answer_cache
+        if not cache.max_bytes and not self.config.conditional_gets:
+            return False
+        key = answers.answer_key(type(self).__name__, self.request.uri or "", self.principal, scoped_user)
+        snapshot = await store.answer_snapshot(database)
+        if self.config.conditional_gets:
+            tag = answers.etag(key, snapshot)
+            self.set_header("ETag", tag)
+            if tag in self.request.headers.get("If-None-Match", ""):
+                cache.count("not_modified")
+                self.set_status(304)
+                self.finish()
+                return True
+        batches = cache.get(key, snapshot) if cache.max_bytes else None
+        if batches is not None:
+            cache.count("reused")
+            self.send_batches(batches)
+            return True
+        self._reusable = (database, key, snapshot)
+        return False
+
+    def forgo_reuse(self) -> None:
+        """This render depends on more than the stored rows (the clock, a fresh id): not reused."""
+        self._reusable = None
+        self.clear_header("ETag")
+
     def write_json(self, value: Any, status: int = 200) -> None:
         self.set_status(status)
         batches = encode_batches(value)
+        if self._reusable is not None and status == 200:
+            database, key, snapshot = self._reusable
+            database.answer_cache.count("rendered")
+            database.answer_cache.put(key, snapshot, batches)
+        self.send_batches(batches)
+
+    def send_batches(self, batches: list[bytes]) -> None:
         if len(batches) == 1:
             self.finish(batches[0])
             return

@@ -23,7 +23,8 @@ _EXPECTED_STATUSES = repr(sorted(shaping.RUN_STATUSES))
 class _RunListHandler(BaseHandler):
     """Shared parameters and steps of the runs list and the run previews."""
 
-    async def classified_runs(self, session_id: str) -> list[dict[str, Any]]:
+    async def classified_runs(self, session_id: str) -> list[dict[str, Any]] | None:
+        """The runs to answer with, or None when an earlier render was sent (service/answers.py)."""
         v = Validator()
         session_type = session_type_param(self, v)
         user_id = self.text_param(v, "user_id")
@@ -40,6 +41,8 @@ class _RunListHandler(BaseHandler):
         if invalid:
             raise ApiError(400, f"Invalid status value(s) {invalid!r}; expected one of {_EXPECTED_STATUSES}")
         database, user_id = await self.database_and_user(db_id, table, user_id)
+        if await self.answered_before(database, user_id):
+            return None
         found = await store.get_session(database, session_id, user_id)
         if found is None:
             raise ApiError(404, f"Session with ID {session_id} not found")
@@ -52,13 +55,15 @@ class _RunListHandler(BaseHandler):
 class RunsHandler(_RunListHandler):
     async def get(self, session_id: str) -> None:
         schemas = await self.classified_runs(session_id)
-        self.write_json([shaping.exclude_none(schema) for schema in schemas])
+        if schemas is not None:
+            self.write_json([shaping.exclude_none(schema) for schema in schemas])
 
 
 class RunPreviewsHandler(_RunListHandler):
     async def get(self, session_id: str) -> None:
         schemas = await self.classified_runs(session_id)
-        self.write_json([shaping.run_preview(schema) for schema in schemas])
+        if schemas is not None:
+            self.write_json([shaping.run_preview(schema) for schema in schemas])
 
 
 class RunHandler(BaseHandler):
@@ -71,6 +76,8 @@ class RunHandler(BaseHandler):
         self.path_param(v, "run_id", run_id)
         v.check()
         database, user_id = await self.database_and_user(db_id, table, user_id)
+        if await self.answered_before(database, user_id):
+            return
         found: SessionWithRuns | None = await store.get_session(database, session_id, user_id)
         if found is None:
             raise ApiError(404, f"Session with ID {session_id} not found")

@@ -59,6 +59,20 @@ async def owned_media_keys(
     return keys
 
 
+def _clock_free(found: Any) -> bool:
+    """Whether a detail answer is the stored rows' alone: no timestamp or message id in it is filled
+    from the clock or a fresh uuid (checked over every message, more than the chat history shows)."""
+    row = found["row"]
+    if row.get("created_at") is None or row.get("updated_at") is None:
+        return False
+    return all(
+        not isinstance(message, dict) or (message.get("id") is not None and message.get("created_at") is not None)
+        for run in found["runs"]
+        if isinstance(run, dict) and isinstance(run.get("messages"), list)
+        for message in run["messages"]
+    )
+
+
 class SessionsHandler(BaseHandler):
     async def get(self) -> None:
         v = Validator()
@@ -90,6 +104,8 @@ class SessionsHandler(BaseHandler):
         assert limit is not None  # noqa: S101 -- narrowing: v.check() raised on a missing value
         assert page is not None  # noqa: S101
         database, user_id = await self.database_and_user(db_id, table, user_id)
+        if await self.answered_before(database, user_id):
+            return
         filters = ListFilters(
             session_type=session_type, component_id=component_id, user_id=user_id, session_name=session_name
         )
@@ -221,10 +237,14 @@ class SessionHandler(BaseHandler):
         self.path_param(v, "session_id", session_id)
         v.check()
         database, user_id = await self.database_and_user(db_id, table, user_id)
+        if await self.answered_before(database, user_id):
+            return
         found = await store.get_session(database, session_id, user_id)
         if found is None:
             prefix = f"{session_type.capitalize()} Session" if session_type else "Session"
             raise ApiError(404, f"{prefix} with id '{session_id}' not found")
+        if not _clock_free(found):
+            self.forgo_reuse()
         as_type = session_type or shaping.detect_session_type(found["row"])
         detail = shaping.session_detail(
             found["row"], found["runs"], as_type, now=int(time.time()), new_id=new_message_id
