@@ -71,7 +71,7 @@ async def test_a_commit_in_between_renders_again(fresh_dsn: str) -> None:
             assert (reused.status, reused.text) == (first.status, first.text)
 
         # another client commits: the next answer is rendered from the new rows
-        sql(fresh_dsn, "UPDATE ai.agno_sessions SET session_data = session_data || '{\"session_name\": \"renamed\"}'")
+        sql(fresh_dsn, 'UPDATE ai.agno_sessions SET session_data = session_data || \'{"session_name": "renamed"}\'')
         assert [s["session_name"] for s in (await api.get("/sessions")).json["data"]] == ["renamed", "renamed"]
         assert (await api.get("/sessions/s1")).json["session_name"] == "renamed"
         # a write through the API
