@@ -1,4 +1,4 @@
-"""Rendered GET answers reused while nothing has committed (docs/reliability.md, "Reused answers").
+"""Rendered GET answers reused while nothing has committed (README "Storage", docs/reliability.md §5).
 
 The same idea as list totals (service/counts.py), for whole answers: a reusable GET first reads the
 current snapshot (`answer_snapshot`); an answer rendered under an equal snapshot, for the same handler,
