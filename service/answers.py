@@ -12,20 +12,14 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from typing import Any, NamedTuple
+from typing import Any
 
 from service import metrics
 
 
-class Answer(NamedTuple):
-    snapshot: str
-    batches: list[bytes]
-    size: int
-
-
 def answer_key(handler: str, uri: str, principal: Any, scoped_user: str | None) -> bytes:
-    identity = repr((handler, uri, principal.kind, principal.user_id, principal.scopes, principal.isolation))
-    return hashlib.blake2b(f"{identity}\0{scoped_user!r}".encode(), digest_size=16).digest()
+    caller = (principal.kind, principal.user_id, principal.scopes, principal.isolation, scoped_user)
+    return hashlib.blake2b(repr((handler, uri, caller)).encode(), digest_size=16).digest()
 
 
 def etag(key: bytes, snapshot: str) -> str:
@@ -33,12 +27,12 @@ def etag(key: bytes, snapshot: str) -> str:
 
 
 class AnswerCache:
-    """Last rendered answer per key of one database, at most `max_bytes` of bodies in all."""
+    """Last rendered answer (snapshot, batches, size) per key of one database, `max_bytes` in all."""
 
     def __init__(self, db_id: str, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self._bytes = 0
-        self._entries: OrderedDict[bytes, Answer] = OrderedDict()
+        self._entries: OrderedDict[bytes, tuple[str, list[bytes], int]] = OrderedDict()
         self._outcomes = {o: metrics.ANSWERS.labels(db_id, o) for o in ("reused", "rendered", "not_modified")}
 
     def count(self, outcome: str) -> None:
@@ -46,20 +40,20 @@ class AnswerCache:
 
     def get(self, key: bytes, snapshot: str) -> list[bytes] | None:
         entry = self._entries.get(key)
-        if entry is None or entry.snapshot != snapshot:
+        if entry is None or entry[0] != snapshot:
             return None
         self._entries.move_to_end(key)
-        return entry.batches
+        return entry[1]
 
     def put(self, key: bytes, snapshot: str, batches: list[bytes]) -> None:
         size = sum(len(batch) for batch in batches)
         if size > self.max_bytes // 4:
             return  # a few large pages must not push out everything else
         old = self._entries.pop(key, None)
-        self._bytes += size - (old.size if old else 0)
-        self._entries[key] = Answer(snapshot, batches, size)
+        self._bytes += size - (old[2] if old else 0)
+        self._entries[key] = (snapshot, batches, size)
         while self._bytes > self.max_bytes:
-            self._bytes -= self._entries.popitem(last=False)[1].size
+            self._bytes -= self._entries.popitem(last=False)[1][2]
 
     def clear(self) -> None:
         self._entries.clear()

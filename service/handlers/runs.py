@@ -24,7 +24,6 @@ class _RunListHandler(BaseHandler):
     """Shared parameters and steps of the runs list and the run previews."""
 
     async def classified_runs(self, session_id: str) -> list[dict[str, Any]] | None:
-        """The runs to answer with, or None when an earlier render was sent (service/answers.py)."""
         v = Validator()
         session_type = session_type_param(self, v)
         user_id = self.text_param(v, "user_id")
