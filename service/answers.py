@@ -1,15 +1,14 @@
 """Rendered GET answers reused while nothing has committed (README "Storage", docs/reliability.md §5).
 
-The same idea as list totals (service/counts.py), for whole answers: a reusable GET first reads the
-current snapshot (`answer_snapshot`); an answer rendered under an equal snapshot, for the same handler,
-URI (path and every query parameter), caller (kind, identity, scopes, isolation) and user scope, is
-sent again unchanged. The snapshot is read before rendering, so a commit during the render leaves an
-entry no later request can match. The same key and snapshot give a weak ETag, so `If-None-Match` is
-answered 304 before anything is read. Entries are bounded by total bytes, least recently used first.
+As list totals (service/counts.py), for whole answers: one rendered under the snapshot a request reads
+first, for the same handler, URI, caller and user scope, is sent again. The snapshot is read before
+rendering, so a commit during the render leaves an entry no later request matches. Requests arriving
+while the same (key, snapshot) renders wait for that render instead of rendering it again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections import OrderedDict
 from typing import Any
@@ -33,21 +32,29 @@ class AnswerCache:
         self.max_bytes = max_bytes
         self._bytes = 0
         self._entries: OrderedDict[bytes, tuple[str, list[bytes], int]] = OrderedDict()
-        self._outcomes = {o: metrics.ANSWERS.labels(db_id, o) for o in ("reused", "rendered", "not_modified")}
+        self._rendering: dict[tuple[bytes, str], asyncio.Future[list[bytes] | None]] = {}
+        self.outcomes = {o: metrics.ANSWERS.labels(db_id, o) for o in ("rendered", "reused", "waited", "not_modified")}
 
-    def count(self, outcome: str) -> None:
-        self._outcomes[outcome].inc()
-
-    def get(self, key: bytes, snapshot: str) -> list[bytes] | None:
+    async def earlier(self, key: bytes, snapshot: str) -> list[bytes] | None:
+        """The answer rendered (or being rendered) for (key, snapshot), or None: this request renders it."""
         entry = self._entries.get(key)
-        if entry is None or entry[0] != snapshot:
-            return None
-        self._entries.move_to_end(key)
-        return entry[1]
+        if entry is not None and entry[0] == snapshot:
+            self._entries.move_to_end(key)
+            return entry[1]
+        running = self._rendering.get((key, snapshot))
+        if running is not None:
+            self.outcomes["waited"].inc()
+            return await asyncio.shield(running)
+        self._rendering[(key, snapshot)] = asyncio.get_running_loop().create_future()
+        return None
 
-    def put(self, key: bytes, snapshot: str, batches: list[bytes]) -> None:
-        size = sum(len(batch) for batch in batches)
-        if size > self.max_bytes // 4:
+    def settle(self, key: bytes, snapshot: str, batches: list[bytes] | None) -> None:
+        """The render of (key, snapshot) ended: its answer, or None (an error, not reusable)."""
+        running = self._rendering.pop((key, snapshot), None)
+        if running is not None and not running.done():
+            running.set_result(batches)
+        size = sum(len(batch) for batch in batches or ())
+        if batches is None or size > self.max_bytes // 4:
             return  # a few large pages must not push out everything else
         old = self._entries.pop(key, None)
         self._bytes += size - (old[2] if old else 0)

@@ -117,8 +117,7 @@ LIST_COUNTS = Counter(
 )
 ANSWERS = Counter(
     "answers_total",
-    "Reusable GET answers by outcome: rendered, reused (nothing committed since the same request was"
-    " rendered) or not_modified (304 to a matching If-None-Match), service/answers.py.",
+    "Reusable GET answers: rendered, reused (waited: for a render under way), not_modified (service/answers.py).",
     ["db_id", "outcome"],
 )
 DB_READY = Gauge(

@@ -267,10 +267,7 @@ def is_updated_row(record: dict[str, Any], body: UpdateSessionBody, now: int) ->
 
 
 async def answer_snapshot(db: Database) -> str:
-    async def work(cur: Cursor) -> str:
-        return str(await cur.value("answer_snapshot", {}))
-
-    return await db.read(work)
+    return str(await db.read(lambda cur: cur.value("answer_snapshot", {})))
 
 
 async def get_session(db: Database, session_id: str, user_id: str | None) -> SessionWithRuns | None:

@@ -192,6 +192,7 @@ class BaseHandler(tornado.web.RequestHandler):
             self._task.cancel()
 
     def on_finish(self) -> None:
+        self.forgo_reuse()
         if getattr(self, "_counted_in_progress", False):
             metrics.HTTP_IN_PROGRESS.dec()
             self.settings["lifecycle"].in_flight -= 1
@@ -300,8 +301,7 @@ class BaseHandler(tornado.web.RequestHandler):
 
     # ------------------------------------------------------------ output
     async def answered_before(self, database: Database, scoped_user: str | None) -> bool:
-        """Answer a GET from an earlier render under the same snapshot, or 304 to a matching
-        If-None-Match (service/answers.py); otherwise note what the render is stored under."""
+        """Answer a GET rendered under the same snapshot before, or 304 (service/answers.py)."""
         cache = database.answer_cache
         if not cache.max_bytes and not self.config.conditional_gets:
             return False
@@ -311,30 +311,33 @@ class BaseHandler(tornado.web.RequestHandler):
             tag = answers.etag(key, snapshot)
             self.set_header("ETag", tag)
             if tag in self.request.headers.get("If-None-Match", ""):
-                cache.count("not_modified")
+                cache.outcomes["not_modified"].inc()
                 self.set_status(304)
                 self.finish()
                 return True
-        batches = cache.get(key, snapshot) if cache.max_bytes else None
+        batches = await cache.earlier(key, snapshot) if cache.max_bytes else None
         if batches is not None:
-            cache.count("reused")
+            cache.outcomes["reused"].inc()
             self.send_batches(batches)
             return True
         self._reusable = (database, key, snapshot)
         return False
 
-    def forgo_reuse(self) -> None:
-        """This render depends on more than the stored rows (the clock, a fresh id): not reused."""
-        self._reusable = None
-        self.clear_header("ETag")
+    def forgo_reuse(self, batches: list[bytes] | None = None) -> None:
+        """Without `batches`: not reused (it used the clock or fresh ids, or failed); waiters render."""
+        if self._reusable is not None:
+            database, key, snapshot = self._reusable
+            database.answer_cache.settle(key, snapshot, batches)
+            self._reusable = None
+        if batches is None:
+            self.clear_header("ETag")
 
     def write_json(self, value: Any, status: int = 200) -> None:
         self.set_status(status)
         batches = encode_batches(value)
         if self._reusable is not None and status == 200:
-            database, key, snapshot = self._reusable
-            database.answer_cache.count("rendered")
-            database.answer_cache.put(key, snapshot, batches)
+            self._reusable[0].answer_cache.outcomes["rendered"].inc()
+            self.forgo_reuse(batches)
         self.send_batches(batches)
 
     def send_batches(self, batches: list[bytes]) -> None:

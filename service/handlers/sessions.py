@@ -60,8 +60,7 @@ async def owned_media_keys(
 
 
 def _clock_free(found: Any) -> bool:
-    """Whether a detail answer is the stored rows' alone: no timestamp or message id in it is filled
-    from the clock or a fresh uuid (checked over every message, more than the chat history shows)."""
+    """Whether no timestamp or message id of a detail is filled from the clock or a fresh uuid."""
     row = found["row"]
     if row.get("created_at") is None or row.get("updated_at") is None:
         return False

@@ -4,6 +4,7 @@ only when it is the stored rows' alone; each switch turns its part off."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -46,7 +47,7 @@ async def outcomes(api: ApiClient) -> dict[str, float]:
     text = (await api.get("/metrics")).text
     return {
         outcome: metric_value(text, "answers_total", {"db_id": "default", "outcome": outcome}) or 0.0
-        for outcome in ("rendered", "reused", "not_modified")
+        for outcome in ("rendered", "reused", "waited", "not_modified")
     }
 
 
@@ -186,3 +187,32 @@ async def test_switches_turn_reuse_and_etags_off(fresh_dsn: str) -> None:
         assert "ETag" not in plain.headers
         assert (await api.call("GET", "/sessions", headers={"If-None-Match": "*"})).status == 200
         assert await outcomes(api) == before
+
+
+@pytest.mark.gen_test(timeout=90)
+async def test_requests_arriving_during_a_render_wait_for_it(fresh_dsn: str) -> None:
+    load_seed(fresh_dsn, {f"s{n}": session(f"s{n}", "u1", f"name {n}", 100 + n) for n in range(30)})
+    async with running_api({"AGNO_PG_DSN": fresh_dsn}) as api:
+        first = await api.get("/sessions", limit="30")
+        sql(fresh_dsn, "CREATE TABLE ticks (n int)")
+        sql(fresh_dsn, "INSERT INTO ticks VALUES (1)")  # a commit: the next request renders again
+        before = await outcomes(api)
+        # the render blocks on a lock (taken without a transaction id: the snapshot stays the same)
+        locker = psycopg2.connect(fresh_dsn)
+        with locker.cursor() as cur:
+            cur.execute("LOCK TABLE ai.agno_sessions IN ACCESS EXCLUSIVE MODE")
+            replies = asyncio.gather(*(api.get("/sessions", limit="30") for _ in range(8)))
+            for _ in range(600):
+                if (await outcomes(api))["waited"] - before["waited"] == 7:
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                pytest.fail("seven requests never waited for the one render under way")
+            locker.rollback()
+        locker.close()
+        assert [(r.status, r.json["data"]) for r in await replies] == [(200, first.json["data"])] * 8
+        after = await outcomes(api)
+        assert (after["rendered"] - before["rendered"], after["reused"] - before["reused"]) == (1, 7)
+        # a render that fails (404) leaves every waiter to answer for itself
+        missing = await asyncio.gather(*(api.get("/sessions/none/runs") for _ in range(8)))
+        assert {r.status for r in missing} == {404}
