@@ -46,6 +46,9 @@ class AnswerCache:
             self.outcomes["waited"].inc()
             return await asyncio.shield(running)
         self._rendering[(key, snapshot)] = asyncio.get_running_loop().create_future()
+        task = asyncio.current_task()
+        if task is not None:  # however the rendering request ends (an error, a hang-up), waiters go on
+            task.add_done_callback(lambda _: self.settle(key, snapshot, None))
         return None
 
     def settle(self, key: bytes, snapshot: str, batches: list[bytes] | None) -> None:

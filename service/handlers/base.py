@@ -192,7 +192,6 @@ class BaseHandler(tornado.web.RequestHandler):
             self._task.cancel()
 
     def on_finish(self) -> None:
-        self.forgo_reuse()
         if getattr(self, "_counted_in_progress", False):
             metrics.HTTP_IN_PROGRESS.dec()
             self.settings["lifecycle"].in_flight -= 1

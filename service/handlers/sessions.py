@@ -61,10 +61,7 @@ async def owned_media_keys(
 
 def _clock_free(found: Any) -> bool:
     """Whether no timestamp or message id of a detail is filled from the clock or a fresh uuid."""
-    row = found["row"]
-    if row.get("created_at") is None or row.get("updated_at") is None:
-        return False
-    return all(
+    return None not in (found["row"].get("created_at"), found["row"].get("updated_at")) and all(
         not isinstance(message, dict) or (message.get("id") is not None and message.get("created_at") is not None)
         for run in found["runs"]
         if isinstance(run, dict) and isinstance(run.get("messages"), list)

@@ -216,3 +216,43 @@ async def test_requests_arriving_during_a_render_wait_for_it(fresh_dsn: str) -> 
         # a render that fails (404) leaves every waiter to answer for itself
         missing = await asyncio.gather(*(api.get("/sessions/none/runs") for _ in range(8)))
         assert {r.status for r in missing} == {404}
+
+
+async def eventually(what: str, predicate: Callable[[], Awaitable[bool]]) -> None:
+    for _ in range(600):
+        if await predicate():
+            return
+        await asyncio.sleep(0.05)
+    pytest.fail(f"never: {what}")
+
+
+@pytest.mark.gen_test(timeout=90)
+async def test_waiters_go_on_when_the_rendering_caller_hangs_up(fresh_dsn: str) -> None:
+    load_seed(fresh_dsn, {"s1": session("s1", "u1", "first")})
+
+    async def lock_waiters_is(count: int) -> bool:
+        found = sql(fresh_dsn, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+        return int(found[0][0]) == count
+
+    async def waited_since(api: ApiClient, before: dict[str, float], count: int) -> bool:
+        return (await outcomes(api))["waited"] - before["waited"] == count
+
+    async with running_api({"AGNO_PG_DSN": fresh_dsn}) as api:
+        assert (await api.get("/sessions")).status == 200  # the tables are inspected: no lock needed now
+        sql(fresh_dsn, "CREATE TABLE ticks (n int)")
+        sql(fresh_dsn, "INSERT INTO ticks VALUES (1)")  # a commit: the next request renders again
+        before = await outcomes(api)
+        locker = psycopg2.connect(fresh_dsn)
+        with locker.cursor() as cur:
+            cur.execute("LOCK TABLE ai.agno_sessions IN ACCESS EXCLUSIVE MODE")
+            host, port = api.base_url.rsplit("/", 1)[1].split(":")
+            _, renderer = await asyncio.open_connection(host, int(port))
+            renderer.write(b"GET /sessions HTTP/1.1\r\nHost: test\r\n\r\n")
+            await eventually("the render waits for the lock", lambda: lock_waiters_is(1))
+            replies = asyncio.gather(*(api.get("/sessions") for _ in range(2)))
+            await eventually("two requests wait for the render", lambda: waited_since(api, before, 2))
+            renderer.close()  # the rendering caller hangs up: its query is cancelled
+            await eventually("the waiters render for themselves", lambda: lock_waiters_is(2))
+            locker.rollback()
+        locker.close()
+        assert [r.status for r in await replies] == [200, 200]
