@@ -89,6 +89,10 @@ class Config:
     max_page_size: int = 1000
     count_cache_size: int = 1024
     """List totals remembered per database (service/counts.py); 0 counts on every request."""
+    answer_cache_bytes: int = 16 * 1024 * 1024
+    """Rendered GET answers kept per database for reuse (service/answers.py); 0 renders every time."""
+    conditional_gets: bool = True
+    """Weak ETags on reusable GET answers and 304 to a matching If-None-Match (service/answers.py)."""
     workers: int = 1
     drain_seconds: float = 10.0
     log_level: str = "INFO"
@@ -297,6 +301,8 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         max_body_bytes=int(_number(env, "AGNO_MAX_BODY_BYTES", 1024 * 1024, 1, integer=True)),
         max_page_size=int(_number(env, "AGNO_MAX_PAGE_SIZE", 1000, 1, integer=True)),
         count_cache_size=int(_number(env, "AGNO_COUNT_CACHE_SIZE", 1024, 0, integer=True)),
+        answer_cache_bytes=int(_number(env, "AGNO_ANSWER_CACHE_BYTES", 16 * 1024 * 1024, 0, integer=True)),
+        conditional_gets=_bool(env, "AGNO_CONDITIONAL_GETS", True),
         workers=int(_number(env, "AGNO_WORKERS", 1, 1, integer=True)),
         drain_seconds=_number(env, "AGNO_DRAIN_SECONDS", 10.0, 0),
         log_level=log_level,

@@ -24,6 +24,7 @@ import psycopg2.extensions
 import psycopg2.extras
 
 from service import connect, metrics, retry
+from service.answers import AnswerCache
 from service.config import Config
 from service.counts import CountCache
 from service.errors import (
@@ -160,6 +161,7 @@ class Database:
         self._state: TableState | None = None
         self._state_lock = asyncio.Lock()
         self.count_cache = CountCache(db_id, config.count_cache_size)
+        self.answer_cache = AnswerCache(db_id, config.answer_cache_bytes)
         self._name_sample: NameSample | None = None
         self._name_sample_read_at: float | None = None
         schema, sessions, runs = config.db_schema, config.session_table, config.runs_table
@@ -354,6 +356,7 @@ class Database:
         self._state = None
         self._sql_cache.clear()
         self.count_cache.clear()
+        self.answer_cache.clear()
         self._name_sample_read_at = None
 
     async def tables(self) -> TableState:

@@ -115,6 +115,11 @@ LIST_COUNTS = Counter(
     " last count of the same filters, service/counts.py).",
     ["db_id", "outcome"],
 )
+ANSWERS = Counter(
+    "answers_total",
+    "Reusable GET answers: rendered, reused (waited: for a render under way), not_modified (service/answers.py).",
+    ["db_id", "outcome"],
+)
 DB_READY = Gauge(
     "db_ready",
     "1 when the database answered the last readiness ping, else 0.",

@@ -266,6 +266,10 @@ def is_updated_row(record: dict[str, Any], body: UpdateSessionBody, now: int) ->
 # ---------------------------------------------------------------------- reads
 
 
+async def answer_snapshot(db: Database) -> str:
+    return str(await db.read(lambda cur: cur.value("answer_snapshot", {})))
+
+
 async def get_session(db: Database, session_id: str, user_id: str | None) -> SessionWithRuns | None:
     async def work(cur: Cursor) -> dict[str, Any] | None:
         return await cur.one("get_session", {"session_id": session_id, "user_id": user_id}, lock="")

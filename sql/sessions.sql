@@ -238,3 +238,9 @@ NULL::jsonb
 -- COMMIT went unanswered is read back with it (service/db.py, Database.write).
 SELECT count(*) FROM {{sessions}} s
 WHERE s.session_id = ANY(:session_ids) AND (:user_id::text IS NULL OR s.user_id = :user_id);
+
+-- name: answer_snapshot$
+-- What a reused answer is keyed by (service/answers.py): the committed state every statement would
+-- see now, and the server that sees it (a restart or a failover to another host changes it too).
+SELECT pg_current_snapshot()::text || ' ' || pg_postmaster_start_time()::text || ' '
+       || coalesce(host(inet_server_addr()), 'local') || ':' || coalesce(inet_server_port(), 0);

@@ -20,7 +20,7 @@ from urllib.parse import unquote
 import psycopg2
 import tornado.web
 
-from service import cors, limits, metrics
+from service import answers, cors, limits, metrics, store
 from service.auth import ANONYMOUS, Authenticator, AuthError, Principal
 from service.clientip import client_address
 from service.config import Config
@@ -115,6 +115,7 @@ class BaseHandler(tornado.web.RequestHandler):
     _client_gone = False
     _decoded_body: tuple[Any, ApiError | None] | None = None
     deadline: asyncio.Timeout | None = None
+    _reusable: tuple[Database, bytes, str] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -293,9 +294,47 @@ class BaseHandler(tornado.web.RequestHandler):
         return database
 
     # ------------------------------------------------------------ output
+    async def answered_before(self, database: Database, scoped_user: str | None) -> bool:
+        """Answer a GET rendered under the same snapshot before, or 304 (service/answers.py)."""
+        cache = database.answer_cache
+        if not cache.max_bytes and not self.config.conditional_gets:
+            return False
+        key = answers.answer_key(type(self).__name__, self.request.uri or "", self.principal, scoped_user)
+        snapshot = await store.answer_snapshot(database)
+        if self.config.conditional_gets:
+            tag = answers.etag(key, snapshot)
+            self.set_header("ETag", tag)
+            if tag in self.request.headers.get("If-None-Match", ""):
+                cache.outcomes["not_modified"].inc()
+                self.set_status(304)
+                self.finish()
+                return True
+        batches = await cache.earlier(key, snapshot) if cache.max_bytes else None
+        if batches is not None:
+            cache.outcomes["reused"].inc()
+            self.send_batches(batches)
+            return True
+        self._reusable = (database, key, snapshot)
+        return False
+
+    def forgo_reuse(self, batches: list[bytes] | None = None) -> None:
+        """Without `batches`: not reused (it used the clock or fresh ids, or failed); waiters render."""
+        if self._reusable is not None:
+            database, key, snapshot = self._reusable
+            database.answer_cache.settle(key, snapshot, batches)
+            self._reusable = None
+        if batches is None:
+            self.clear_header("ETag")
+
     def write_json(self, value: Any, status: int = 200) -> None:
         self.set_status(status)
         batches = encode_batches(value)
+        if self._reusable is not None and status == 200:
+            self._reusable[0].answer_cache.outcomes["rendered"].inc()
+            self.forgo_reuse(batches)
+        self.send_batches(batches)
+
+    def send_batches(self, batches: list[bytes]) -> None:
         if len(batches) == 1:
             self.finish(batches[0])
             return

@@ -26,7 +26,7 @@ class _RunListHandler(BaseHandler):
 
     operation_id: str
 
-    async def classified_runs(self, session_id: str) -> list[dict[str, Any]]:
+    async def classified_runs(self, session_id: str) -> list[dict[str, Any]] | None:
         v = Validator()
         p = self.params(v, self.operation_id)
         v.check()
@@ -36,6 +36,8 @@ class _RunListHandler(BaseHandler):
         if invalid:
             raise ApiError(400, f"Invalid status value(s) {invalid!r}; expected one of {_EXPECTED_STATUSES}")
         database, user_id = await self.database_and_user(p)
+        if await self.answered_before(database, user_id):
+            return None
         found = await store.get_session(database, session_id, user_id)
         if found is None:
             raise ApiError(404, f"Session with ID {session_id} not found")
@@ -50,7 +52,8 @@ class RunsHandler(_RunListHandler):
 
     async def get(self, session_id: str) -> None:
         schemas = await self.classified_runs(session_id)
-        self.write_json([shaping.exclude_none(schema) for schema in schemas])
+        if schemas is not None:
+            self.write_json([shaping.exclude_none(schema) for schema in schemas])
 
 
 class RunPreviewsHandler(_RunListHandler):
@@ -58,7 +61,8 @@ class RunPreviewsHandler(_RunListHandler):
 
     async def get(self, session_id: str) -> None:
         schemas = await self.classified_runs(session_id)
-        self.write_json([shaping.run_preview(schema) for schema in schemas])
+        if schemas is not None:
+            self.write_json([shaping.run_preview(schema) for schema in schemas])
 
 
 class RunHandler(BaseHandler):
@@ -67,6 +71,8 @@ class RunHandler(BaseHandler):
         p = self.params(v, "get_session_run")  # `type` is validated, but the run itself decides its schema
         v.check()
         database, user_id = await self.database_and_user(p)
+        if await self.answered_before(database, user_id):
+            return
         found: SessionWithRuns | None = await store.get_session(database, session_id, user_id)
         if found is None:
             raise ApiError(404, f"Session with ID {session_id} not found")

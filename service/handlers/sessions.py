@@ -49,6 +49,16 @@ async def owned_media_keys(
     return keys
 
 
+def _clock_free(found: Any) -> bool:
+    """Whether no timestamp of a detail is filled from the clock (fresh ids are counted as drawn)."""
+    return None not in (found["row"].get("created_at"), found["row"].get("updated_at")) and all(
+        not isinstance(message, dict) or message.get("created_at") is not None
+        for run in found["runs"]
+        if isinstance(run, dict) and isinstance(run.get("messages"), list)
+        for message in run["messages"]
+    )
+
+
 class SessionsHandler(BaseHandler):
     async def get(self) -> None:
         v = Validator()
@@ -56,6 +66,8 @@ class SessionsHandler(BaseHandler):
         v.check()
         limit, page = p["limit"], p["page"]
         database, user_id = await self.database_and_user(p)
+        if await self.answered_before(database, user_id):
+            return
         filters = ListFilters(
             session_type=p["type"], component_id=p["component_id"], user_id=user_id, session_name=p["session_name"]
         )
@@ -183,14 +195,22 @@ class SessionHandler(BaseHandler):
         v.check()
         session_type = p["type"]
         database, user_id = await self.database_and_user(p)
+        if await self.answered_before(database, user_id):
+            return
         found = await store.get_session(database, session_id, user_id)
         if found is None:
             prefix = f"{session_type.capitalize()} Session" if session_type else "Session"
             raise ApiError(404, f"{prefix} with id '{session_id}' not found")
+        drawn: list[str] = []
+
+        def new_id() -> str:
+            drawn.append(new_message_id())
+            return drawn[-1]
+
         as_type = session_type or shaping.detect_session_type(found["row"])
-        detail = shaping.session_detail(
-            found["row"], found["runs"], as_type, now=int(time.time()), new_id=new_message_id
-        )
+        detail = shaping.session_detail(found["row"], found["runs"], as_type, now=int(time.time()), new_id=new_id)
+        if drawn or not _clock_free(found):
+            self.forgo_reuse()  # AgentOS fills these from the clock and fresh uuids on every read
         self.write_json(shaping.exclude_none(detail))
 
     async def patch(self, session_id: str) -> None:

@@ -314,7 +314,8 @@ async def test_total_count_is_exact_after_every_commit_and_reused_only_without_o
 
     rows = [{"session_id": f"c{n}", "session_type": "agent", "agent_id": "a1", "created_at": 100 + n} for n in range(3)]
     load_seed(fresh_dsn, {row["session_id"]: {"row": row, "runs": []} for row in rows})
-    async with running_api({"AGNO_PG_DSN": fresh_dsn}) as api:
+    # whole answers are not reused here (tests/api/test_answers.py), so every request reaches the count
+    async with running_api({"AGNO_PG_DSN": fresh_dsn, "AGNO_ANSWER_CACHE_BYTES": "0"}) as api:
 
         async def total(**query: str) -> int:
             reply = await api.get("/sessions", **query)
@@ -355,7 +356,8 @@ async def test_total_count_is_exact_after_every_commit_and_reused_only_without_o
 
 @pytest.mark.gen_test(timeout=60)
 async def test_count_cache_size_zero_counts_every_request(fresh_dsn: str) -> None:
-    async with running_api({"AGNO_PG_DSN": fresh_dsn, "AGNO_COUNT_CACHE_SIZE": "0"}) as api:
+    env = {"AGNO_PG_DSN": fresh_dsn, "AGNO_COUNT_CACHE_SIZE": "0", "AGNO_ANSWER_CACHE_BYTES": "0"}
+    async with running_api(env) as api:
         before = count_outcomes((await api.get("/metrics")).text)
         for _ in range(3):
             assert (await api.get("/sessions")).json["meta"]["total_count"] == 0

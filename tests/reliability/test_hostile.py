@@ -284,7 +284,8 @@ def test_name_searches_cannot_take_the_pool(
     """12 slow name searches at once through a pool of 4 with a search budget of 1: at most one runs
     in PostgreSQL at any time, the others wait (then 503), and ordinary reads keep answering 200."""
     env = {"AGNO_PG_DSN": dsn, "AGNO_POOL_MAX_SIZE": "4", "AGNO_EXPENSIVE_CONCURRENCY": "1", "AGNO_POOL_TIMEOUT": "3"}
-    service = live_service(env=env)
+    # every search must reach PostgreSQL: identical answers are not reused here (README "Storage")
+    service = live_service(env={**env, "AGNO_ANSWER_CACHE_BYTES": "0"})
     base = service.base_url
     assert call(base, "POST", "/sessions", json_body={"session_id": "ordinary"}).status == 201
     seed_names(dsn, SEEDED_ROWS)
