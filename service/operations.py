@@ -94,6 +94,13 @@ _BAD_STATUS = "Invalid status value, or the db_id/table rules"
 
 
 _DONE: Schema = {"description": "Done (also when nothing matched); empty body."}
+# agno-session extension (docs/compatibility.md, AGNO_CONDITIONAL_GETS): reading GETs carry a weak ETag
+_REUSABLE = {
+    "304": {
+        "description": "Not modified: If-None-Match named this answer's ETag and nothing has committed since; "
+        "empty body (agno-session extension)."
+    }
+}
 
 
 def json_answer(description: str, schema: Schema) -> Schema:
@@ -122,6 +129,7 @@ def _run_list(operation_id: str, path: str, summary: str, description: str, answ
         ("200", answer),
         bad_request=_BAD_STATUS,
         not_found=_NO_SESSION,
+        extra=_REUSABLE,
     )
 
 
@@ -173,6 +181,7 @@ _OPERATIONS = (
             TABLE,
         ),
         ("200", json_answer("One page of sessions.", ref("PaginatedResponse_SessionSchema_"))),
+        extra=_REUSABLE,
     ),
     Operation(
         "create_session",
@@ -214,6 +223,7 @@ _OPERATIONS = (
         ),
         ("200", json_answer("The session.", _DETAIL)),
         not_found=_NO_SESSION,
+        extra=_REUSABLE,
     ),
     Operation(
         "delete_session",
@@ -263,6 +273,7 @@ _OPERATIONS = (
         ),
         ("200", json_answer("The run.", _RUN)),
         not_found="No such session, session without runs, no such run, unknown db_id, or missing table",
+        extra=_REUSABLE,
     ),
     Operation(
         "rename_session",
