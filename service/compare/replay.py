@@ -1,6 +1,6 @@
 """The replay engine of `agno-session compare`: recorded requests sent to AgentOS and to this service,
 answers compared (service/compare/diff.py) and tallied per endpoint, documented divergences
-(service/compare/divergences.py) counted apart. service/compare/cli.py describes the behaviour."""
+(service/compare/divergences.py) counted apart. docs/rollout.md §2 describes the behaviour."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import http.client
 import json
 import re
 import urllib.parse
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -293,10 +294,7 @@ class Report:
             documented = f" (+{tally.documented} documented divergence(s))" if tally.documented else ""
             lines.append(f"{mark} {endpoint.ljust(width)}  {tally.equal}/{tally.total} equal{documented}")
         if self.documented:
-            counts: dict[str, int] = {}
-            for outcome in self.documented:
-                key = outcome.divergence or ""
-                counts[key] = counts.get(key, 0) + 1
+            counts = Counter(outcome.divergence or "" for outcome in self.documented)
             lines.append("")
             lines.append(f"documented divergences ({len(self.documented)}, docs/compatibility.md; not failures):")
             lines.extend(f"  {count} x {div_id}" for div_id, count in sorted(counts.items()))
@@ -312,9 +310,7 @@ class Report:
             if len(self.mismatches) > max_mismatches:
                 lines.append(f"... and {len(self.mismatches) - max_mismatches} more mismatches")
         if self.skipped:
-            reasons: dict[str, int] = {}
-            for _, reason in self.skipped:
-                reasons[reason] = reasons.get(reason, 0) + 1
+            reasons = Counter(reason for _, reason in self.skipped)
             lines.append("")
             lines.append(f"skipped ({len(self.skipped)}):")
             lines.extend(f"  {count} x {reason}" for reason, count in sorted(reasons.items()))
