@@ -21,43 +21,23 @@ from service import schemas
 from service.rows import SESSION_TYPES, RunDict, SessionRow, SessionType
 from service.schemas import PREVIEW_CHARS
 
+
+def _names(names: str) -> tuple[str, ...]:
+    return tuple(names.split())
+
+
 # Message.to_dict(): these keys first, each dropped when None or an empty list/object.
-_MESSAGE_FIELDS: tuple[str, ...] = (
-    "id",
-    "content",
-    "reasoning_content",
-    "from_history",
-    "compressed_content",
-    "stop_after_tool_call",
-    "role",
-    "name",
-    "tool_call_id",
-    "tool_name",
-    "tool_args",
-    "tool_call_error",
-    "tool_calls",
-    "redacted_reasoning_content",
-    "provider_data",
-    "checkpoint_status",
-    "checkpoint_created_at",
+_MESSAGE_FIELDS = _names(
+    "id content reasoning_content from_history compressed_content stop_after_tool_call role name tool_call_id"
+    " tool_name tool_args tool_call_error tool_calls redacted_reasoning_content provider_data checkpoint_status"
+    " checkpoint_created_at"
 )
 # ...then media lists, only when non-empty, each item as agno prints it again (media_item).
-_MESSAGE_MEDIA_FIELDS: tuple[str, ...] = ("images", "audio", "videos", "files")
+_MESSAGE_MEDIA_FIELDS = _names("images audio videos files")
 # MessageMetrics.to_dict() field order.
-_MESSAGE_METRICS_FIELDS: tuple[str, ...] = (
-    "input_tokens",
-    "output_tokens",
-    "total_tokens",
-    "audio_input_tokens",
-    "audio_output_tokens",
-    "audio_total_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-    "cost",
-    "duration",
-    "time_to_first_token",
-    "provider_metrics",
+_MESSAGE_METRICS_FIELDS = _names(
+    "input_tokens output_tokens total_tokens audio_input_tokens audio_output_tokens audio_total_tokens"
+    " cache_read_tokens cache_write_tokens reasoning_tokens cost duration time_to_first_token provider_metrics"
 )
 _SUMMARY_FIELDS: tuple[str, ...] = ("summary", "topics", "updated_at")
 _INPUT_MEDIA_FIELDS: tuple[str, ...] = ("images", "videos", "audios", "files")
@@ -217,11 +197,11 @@ def session_name(row: SessionRow, runs: list[RunDict], session_type: str | None)
     return ""
 
 
-def _last_user_content(messages: Any) -> tuple[bool, object]:
-    """(found, content) of the last `role == "user"` message; missing content reads as ""."""
+def _last_user_content(messages: Any) -> tuple[bool, str | None]:
+    """(found, content as text) of the last `role == "user"` message; missing content reads as ""."""
     for message in reversed(messages if isinstance(messages, list) else []):
         if isinstance(message, dict) and message.get("role") == "user":
-            return True, message.get("content", "")
+            return True, _as_optional_text(message.get("content", ""))
     return False, None
 
 
@@ -230,11 +210,8 @@ def agent_run_input(run: RunDict) -> str | None:
     run_input = run.get("input")
     if isinstance(run_input, dict) and run_input.get("input_content") is not None:
         return _as_text(stringify_input_content(run_input["input_content"]))
-    if run.get("messages") is not None:
-        found, content = _last_user_content(run["messages"])
-        if found:
-            return _as_optional_text(content)
-    return ""
+    found, content = _last_user_content(run.get("messages"))
+    return content if found else ""
 
 
 def workflow_run_input(run: RunDict) -> str | None:
@@ -245,12 +222,9 @@ def workflow_run_input(run: RunDict) -> str | None:
     if executor_runs and isinstance(executor_runs, list) and isinstance(executor_runs[0], dict):
         found, content = _last_user_content(executor_runs[0].get("messages", []))
         if found:
-            return _as_optional_text(content)
-    if run.get("messages") is not None:
-        found, content = _last_user_content(run["messages"])
-        if found:
-            return _as_optional_text(content)
-    return ""
+            return content
+    found, content = _last_user_content(run.get("messages"))
+    return content if found else ""
 
 
 def run_input(run: RunDict, kind: SessionType) -> str | None:
@@ -308,10 +282,6 @@ def _message_metrics(metrics: Mapping[str, Any]) -> dict[str, Any]:
             continue
         shaped[key] = value
     return shaped
-
-
-def _names(names: str) -> tuple[str, ...]:
-    return tuple(names.split())
 
 
 # agno rebuilds stored media as its Image/Audio/Video/File objects and prints them again with their
@@ -553,11 +523,6 @@ def parsed_runs(row: SessionRow, runs: list[RunDict], parsed_as: SessionType) ->
     return [{**run, "input": _naming_input(run.get("input"))} for run in _session_runs(runs)]
 
 
-def _detail_name(row: SessionRow, kept: list[RunDict], as_type: SessionType) -> str:
-    """session_name as the detail schemas derive it: over the deserialised session's runs."""
-    return session_name(row, kept, as_type)
-
-
 def _detail_timestamps(created_at: Any, updated_at: Any) -> tuple[str | None, str | None]:
     created = iso_utc(created_at) if created_at else None
     updated = iso_utc(updated_at) if updated_at else created
@@ -596,7 +561,7 @@ def session_detail(
         computed = {
             "workflow_name": None,
             "session_id": session_id,
-            "session_name": _detail_name(wf_row, kept, as_type),
+            "session_name": session_name(wf_row, kept, as_type),
             "session_data": wf_session_data,
             "session_state": wf_session_data.get("session_state") if _non_empty_dict(wf_session_data) else None,
             "workflow_data": workflow_data if workflow_data is not None else {},
@@ -615,7 +580,7 @@ def session_detail(
         session_state = metrics = total_tokens = None
     computed = {
         "session_id": session_id,
-        "session_name": _detail_name(row, kept, as_type),
+        "session_name": session_name(row, kept, as_type),
         "session_summary": summary_for_detail(row.get("summary")),
         "session_state": session_state,
         "metrics": metrics,
@@ -696,24 +661,14 @@ def _classify_run(row: SessionRow, run: RunDict, as_type: SessionType) -> dict[s
 def classify_runs(row: SessionRow, runs: list[RunDict], as_type: SessionType) -> list[dict[str, Any]]:
     """§6 step 5: the run schema dicts (all fields present) in run order; team sessions drop runs
     carrying neither agent_id nor team_id."""
-    schemas: list[dict[str, Any]] = []
-    for run in runs:
-        schema = _classify_run(row, run, as_type)
-        if schema is not None:
-            schemas.append(schema)
-    return schemas
+    return [schema for run in runs if (schema := _classify_run(row, run, as_type)) is not None]
 
 
 def filter_schemas_by_status(schemas: list[dict[str, Any]], statuses: set[str] | None) -> list[dict[str, Any]]:
     """§6 step 6: keep schemas whose upper-cased `status` is wanted; `statuses` must be upper-case."""
     if statuses is None:
         return schemas
-    kept = []
-    for schema in schemas:
-        status = schema.get("status")
-        if (status.upper() if isinstance(status, str) else "") in statuses:
-            kept.append(schema)
-    return kept
+    return [s for s in schemas if (s["status"].upper() if isinstance(s.get("status"), str) else "") in statuses]
 
 
 def _preview(value: Any) -> str | None:
