@@ -96,10 +96,6 @@ def has_scope(scopes: tuple[Any, ...], required: str, admin_scope: str) -> bool:
     return False
 
 
-def insufficient(required: str) -> AuthError:
-    return AuthError(403, f"Insufficient permissions. Required scope(s): {required}", "scope")
-
-
 def is_reserved(user_id: Any) -> bool:
     if not isinstance(user_id, str):
         return False
@@ -186,7 +182,7 @@ class Authenticator:
     def _require_scope(self, method: str, path: str, scopes: tuple[Any, ...]) -> None:
         required = required_scope(method, path)
         if required and not has_scope(scopes, required, self.config.admin_scope):
-            raise insufficient(required)
+            raise AuthError(403, f"Insufficient permissions. Required scope(s): {required}", "scope")
 
     async def _jwt(self, method: str, path: str, token: str) -> Principal:
         assert self.tokens is not None  # noqa: S101 -- narrowing: only called in JWT mode

@@ -97,11 +97,6 @@ def _as_text(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _as_optional_text(value: object) -> str | None:
-    """Like `_as_text` but None stays None (fields typed `Optional[str]`)."""
-    return None if value is None else _as_text(value)
-
-
 def _non_empty_dict(value: Any) -> bool:
     return isinstance(value, dict) and bool(value)
 
@@ -198,10 +193,12 @@ def session_name(row: SessionRow, runs: list[RunDict], session_type: str | None)
 
 
 def _last_user_content(messages: Any) -> tuple[bool, str | None]:
-    """(found, content as text) of the last `role == "user"` message; missing content reads as ""."""
+    """(found, content as text) of the last `role == "user"` message; missing content reads as "",
+    null content stays null (the field is `Optional[str]`)."""
     for message in reversed(messages if isinstance(messages, list) else []):
         if isinstance(message, dict) and message.get("role") == "user":
-            return True, _as_optional_text(message.get("content", ""))
+            content = message.get("content", "")
+            return True, None if content is None else _as_text(content)
     return False, None
 
 
@@ -242,10 +239,6 @@ def _input_media(run: RunDict) -> dict[str, list[Any]]:
     return media
 
 
-def _response_format(run: RunDict) -> str:
-    return "text" if run.get("content_type", "str") == "str" else "json"
-
-
 def _list_or_none(value: Any) -> Any:
     return list(value) if value else None
 
@@ -255,7 +248,7 @@ def _computed_run_fields(run: RunDict) -> dict[str, Any]:
     events (the raw list when non-empty, else null), created_at and input_media."""
     return {
         "run_input": agent_run_input(run),
-        "run_response_format": _response_format(run),
+        "run_response_format": "text" if run.get("content_type", "str") == "str" else "json",
         "messages": _list_or_none(run.get("messages")),
         "tools": _list_or_none(run.get("tools")),
         "events": _list_or_none(run.get("events")),

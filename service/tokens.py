@@ -194,22 +194,12 @@ class TokenVerifier:
 
     def _check_audience_and_issuer(self, payload: dict[str, Any]) -> None:
         if self.audience:
-            token_audience = payload.get("aud")
-            if token_audience is None:
-                raise jwt.InvalidTokenError(
-                    'Token is missing the "aud" claim. '
-                    "Audience verification requires this claim to be present in the token."
-                )
+            token_audience = _required_claim(payload, "aud", "Audience")
             audiences = token_audience if isinstance(token_audience, list) else [token_audience]
             if not any(aud in self.audience for aud in audiences):
                 raise jwt.InvalidAudienceError("Invalid audience")
         if self.issuer:
-            token_issuer = payload.get("iss")
-            if token_issuer is None:
-                raise jwt.InvalidTokenError(
-                    'Token is missing the "iss" claim. '
-                    "Issuer verification requires this claim to be present in the token."
-                )
+            token_issuer = _required_claim(payload, "iss", "Issuer")
             if token_issuer != self.issuer:
                 raise jwt.InvalidIssuerError(f"Invalid issuer. Expected: {self.issuer}, got: {token_issuer}")
 
@@ -249,3 +239,14 @@ class TokenVerifier:
             self._jwks = keys
             self._cache.clear()  # a rotated-out key must not keep verifying cached tokens
         return bool(keys)
+
+
+def _required_claim(payload: dict[str, Any], claim: str, what: str) -> Any:
+    """A claim that verification needs, else PyJWT's error text for its absence (as AgentOS answers)."""
+    value = payload.get(claim)
+    if value is None:
+        message = (
+            f'Token is missing the "{claim}" claim. {what} verification requires this claim to be present in the token.'
+        )
+        raise jwt.InvalidTokenError(message)
+    return value
