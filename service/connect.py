@@ -73,6 +73,10 @@ class FollowingConnection(aiopg.Connection):
             self._loop.remove_reader(self._fileno)
 
 
+_ENABLE = ("enable_json", "enable_hstore", "enable_uuid")
+"""aiopg's type-adapter switches, all on unless a caller turns one off (aiopg's defaults)."""
+
+
 async def connect(
     dsn: str,
     *,
@@ -80,10 +84,7 @@ async def connect(
     **kwargs: Any,
 ) -> aiopg.Connection:
     """`aiopg.connect` with a `FollowingConnection`."""
-    kwargs.setdefault("enable_json", True)
-    kwargs.setdefault("enable_hstore", True)
-    kwargs.setdefault("enable_uuid", True)
-    enable = {k: kwargs.pop(k) for k in ("enable_json", "enable_hstore", "enable_uuid")}
+    enable = {k: kwargs.pop(k, True) for k in _ENABLE}
     echo = bool(kwargs.pop("echo", False))
     connection = FollowingConnection(dsn, timeout, echo, **enable, **kwargs)
     return await connection
@@ -149,13 +150,8 @@ async def create_pool(
     **kwargs: Any,
 ) -> aiopg.Pool:
     """`aiopg.create_pool` making a `Pool` of `FollowingConnection`s."""
-    kwargs.setdefault("enable_json", True)
-    kwargs.setdefault("enable_hstore", True)
-    kwargs.setdefault("enable_uuid", True)
-    kwargs.setdefault("echo", False)
-    kwargs.setdefault("on_connect", None)
-    kwargs.setdefault("pool_recycle", -1.0)
-    return await Pool.from_pool_fill(dsn, minsize, maxsize, timeout, **kwargs)
+    defaults = {**dict.fromkeys(_ENABLE, True), "echo": False, "on_connect": None, "pool_recycle": -1.0}
+    return await Pool.from_pool_fill(dsn, minsize, maxsize, timeout, **{**defaults, **kwargs})
 
 
 __all__ = ["FollowingConnection", "Pool", "connect", "create_pool"]
