@@ -1,12 +1,8 @@
-"""Who is calling and what they may do: AgentOS 3.1.10's auth layer for `/sessions` (docs/security.md).
+"""Who is calling and what they may do: AgentOS 3.1.10's auth layer for `/sessions`.
 
-One decision per request, from the headers alone (plus a database lookup for `agno_pat_` tokens):
-- no credential configured: open, and with user isolation on, `?user_id=` is an advisory identity;
-- `OS_SECURITY_KEY` only: the bearer key, compared in constant time;
-- a JWT key source (`JWT_VERIFICATION_KEY`, `JWT_JWKS_FILE`, `AGNO_JWT_JWKS_URL`): JWTs, the key ignored;
-  with `AGNO_AUTHORIZATION=true` their scopes are enforced per route;
-- `agno_pat_` service-account tokens whenever any credential is configured, their scopes always enforced.
-The outcome is a `Principal`; `scoped_user_id` turns it into the owner every query is filtered by.
+One decision per request, from the headers alone (plus a database lookup for `agno_pat_` tokens), by
+the mode the configured credentials select (docs/security.md "Modes"). The outcome is a `Principal`;
+`scoped_user_id` turns it into the owner every query is filtered by.
 """
 
 from __future__ import annotations

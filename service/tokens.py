@@ -1,12 +1,8 @@
-"""JWT verification with PyJWT, the way AgentOS 3.1.10's `JWTValidator` does it (docs/security.md).
+"""JWT verification with PyJWT, the way AgentOS 3.1.10's `JWTValidator` does it.
 
-Keys come from `JWT_VERIFICATION_KEY` (a PEM public key or a shared secret), a static JWKS file
-(`JWT_JWKS_FILE`, key chosen by `kid`) and, beyond AgentOS, a JWKS URL fetched from an identity
-provider and refetched (rate-limited) when a token names an unknown `kid`. Verified tokens are
-remembered until their `exp` (bounded LRU), so a caller's token is decoded once, not per request.
-
-Error texts are AgentOS's: `Invalid token: <PyJWT's message>` etc. depend on PyJWT's own wording,
-which is why setup.py pins the PyJWT release agno 3.1.10 installs.
+Key sources (a key, a JWKS file, beyond AgentOS a JWKS URL refetched for an unknown `kid`) and the
+cache of verified tokens: docs/security.md. Error texts are AgentOS's and embed PyJWT's own wording,
+which is why pyproject.toml pins the PyJWT release agno 3.1.10 installs.
 """
 
 from __future__ import annotations
