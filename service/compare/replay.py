@@ -25,15 +25,10 @@ READ_METHODS = frozenset({"GET"})
 NOT_AGENTOS_ROUTES = frozenset({"/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/docs/static/{file}"})
 # GET /sessions sort_by -> the list item's key that carries the sort value (rows tying on it may come
 # back in any order). Columns without such a key make the whole page one tie group.
+_SAME_NAMED = ("created_at", "session_id", "session_type", "user_id", "agent_id", "team_id", "workflow_id")
 SORT_TIE_KEYS = {
-    "created_at": "created_at",
+    **{column: column for column in _SAME_NAMED},
     "updated_at": "updated_at|created_at",
-    "session_id": "session_id",
-    "session_type": "session_type",
-    "user_id": "user_id",
-    "agent_id": "agent_id",
-    "team_id": "team_id",
-    "workflow_id": "workflow_id",
     "summary": "session_summary",
 }
 NO_BODY: Any = object()
