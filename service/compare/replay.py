@@ -386,15 +386,6 @@ def default_divergences_file() -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def _documented(
-    divergences: Sequence[DocumentedDivergence], request: ReplayRequest, route: str, agentos: Answer, ours: Answer
-) -> str | None:
-    for row in divergences:
-        if row.matches(request, route, agentos, ours):
-            return row.divergence.id
-    return None
-
-
 @dataclass(frozen=True)
 class _WriteTarget:
     staging_db: str
@@ -482,7 +473,8 @@ def replay(
                     break
                 asked_again += 1
             rechecked = asked_again > 0 and not diffs
-            documented = _documented(divergences, request, route, theirs, ours) if diffs else None
+            matching = (row.divergence.id for row in divergences if row.matches(request, route, theirs, ours))
+            documented = next(matching, None) if diffs else None
             report.add(Outcome(request, route, theirs, ours, diffs, rechecked, documented))
         if progress is not None:
             progress(done, len(requests), report)
