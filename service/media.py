@@ -27,6 +27,7 @@ from typing import IO, Any, TypeVar
 
 from service.config import Config
 from service.errors import MediaObjectMissing, MediaStorageFailed
+from service.rows import is_workflow_run
 
 log = logging.getLogger("agno_session.media")
 T = TypeVar("T")
@@ -116,15 +117,6 @@ def _step_outputs(run: dict[str, Any]) -> Iterator[Any]:
             yield from walk(requirement["step_output"])
 
 
-def _run_kind(run: dict[str, Any]) -> str:
-    """agno's `get_run_type` on a run dict."""
-    if run.get("agent_id") or run.get("agent_name"):
-        return "agent"
-    if run.get("team_id") or run.get("team_name"):
-        return "team"
-    return "workflow"
-
-
 def _executor_shape(run: dict[str, Any]) -> str:
     """The class agno's `WorkflowRunOutput.from_dict` gives a step executor run."""
     if "team_id" in run or "team_name" in run:
@@ -168,7 +160,7 @@ def session_runs(runs: Sequence[Any], session_type: str) -> list[tuple[dict[str,
     `team_id` key; `WorkflowSession.from_dict`: workflow runs)."""
     dicts = [run for run in runs if isinstance(run, dict)]
     if session_type == "workflow":
-        return [(run, "workflow") for run in dicts if _run_kind(run) == "workflow"]
+        return [(run, "workflow") for run in dicts if is_workflow_run(run)]
     return [(run, "agent" if "agent_id" in run else "team") for run in dicts if "agent_id" in run or "team_id" in run]
 
 

@@ -17,6 +17,11 @@ JSONObject = dict[str, Any]
 RunDict = dict[str, Any]
 
 
+def is_workflow_run(run: RunDict) -> bool:
+    """agno's `get_run_type(run) == "workflow"`: the run names no agent and no team."""
+    return not (run.get("agent_id") or run.get("agent_name") or run.get("team_id") or run.get("team_name"))
+
+
 class SessionRow(TypedDict):
     """One row of `agno_sessions` (JSON columns decoded): agno's 14 columns, in agno's order."""
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from service import schemas
-from service.rows import SESSION_TYPES, RunDict, SessionRow, SessionType
+from service.rows import SESSION_TYPES, RunDict, SessionRow, SessionType, is_workflow_run
 from service.schemas import PREVIEW_CHARS
 
 
@@ -492,11 +492,6 @@ def _naming_input(run_input_value: Any) -> Any:
     return normalised
 
 
-def _is_workflow_run(run: RunDict) -> bool:
-    """agno's `get_run_type(run) == "workflow"`."""
-    return not (run.get("agent_id") or run.get("agent_name") or run.get("team_id") or run.get("team_name"))
-
-
 UNMERGED_LEGACY_RUNS = "unmerged_legacy_runs"
 """Row key set by the store on a 2.x database without a runs table: the raw `runs` column."""
 
@@ -508,7 +503,7 @@ def parsed_runs(row: SessionRow, runs: list[RunDict], parsed_as: SessionType) ->
     first entry is not a dict (only possible on a 2.x column read without the merge)."""
     if parsed_as == "workflow":
         return [
-            {k: v for k, v in r.items() if k != "messages"} for r in runs if isinstance(r, dict) and _is_workflow_run(r)
+            {k: v for k, v in r.items() if k != "messages"} for r in runs if isinstance(r, dict) and is_workflow_run(r)
         ]
     raw = cast(Mapping[str, Any], row).get(UNMERGED_LEGACY_RUNS)
     if isinstance(raw, list) and raw and not isinstance(raw[0], dict):
