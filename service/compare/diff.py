@@ -147,16 +147,10 @@ class _Ctx:
         return any(_match(p, path) for p in self.ignore)
 
     def format_of(self, path: PathT) -> str | None:
-        for pattern, kind in self.formats:
-            if _match(pattern, path):
-                return kind
-        return None
+        return next((kind for pattern, kind in self.formats if _match(pattern, path)), None)
 
     def tie_keys_of(self, path: PathT) -> tuple[str, ...] | None:
-        for pattern, keys in self.unordered:
-            if _match(pattern, path):
-                return keys
-        return None
+        return next((keys for pattern, keys in self.unordered if _match(pattern, path)), None)
 
 
 _TYPE_NAMES = (
