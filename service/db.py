@@ -322,13 +322,10 @@ class Database:
         verify: Callable[[Cursor], Awaitable[tuple[bool, T]]] | None = None,
     ) -> T:
         """Run a write in one transaction; needs the sessions table (not the runs table: agno writes
-        the sessions of a 2.x database that has none, and so do we).
-
-        Never lost, never doubled (docs/reliability.md §1): a write whose connection was refused or
-        died before COMMIT was sent committed nothing, so it is tried again like a read. When the
-        COMMIT went unanswered the outcome is unknown: `verify` reads it back ((True, answer) when
-        the write is stored, (False, _) when not, and only then is it tried again). Without
-        `verify` such a write answers 503 and is never repeated."""
+        the sessions of a 2.x database that has none, and so do we). Never lost, never doubled
+        (docs/reliability.md §1): when the COMMIT went unanswered, `verify` reads the write back
+        ((True, answer) when stored, (False, _) when not, and only then is it tried again); without
+        `verify` such a write answers 503."""
         budget = retry.Budget(self._config.pool_timeout)
         while True:
             committing = False

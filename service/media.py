@@ -1,12 +1,8 @@
 """Stored session media: the objects agno's media offload wrote, read back as AgentOS 3.1.10 serves them.
 
-Two backends, like agno's `LocalMediaStorage` and `S3MediaStorage` (AGNO_MEDIA_STORAGE, docs/api.md "Media").
-This service only reads and deletes: agno writes the objects. Every storage call runs in one bounded thread
-pool per process (`STORAGE_THREADS`), so neither a slow disk nor S3 ever blocks the event loop, and an object
-is read `CHUNK_BYTES` at a time, never whole.
-
-The pure half (which references a session's runs hold, which storage minted them, the answer's headers)
-mirrors agno's media offload and AgentOS's media router; docs/api.md ("Media") states the rules.
+Two backends, like agno's `LocalMediaStorage` and `S3MediaStorage`; this service only reads and deletes.
+Storage calls run in a bounded thread pool, objects are read a chunk at a time (docs/api.md "Media",
+which also states the rules the pure half mirrors: references, minting storage, answer headers).
 """
 
 from __future__ import annotations
