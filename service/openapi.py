@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from service import AGNO_VERSION, __version__
-from service.operations import ENUMS, OPERATIONS, Operation, Param, json_answer
-from service.schemas import Schema, component_schemas, json_schema, nullable, ref
+from service.operations import OPERATIONS, Operation, Param, json_answer
+from service.schemas import ENUMS, Schema, component_schemas, json_schema, nullable, ref
 
 
 def parameter(param: Param, bounds: Mapping[str, int]) -> Schema:

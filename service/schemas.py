@@ -18,6 +18,7 @@ Schema = dict[str, Any]
 COMPUTED: Final = object()
 RUN_STATUSES: tuple[str, ...] = ("PENDING", "RUNNING", "PAUSED", "COMPLETED", "CANCELLED", "ERROR", "REGENERATED")
 PREVIEW_CHARS = 280
+ENUMS: dict[str, tuple[str, ...]] = {"SessionType": SESSION_TYPES, "SortOrder": SORT_ORDERS}
 
 
 def or_list(words: Iterable[str]) -> str:
@@ -546,8 +547,7 @@ TABLES: tuple[Table, ...] = (
 def component_schemas() -> dict[str, Schema]:
     """The OpenAPI component schemas: the enums, every table, and the free-form imported run."""
     schemas: dict[str, Schema] = {
-        "SessionType": {"type": "string", "enum": list(SESSION_TYPES), "title": "SessionType"},
-        "SortOrder": {"type": "string", "enum": list(SORT_ORDERS), "title": "SortOrder"},
+        name: {"type": "string", "enum": list(values), "title": name} for name, values in ENUMS.items()
     }
     for table in TABLES:
         schemas[table.title.replace("[", "_").replace("]", "_")] = table.openapi()

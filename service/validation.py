@@ -14,7 +14,8 @@ from typing import Any
 
 from service.errors import ApiError
 from service.jsonutil import dumps, loads, without_surrogates
-from service.operations import ENUMS, Param
+from service.operations import Param
+from service.schemas import ENUMS
 
 _INT = re.compile(r"^[+-]?\d+(?:_\d+)*(?:\.0+)?$")
 # Hints that a body may hold a non-finite number: searched one by one, each linear in the body
