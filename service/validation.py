@@ -15,7 +15,7 @@ from typing import Any
 from service.errors import ApiError
 from service.jsonutil import dumps, loads, without_surrogates
 from service.operations import Param
-from service.schemas import ENUMS
+from service.schemas import ENUMS, or_list
 
 _INT = re.compile(r"^[+-]?\d+(?:_\d+)*(?:\.0+)?$")
 # Hints that a body may hold a non-finite number: searched one by one, each linear in the body
@@ -51,11 +51,6 @@ def pydantic_error(
     if ctx is not None:
         error["ctx"] = ctx
     return error
-
-
-def enum_message(choices: Sequence[str]) -> str:
-    quoted = [f"'{c}'" for c in choices]
-    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 
 
 class Validator:
@@ -102,7 +97,7 @@ class Validator:
     def enum(self, loc: list[Any], value: Any, choices: Sequence[str]) -> Any:
         if value in choices:
             return value
-        expected = enum_message(choices)
+        expected = or_list(f"'{c}'" for c in choices)
         self.add("enum", loc, f"Input should be {expected}", value, {"expected": expected})
         return None
 
