@@ -19,7 +19,7 @@ import socket
 import sys
 import tempfile
 import time
-from typing import Any, NoReturn
+from typing import Any
 
 from service.config import Config, ConfigError, load_config
 
@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         config = load_config()
     except ConfigError as exc:
-        _fail(f"configuration error: {exc}", 2)
+        print(f"agno-session: configuration error: {exc}", file=sys.stderr)
+        sys.exit(2)
     if config.workers > 1:
         _prepare_multiprocess_metrics()
     from service.logs import setup_logging
@@ -45,24 +46,21 @@ def main(argv: list[str] | None = None) -> None:
     try:
         queries = Queries.load()
     except QueryError as exc:
-        _fail(f"SQL error: {exc}", 2)
+        print(f"agno-session: SQL error: {exc}", file=sys.stderr)
+        sys.exit(2)
 
     import tornado.netutil
 
     try:
         sockets = tornado.netutil.bind_sockets(config.port, config.host, family=socket.AF_INET)
     except OSError as exc:
-        _fail(f"cannot listen on {config.host}:{config.port}: {exc}", 1)
+        print(f"agno-session: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
+        sys.exit(1)
     if config.workers > 1:
         _supervise(config, queries, sockets)
     else:
         asyncio.run(serve(config, queries, sockets))
     sys.exit(0)
-
-
-def _fail(message: str, status: int) -> NoReturn:
-    print(f"agno-session: {message}", file=sys.stderr)
-    sys.exit(status)
 
 
 def _prepare_multiprocess_metrics() -> None:
