@@ -1,12 +1,8 @@
-"""Who is calling and what they may do: AgentOS 3.1.10's auth layer for `/sessions` (docs/security.md).
+"""Who is calling and what they may do: AgentOS 3.1.10's auth layer for `/sessions`.
 
-One decision per request, from the headers alone (plus a database lookup for `agno_pat_` tokens):
-- no credential configured: open, and with user isolation on, `?user_id=` is an advisory identity;
-- `OS_SECURITY_KEY` only: the bearer key, compared in constant time;
-- a JWT key source (`JWT_VERIFICATION_KEY`, `JWT_JWKS_FILE`, `AGNO_JWT_JWKS_URL`): JWTs, the key ignored;
-  with `AGNO_AUTHORIZATION=true` their scopes are enforced per route;
-- `agno_pat_` service-account tokens whenever any credential is configured, their scopes always enforced.
-The outcome is a `Principal`; `scoped_user_id` turns it into the owner every query is filtered by.
+One decision per request, from the headers alone (plus a database lookup for `agno_pat_` tokens), by
+the mode the configured credentials select (docs/security.md "Modes"). The outcome is a `Principal`;
+`scoped_user_id` turns it into the owner every query is filtered by.
 """
 
 from __future__ import annotations
@@ -96,10 +92,6 @@ def has_scope(scopes: tuple[Any, ...], required: str, admin_scope: str) -> bool:
     return False
 
 
-def insufficient(required: str) -> AuthError:
-    return AuthError(403, f"Insufficient permissions. Required scope(s): {required}", "scope")
-
-
 def is_reserved(user_id: Any) -> bool:
     if not isinstance(user_id, str):
         return False
@@ -186,7 +178,7 @@ class Authenticator:
     def _require_scope(self, method: str, path: str, scopes: tuple[Any, ...]) -> None:
         required = required_scope(method, path)
         if required and not has_scope(scopes, required, self.config.admin_scope):
-            raise insufficient(required)
+            raise AuthError(403, f"Insufficient permissions. Required scope(s): {required}", "scope")
 
     async def _jwt(self, method: str, path: str, token: str) -> Principal:
         assert self.tokens is not None  # noqa: S101 -- narrowing: only called in JWT mode

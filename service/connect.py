@@ -1,18 +1,11 @@
 """aiopg connections that follow libpq's socket while connecting (multi-host DSNs, failover).
 
-With a multi-host DSN (`postgresql://h1,h2/db?target_session_attrs=read-write`) libpq tries the
-hosts in turn inside one asynchronous connect: when a host refuses, or answers but is read-only,
-it closes that socket and opens one to the next host. aiopg 1.4 registers the first socket with
-the event loop once and keeps watching it, so the connect fails in `Connection._ready`
-(`FileNotFoundError`/`EBADF` from epoll) and hangs until the pool wait expires: a multi-host DSN
-only works while its first host accepts (docs/reliability.md §1).
-
-`FollowingConnection` re-registers the socket libpq reports after every poll step of the connect
-(a handful of steps, connect only); once connected it is aiopg's own connection, unchanged.
-`Pool` is aiopg's pool making those connections (and never handing out one the server closed
-while the pool awaited a connect). Host choice stays libpq's: its
-`target_session_attrs` semantics and its host order. (libpq ignores `connect_timeout` in an
-asynchronous connect; aiopg's own timeout bounds the whole connect: docs/rollout.md §6.)
+libpq tries the hosts of a multi-host DSN in turn inside one asynchronous connect, replacing its
+socket; aiopg 1.4 keeps watching the first one, so the connect fails or hangs unless the first host
+accepts (docs/reliability.md §1). `FollowingConnection` re-registers the socket libpq reports after
+every poll step of the connect; once connected it is aiopg's own connection. `Pool` is aiopg's pool
+making those connections (and never handing out one the server closed while it awaited a connect).
+Host choice stays libpq's; aiopg's timeout bounds the whole connect (docs/rollout.md §6).
 """
 
 from __future__ import annotations
@@ -80,6 +73,10 @@ class FollowingConnection(aiopg.Connection):
             self._loop.remove_reader(self._fileno)
 
 
+_ENABLE = ("enable_json", "enable_hstore", "enable_uuid")
+"""aiopg's type-adapter switches, all on unless a caller turns one off (aiopg's defaults)."""
+
+
 async def connect(
     dsn: str,
     *,
@@ -87,10 +84,7 @@ async def connect(
     **kwargs: Any,
 ) -> aiopg.Connection:
     """`aiopg.connect` with a `FollowingConnection`."""
-    kwargs.setdefault("enable_json", True)
-    kwargs.setdefault("enable_hstore", True)
-    kwargs.setdefault("enable_uuid", True)
-    enable = {k: kwargs.pop(k) for k in ("enable_json", "enable_hstore", "enable_uuid")}
+    enable = {k: kwargs.pop(k, True) for k in _ENABLE}
     echo = bool(kwargs.pop("echo", False))
     connection = FollowingConnection(dsn, timeout, echo, **enable, **kwargs)
     return await connection
@@ -156,13 +150,8 @@ async def create_pool(
     **kwargs: Any,
 ) -> aiopg.Pool:
     """`aiopg.create_pool` making a `Pool` of `FollowingConnection`s."""
-    kwargs.setdefault("enable_json", True)
-    kwargs.setdefault("enable_hstore", True)
-    kwargs.setdefault("enable_uuid", True)
-    kwargs.setdefault("echo", False)
-    kwargs.setdefault("on_connect", None)
-    kwargs.setdefault("pool_recycle", -1.0)
-    return await Pool.from_pool_fill(dsn, minsize, maxsize, timeout, **kwargs)
+    defaults = {**dict.fromkeys(_ENABLE, True), "echo": False, "on_connect": None, "pool_recycle": -1.0}
+    return await Pool.from_pool_fill(dsn, minsize, maxsize, timeout, **{**defaults, **kwargs})
 
 
 __all__ = ["FollowingConnection", "Pool", "connect", "create_pool"]

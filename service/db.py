@@ -54,6 +54,16 @@ LARGE_ANSWERS = 2
 NAME_STATS_MAX_AGE = 300.0
 """Seconds before the search's name statistics are read again (autovacuum refreshes them)."""
 
+_PROVISION_STEPS = (
+    "create_schema",
+    "create_sessions_table",
+    "create_sessions_indexes",
+    "create_runs_table",
+    "create_runs_indexes",
+    "create_versions_table",
+)
+"""agno's tables and indexes, created in this order (each `IF NOT EXISTS`)."""
+
 # Tables agno lets the `table` query parameter name (besides the sessions table), docs/agentos.md §3.
 OTHER_TABLES = ("agno_memories", "agno_metrics", "agno_eval_runs", "agno_knowledge", "agno_learnings")
 
@@ -165,11 +175,7 @@ class Database:
         self._name_sample: NameSample | None = None
         self._name_sample_read_at: float | None = None
         schema, sessions, runs = config.db_schema, config.session_table, config.runs_table
-        self._names = {
-            "schema": schema,
-            "sessions": sessions,
-            "runs": runs,
-        }
+        self._names = {"schema": schema, "sessions": sessions, "runs": runs}
         self._identifiers = {
             "schema": _quote(schema),
             "sessions": f"{_quote(schema)}.{_quote(sessions)}",
@@ -318,13 +324,10 @@ class Database:
         verify: Callable[[Cursor], Awaitable[tuple[bool, T]]] | None = None,
     ) -> T:
         """Run a write in one transaction; needs the sessions table (not the runs table: agno writes
-        the sessions of a 2.x database that has none, and so do we).
-
-        Never lost, never doubled (docs/reliability.md §1): a write whose connection was refused or
-        died before COMMIT was sent committed nothing, so it is tried again like a read. When the
-        COMMIT went unanswered the outcome is unknown: `verify` reads it back ((True, answer) when
-        the write is stored, (False, _) when not, and only then is it tried again). Without
-        `verify` such a write answers 503 and is never repeated."""
+        the sessions of a 2.x database that has none, and so do we). Never lost, never doubled
+        (docs/reliability.md §1): when the COMMIT went unanswered, `verify` reads the write back
+        ((True, answer) when stored, (False, _) when not, and only then is it tried again); without
+        `verify` such a write answers 503."""
         budget = retry.Budget(self._config.pool_timeout)
         while True:
             committing = False
@@ -397,20 +400,9 @@ class Database:
             await cur.run("provision_lock", {"schema_name": self._names["schema"]})
             before = await cur.one("inspect_tables", self._inspect_params())
             assert before is not None
-            await cur.run("create_schema", {})
-            await cur.run("create_sessions_table", {})
-            await cur.run("create_sessions_indexes", {})
-            await cur.run("create_runs_table", {})
-            await cur.run("create_runs_indexes", {})
-            await cur.run("create_versions_table", {})
-            created = [
-                table
-                for table, existed in (
-                    (self._names["sessions"], before["sessions_exists"]),
-                    (self._names["runs"], before["runs_exists"]),
-                )
-                if not existed
-            ]
+            for schema_step in _PROVISION_STEPS:
+                await cur.run(schema_step, {})
+            created = [self._names[table] for table in ("sessions", "runs") if not before[f"{table}_exists"]]
             for table in created:
                 await cur.run("record_table_version", {"table_name": table, "now_iso": now_iso})
         if created:

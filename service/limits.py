@@ -1,22 +1,11 @@
 """Per-connection and per-process limits of the HTTP layer (docs/reliability.md §9).
 
-Tornado's `HTTPServer` reads a whole request body into memory before the application sees it, has no
-header deadline apart from the idle timeout, no write timeout, no cap on connections, and its accept
-loop spins when the process runs out of file descriptors. `GuardedHTTPServer` adds each of these:
-
-- bodies are counted as they arrive: one over `AGNO_MAX_BODY_BYTES` (declared or sent) is read and
-  dropped, never buffered, and all bodies being received share a per-process budget
-  (`AGNO_MAX_BUFFERED_BODY_BYTES`); a dropped body reaches the application as an empty body marked
-  with the reason (`dropped_body`), so the handler still answers in order (auth first, then 413/503);
-- `headers_only`, a hook for deciding from the headers alone that a request needs no body (its body
-  is then dropped the same way); this module makes no such decision itself;
-- a header deadline: a connection whose header block has started but is not complete
-  `AGNO_HEADER_TIMEOUT` after its first bytes were seen (checked every second) is closed;
-- a write timeout: a connection whose response makes no progress for `AGNO_WRITE_TIMEOUT` is closed
-  (a client that stops reading pins its whole response otherwise);
-- at most `AGNO_MAX_CONNECTIONS` open connections; one more gets a canned 503 and is closed;
-- accept pauses for a moment when it fails for lack of descriptors (EMFILE, ENFILE, ...) and logs
-  once per interval, instead of retrying in a tight loop.
+Tornado's `HTTPServer` buffers whole bodies, has no header deadline, no write timeout, no cap on
+connections, and spins accepting when out of descriptors. `GuardedHTTPServer` adds each: bodies
+counted as they arrive against `AGNO_MAX_BODY_BYTES` and a per-process budget (a dropped body reaches
+the application empty, its reason in `dropped_body`, so the handler still answers in order), the
+`headers_only` hook, the header deadline, the write timeout, the connection cap, and an accept that
+pauses on EMFILE/ENFILE.
 """
 
 from __future__ import annotations

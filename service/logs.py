@@ -43,8 +43,7 @@ def setup_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("tornado.access",):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("tornado.access").setLevel(logging.WARNING)
 
 
 _METHODS = frozenset(tornado.web.RequestHandler.SUPPORTED_METHODS)

@@ -1,12 +1,8 @@
 """Stored session media: the objects agno's media offload wrote, read back as AgentOS 3.1.10 serves them.
 
-Two backends, like agno's `LocalMediaStorage` and `S3MediaStorage` (AGNO_MEDIA_STORAGE, docs/api.md "Media").
-This service only reads and deletes: agno writes the objects. Every storage call runs in one bounded thread
-pool per process (`STORAGE_THREADS`), so neither a slow disk nor S3 ever blocks the event loop, and an object
-is read `CHUNK_BYTES` at a time, never whole.
-
-The pure half (which references a session's runs hold, which storage minted them, the answer's headers)
-mirrors agno's media offload and AgentOS's media router; docs/api.md ("Media") states the rules.
+Two backends, like agno's `LocalMediaStorage` and `S3MediaStorage`; this service only reads and deletes.
+Storage calls run in a bounded thread pool, objects are read a chunk at a time (docs/api.md "Media",
+which also states the rules the pure half mirrors: references, minting storage, answer headers).
 """
 
 from __future__ import annotations
@@ -27,6 +23,7 @@ from typing import IO, Any, TypeVar
 
 from service.config import Config
 from service.errors import MediaObjectMissing, MediaStorageFailed
+from service.rows import is_workflow_run
 
 log = logging.getLogger("agno_session.media")
 T = TypeVar("T")
@@ -116,15 +113,6 @@ def _step_outputs(run: dict[str, Any]) -> Iterator[Any]:
             yield from walk(requirement["step_output"])
 
 
-def _run_kind(run: dict[str, Any]) -> str:
-    """agno's `get_run_type` on a run dict."""
-    if run.get("agent_id") or run.get("agent_name"):
-        return "agent"
-    if run.get("team_id") or run.get("team_name"):
-        return "team"
-    return "workflow"
-
-
 def _executor_shape(run: dict[str, Any]) -> str:
     """The class agno's `WorkflowRunOutput.from_dict` gives a step executor run."""
     if "team_id" in run or "team_name" in run:
@@ -168,7 +156,7 @@ def session_runs(runs: Sequence[Any], session_type: str) -> list[tuple[dict[str,
     `team_id` key; `WorkflowSession.from_dict`: workflow runs)."""
     dicts = [run for run in runs if isinstance(run, dict)]
     if session_type == "workflow":
-        return [(run, "workflow") for run in dicts if _run_kind(run) == "workflow"]
+        return [(run, "workflow") for run in dicts if is_workflow_run(run)]
     return [(run, "agent" if "agent_id" in run else "team") for run in dicts if "agent_id" in run or "team_id" in run]
 
 

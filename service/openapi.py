@@ -1,18 +1,10 @@
 """The OpenAPI 3.1 document of the service (served at `/openapi.json`), built as a plain dict.
 
-The `/sessions` operations mirror AgentOS 3.1.10's own document: same paths, operationIds, tags,
-parameter names, types, enums and defaults, same request-body and response schema names and fields.
-Where this service answers differently the document says what *we* do (docs/api.md lists it):
-
-- `limit` has a maximum (AGNO_MAX_PAGE_SIZE) and `page` a minimum of 1 (AgentOS: no cap; page=0 is a 500);
-- POST /sessions accepts two import extension fields, `runs` and `summary`;
-- `summary` (POST and PATCH) is validated (422) instead of failing with a 500;
-- the infrastructure answers 409 (run id conflict), 413, 503 (with Retry-After) and 504 are documented;
-- the media endpoint answers 503 unless AGNO_MEDIA_STORAGE is set; a failing storage is a 502 (AgentOS: 500);
-- `HTTPBearer` security and the 401 answers appear only when OS_SECURITY_KEY is configured.
-
-Descriptions are ours. Nothing here does I/O; the document depends only on the config values
-passed to `build_openapi` and is cached per process by the docs handler.
+Assembled from the operation specs (service/operations.py) and the field tables (service/schemas.py).
+The `/sessions` operations mirror AgentOS 3.1.10's own document (paths, operationIds, tags, parameter
+names, types, enums, defaults, schema names and fields); where this service answers differently, the
+document says what *we* do (docs/api.md lists it). No I/O: the document depends only on the config
+values passed to `build_openapi` and is cached per process by the docs handler.
 """
 
 from __future__ import annotations
@@ -22,39 +14,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from service import AGNO_VERSION, __version__
-from service.operations import ENUMS, OPERATIONS, Operation, Param, json_answer
-from service.schemas import Schema, component_schemas, nullable, ref
-
-OPENAPI_VERSION = "3.1.0"
-JSON = "application/json"
-
-SESSIONS_TAG = "Sessions"
-MEDIA_TAG = "Media"
-HEALTH_TAG = "Health"
-MONITORING_TAG = "Monitoring"
-DOCS_TAG = "Docs"
-
-
-_SCALARS: dict[str, Schema] = {
-    "str": {"type": "string"},
-    "raw": {"type": "string"},
-    "int": {"type": "integer"},
-    "bool": {"type": "boolean"},
-    "strs": {"type": "array", "items": {"type": "string"}},
-}
+from service.operations import OPERATIONS, Operation, Param, json_answer
+from service.schemas import ENUMS, Schema, component_schemas, json_schema, nullable, ref
 
 
 def parameter(param: Param, bounds: Mapping[str, int]) -> Schema:
     """A parameter in FastAPI's style: optional query values are `anyOf [T, null]`. `bounds`: the
     configured values of the bounds a spec names (`max_page_size`, `search_max_length`)."""
-    schema = ref(param.type) if param.type in ENUMS else dict(_SCALARS[param.type])
+    schema = ref(param.type) if param.type in ENUMS else json_schema("str" if param.type == "raw" else param.type)
     minimum = param.ge if param.minimum is None else param.minimum
-    if minimum is not None:
-        schema["minimum"] = minimum
-    if param.le is not None:
-        schema["maximum"] = bounds[param.le] if isinstance(param.le, str) else param.le
-    if param.max_length is not None:
-        schema["maxLength"] = bounds[param.max_length] if isinstance(param.max_length, str) else param.max_length
+    le, max_length = (bounds[b] if isinstance(b, str) else b for b in (param.le, param.max_length))
+    for key, bound in (("minimum", minimum), ("maximum", le), ("maxLength", max_length)):
+        if bound is not None:
+            schema[key] = bound
     out: Schema = {"name": param.name, "in": param.location, "required": param.location == "path"}
     if param.location == "path":
         return {**out, "schema": schema, "description": param.description}
@@ -62,13 +34,6 @@ def parameter(param: Param, bounds: Mapping[str, int]) -> Schema:
     if param.default is not None:
         inner["default"] = param.default
     return {**out, "schema": inner, "description": param.description}
-
-
-# --------------------------------------------------------------------------------------------------------
-# responses
-# --------------------------------------------------------------------------------------------------------
-def _error(description: str, schema_name: str) -> Schema:
-    return json_answer(description, ref(schema_name))
 
 
 def _shared(name: str) -> Schema:
@@ -98,7 +63,7 @@ def component_responses() -> dict[str, Schema]:
                 "is not configured on AgentOS`, as AgentOS without media storage); the last two without Retry-After."
             ),
             "headers": {"Retry-After": {"$ref": "#/components/headers/Retry-After"}},
-            "content": {JSON: {"schema": ref("ErrorResponse")}},
+            "content": {"application/json": {"schema": ref("ErrorResponse")}},
         },
         "GatewayTimeout": json_answer(
             "The request ran past AGNO_REQUEST_TIMEOUT (`Request timed out`) or a statement past "
@@ -108,72 +73,43 @@ def component_responses() -> dict[str, Schema]:
     }
 
 
-def _responses(
-    success: tuple[str, Schema],
-    *,
-    secured: bool,
-    body: bool = False,
-    bad_request: str = "db_id/table rules: db_id missing with several databases or with `table`",
-    not_found: str = "Unknown db_id, or a table that does not exist",
-    extra: dict[str, Schema] | None = None,
-) -> dict[str, Schema]:
-    out: dict[str, Schema] = {success[0]: success[1], "400": _error(bad_request, "BadRequestResponse")}
+def _responses(op: Operation, *, secured: bool) -> dict[str, Schema]:
+    if op.open:
+        return {op.success[0]: op.success[1], **(op.extra or {})}
+    out = {op.success[0]: op.success[1], "400": json_answer(op.bad_request, ref("BadRequestResponse"))}
     # scope checks and the service-account throttle apply with or without OS_SECURITY_KEY
     out["403"] = _shared("Forbidden")
     out["429"] = _shared("TooManyRequests")
     if secured:
         out["401"] = _shared("Unauthorized")
-    out["404"] = _error(not_found, "NotFoundResponse")
-    out.update(extra or {})
-    if body:
+    out["404"] = json_answer(op.not_found, ref("NotFoundResponse"))
+    out.update(op.extra or {})
+    if op.body is not None:
         out["413"] = _shared("PayloadTooLarge")
-    out["422"] = _error("Invalid query parameters or body", "ValidationErrorResponse")
-    out["500"] = _error("Unexpected error (`Internal server error`)", "InternalServerErrorResponse")
+    out["422"] = json_answer("Invalid query parameters or body", ref("ValidationErrorResponse"))
+    out["500"] = json_answer("Unexpected error (`Internal server error`)", ref("InternalServerErrorResponse"))
     out["503"] = _shared("ServiceUnavailable")
     out["504"] = _shared("GatewayTimeout")
     return dict(sorted(out.items()))
 
 
-def _operation(op: Operation, parameters: list[Schema], responses: dict[str, Schema], *, secured: bool) -> Schema:
-    out: Schema = {
-        "tags": [op.tag],
-        "summary": op.summary,
-        "description": op.description,
-        "operationId": op.operation_id,
-    }
-    if parameters:
-        out["parameters"] = parameters
-    if op.body is not None:
-        out["requestBody"] = op.body
-    out["responses"] = responses
-    if secured:
-        out["security"] = [{"HTTPBearer": []}]
-    return out
-
-
-# --------------------------------------------------------------------------------------------------------
-# paths
-# --------------------------------------------------------------------------------------------------------
 def paths(bounds: Mapping[str, int], secured: bool) -> dict[str, Schema]:
     out: dict[str, Schema] = {}
     for op in OPERATIONS.values():
-        if op.open:
-            responses = {op.success[0]: op.success[1], **(op.extra or {})}
-        else:
-            responses = _responses(
-                op.success,
-                secured=secured,
-                body=op.body is not None,
-                bad_request=op.bad_request,
-                not_found=op.not_found,
-                extra=op.extra,
-            )
-        out.setdefault(op.path, {})[op.method] = _operation(
-            op,
-            [parameter(param, bounds) for param in op.params],
-            responses,
-            secured=secured and not op.open,
-        )
+        operation: Schema = {
+            "tags": [op.tag],
+            "summary": op.summary,
+            "description": op.description,
+            "operationId": op.operation_id,
+        }
+        if op.params:
+            operation["parameters"] = [parameter(param, bounds) for param in op.params]
+        if op.body is not None:
+            operation["requestBody"] = op.body
+        operation["responses"] = _responses(op, secured=secured)
+        if secured and not op.open:
+            operation["security"] = [{"HTTPBearer": []}]
+        out.setdefault(op.path, {})[op.method] = operation
     return out
 
 
@@ -203,7 +139,7 @@ def build_openapi(*, max_page_size: int, search_max_length: int, secured: bool) 
             }
         }
     return {
-        "openapi": OPENAPI_VERSION,
+        "openapi": "3.1.0",
         "info": {
             "title": "agno-session",
             "version": __version__,
@@ -215,11 +151,11 @@ def build_openapi(*, max_page_size: int, search_max_length: int, secured: bool) 
             ),
         },
         "tags": [
-            {"name": SESSIONS_TAG, "description": "AgentOS's sessions API."},
-            {"name": MEDIA_TAG, "description": "Session media from the media storage (AGNO_MEDIA_STORAGE)."},
-            {"name": HEALTH_TAG, "description": "Health and Kubernetes probes (no authentication)."},
-            {"name": MONITORING_TAG, "description": "Prometheus metrics (no authentication)."},
-            {"name": DOCS_TAG, "description": "This document and the API page (no authentication)."},
+            {"name": "Sessions", "description": "AgentOS's sessions API."},
+            {"name": "Media", "description": "Session media from the media storage (AGNO_MEDIA_STORAGE)."},
+            {"name": "Health", "description": "Health and Kubernetes probes (no authentication)."},
+            {"name": "Monitoring", "description": "Prometheus metrics (no authentication)."},
+            {"name": "Docs", "description": "This document and the API page (no authentication)."},
         ],
         "paths": paths({"max_page_size": max_page_size, "search_max_length": search_max_length}, secured),
         "components": components,

@@ -12,8 +12,6 @@ from typing import Any, NamedTuple
 from service.rows import SESSION_TYPES, SORT_ORDERS
 from service.schemas import PREVIEW_CHARS, RUN_STATUSES, Schema, or_list, ref
 
-ENUMS: dict[str, tuple[str, ...]] = {"SessionType": SESSION_TYPES, "SortOrder": SORT_ORDERS}
-
 
 class Param(NamedTuple):
     """`type`: `str` (a NUL character is a 422), `raw` (taken as sent), `int`, `bool`, `strs` (all

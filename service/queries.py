@@ -142,11 +142,6 @@ class Queries:
         # `render` doubles `%` in fragment values again
         return self.render(name, tuple(sorted(values.items()))).replace("%%", "%")
 
-    def require(self, names: list[str]) -> None:
-        missing = [n for n in names if n not in self._by_name]
-        if missing:
-            raise QueryError(f"missing named queries: {', '.join(missing)}")
-
     @lru_cache(maxsize=512)  # noqa: B019 - one Queries object lives for the whole process
     def render(self, name: str, fragments: tuple[tuple[str, str], ...]) -> str:
         query = self.get(name)

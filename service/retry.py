@@ -1,11 +1,6 @@
-"""When database work is tried again: a bounded budget with jittered exponential backoff.
-
-A read that meets a dead connection or an unreachable database (a restart, a failover) tries
-again on a fresh connection until `AGNO_POOL_TIMEOUT` (how long a request may wait for a usable
-connection) has passed since its first failure, then answers 503. A write tries again only when
-nothing of it can have been committed (no connection, or the connection died before COMMIT was
-sent); when the COMMIT itself went unanswered the write's outcome is read back first
-(`Database.write`, docs/reliability.md §1).
+"""When database work is tried again: a bounded budget with jittered exponential backoff, spent
+within `AGNO_POOL_TIMEOUT` of the first failure; which reads and writes are tried again, and when a
+write is read back instead: docs/reliability.md §1 and `Database.write`.
 """
 
 from __future__ import annotations

@@ -16,27 +16,14 @@ SORT_ORDERS: tuple[str, ...] = ("asc", "desc")
 JSONObject = dict[str, Any]
 RunDict = dict[str, Any]
 
-# The 14 columns of agno's sessions table, in agno's order.
-SESSION_COLUMNS: tuple[str, ...] = (
-    "session_id",
-    "session_type",
-    "agent_id",
-    "team_id",
-    "workflow_id",
-    "user_id",
-    "session_data",
-    "agent_data",
-    "team_data",
-    "workflow_data",
-    "metadata",
-    "summary",
-    "created_at",
-    "updated_at",
-)
+
+def is_workflow_run(run: RunDict) -> bool:
+    """agno's `get_run_type(run) == "workflow"`: the run names no agent and no team."""
+    return not (run.get("agent_id") or run.get("agent_name") or run.get("team_id") or run.get("team_name"))
 
 
 class SessionRow(TypedDict):
-    """One row of `agno_sessions` (JSON columns decoded)."""
+    """One row of `agno_sessions` (JSON columns decoded): agno's 14 columns, in agno's order."""
 
     session_id: str
     session_type: str | None
@@ -52,6 +39,9 @@ class SessionRow(TypedDict):
     summary: Any
     created_at: int | None
     updated_at: int | None
+
+
+SESSION_COLUMNS: tuple[str, ...] = tuple(SessionRow.__annotations__)
 
 
 class SessionWithRuns(TypedDict):

@@ -18,6 +18,7 @@ Schema = dict[str, Any]
 COMPUTED: Final = object()
 RUN_STATUSES: tuple[str, ...] = ("PENDING", "RUNNING", "PAUSED", "COMPLETED", "CANCELLED", "ERROR", "REGENERATED")
 PREVIEW_CHARS = 280
+ENUMS: dict[str, tuple[str, ...]] = {"SessionType": SESSION_TYPES, "SortOrder": SORT_ORDERS}
 
 
 def or_list(words: Iterable[str]) -> str:
@@ -254,11 +255,14 @@ _RUN_TAIL = (
 _REFERENCES = (field("references", []), "citations", field("reasoning_messages", []))
 _RUN_SESSION_STATE = field("session_state", doc="Session state at the end of the run.")
 _MEDIA = (field("images", []), field("videos", []), field("audio", []), field("files", []), "response_audio")
+_REASONING = (field("reasoning_content", ""), field("reasoning_steps", []))
+_RUN_IDS = (field("run_id", ""), field("parent_run_id", ""))
+# the fields after the messages, the same in agent and team runs
+_RUN_END = (field("events", COMPUTED), field("created_at", COMPUTED), *_REFERENCES, _RUN_SESSION_STATE)
 RUN = Table(
     "RunSchema",
     [
-        field("run_id", ""),
-        field("parent_run_id", ""),
+        *_RUN_IDS,
         field("agent_id", ""),
         field("user_id", ""),
         "status",
@@ -266,16 +270,12 @@ RUN = Table(
         field("run_input", COMPUTED),
         field("content", ""),
         field("run_response_format", COMPUTED),
-        field("reasoning_content", ""),
-        field("reasoning_steps", []),
+        *_REASONING,
         field("metrics", {}),
         field("metadata", COMPUTED),
         field("messages", COMPUTED),
         field("tools", COMPUTED),
-        field("events", COMPUTED),
-        field("created_at", COMPUTED),
-        *_REFERENCES,
-        _RUN_SESSION_STATE,
+        *_RUN_END,
         *_MEDIA,
         field("input_media", COMPUTED),
         *_RUN_TAIL,
@@ -285,24 +285,19 @@ RUN = Table(
 TEAM_RUN = Table(
     "TeamRunSchema",
     [
-        field("run_id", ""),
-        field("parent_run_id", ""),
+        *_RUN_IDS,
         field("team_id", ""),
         "user_id",
         "status",
         "cancellation_stage",
         field("content", ""),
-        field("reasoning_content", ""),
-        field("reasoning_steps", []),
+        *_REASONING,
         field("run_input", COMPUTED),
         field("run_response_format", COMPUTED),
         field("metrics", {}),
         field("tools", COMPUTED),
         field("messages", COMPUTED),
-        field("events", COMPUTED),
-        field("created_at", COMPUTED),
-        *_REFERENCES,
-        _RUN_SESSION_STATE,
+        *_RUN_END,
         field("input_media", COMPUTED),
         *_MEDIA,
         *_RUN_TAIL,
@@ -329,8 +324,7 @@ WORKFLOW_RUN = Table(
         field("paused_step_index", None, "int?", "Index of the step that paused the run."),
         field("metrics", {}),
         field("created_at", COMPUTED),
-        field("reasoning_content", ""),
-        field("reasoning_steps", []),
+        *_REASONING,
         *_REFERENCES,
         *_MEDIA,
     ],
@@ -553,8 +547,7 @@ TABLES: tuple[Table, ...] = (
 def component_schemas() -> dict[str, Schema]:
     """The OpenAPI component schemas: the enums, every table, and the free-form imported run."""
     schemas: dict[str, Schema] = {
-        "SessionType": {"type": "string", "enum": list(SESSION_TYPES), "title": "SessionType"},
-        "SortOrder": {"type": "string", "enum": list(SORT_ORDERS), "title": "SortOrder"},
+        name: {"type": "string", "enum": list(values), "title": name} for name, values in ENUMS.items()
     }
     for table in TABLES:
         schemas[table.title.replace("[", "_").replace("]", "_")] = table.openapi()

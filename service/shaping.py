@@ -18,46 +18,26 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from service import schemas
-from service.rows import SESSION_TYPES, RunDict, SessionRow, SessionType
+from service.rows import SESSION_TYPES, RunDict, SessionRow, SessionType, is_workflow_run
 from service.schemas import PREVIEW_CHARS
 
+
+def _names(names: str) -> tuple[str, ...]:
+    return tuple(names.split())
+
+
 # Message.to_dict(): these keys first, each dropped when None or an empty list/object.
-_MESSAGE_FIELDS: tuple[str, ...] = (
-    "id",
-    "content",
-    "reasoning_content",
-    "from_history",
-    "compressed_content",
-    "stop_after_tool_call",
-    "role",
-    "name",
-    "tool_call_id",
-    "tool_name",
-    "tool_args",
-    "tool_call_error",
-    "tool_calls",
-    "redacted_reasoning_content",
-    "provider_data",
-    "checkpoint_status",
-    "checkpoint_created_at",
+_MESSAGE_FIELDS = _names(
+    "id content reasoning_content from_history compressed_content stop_after_tool_call role name tool_call_id"
+    " tool_name tool_args tool_call_error tool_calls redacted_reasoning_content provider_data checkpoint_status"
+    " checkpoint_created_at"
 )
 # ...then media lists, only when non-empty, each item as agno prints it again (media_item).
-_MESSAGE_MEDIA_FIELDS: tuple[str, ...] = ("images", "audio", "videos", "files")
+_MESSAGE_MEDIA_FIELDS = _names("images audio videos files")
 # MessageMetrics.to_dict() field order.
-_MESSAGE_METRICS_FIELDS: tuple[str, ...] = (
-    "input_tokens",
-    "output_tokens",
-    "total_tokens",
-    "audio_input_tokens",
-    "audio_output_tokens",
-    "audio_total_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-    "cost",
-    "duration",
-    "time_to_first_token",
-    "provider_metrics",
+_MESSAGE_METRICS_FIELDS = _names(
+    "input_tokens output_tokens total_tokens audio_input_tokens audio_output_tokens audio_total_tokens"
+    " cache_read_tokens cache_write_tokens reasoning_tokens cost duration time_to_first_token provider_metrics"
 )
 _SUMMARY_FIELDS: tuple[str, ...] = ("summary", "topics", "updated_at")
 _INPUT_MEDIA_FIELDS: tuple[str, ...] = ("images", "videos", "audios", "files")
@@ -115,11 +95,6 @@ def _as_text(value: object) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False)
-
-
-def _as_optional_text(value: object) -> str | None:
-    """Like `_as_text` but None stays None (fields typed `Optional[str]`)."""
-    return None if value is None else _as_text(value)
 
 
 def _non_empty_dict(value: Any) -> bool:
@@ -217,11 +192,13 @@ def session_name(row: SessionRow, runs: list[RunDict], session_type: str | None)
     return ""
 
 
-def _last_user_content(messages: Any) -> tuple[bool, object]:
-    """(found, content) of the last `role == "user"` message; missing content reads as ""."""
+def _last_user_content(messages: Any) -> tuple[bool, str | None]:
+    """(found, content as text) of the last `role == "user"` message; missing content reads as "",
+    null content stays null (the field is `Optional[str]`)."""
     for message in reversed(messages if isinstance(messages, list) else []):
         if isinstance(message, dict) and message.get("role") == "user":
-            return True, message.get("content", "")
+            content = message.get("content", "")
+            return True, None if content is None else _as_text(content)
     return False, None
 
 
@@ -230,11 +207,8 @@ def agent_run_input(run: RunDict) -> str | None:
     run_input = run.get("input")
     if isinstance(run_input, dict) and run_input.get("input_content") is not None:
         return _as_text(stringify_input_content(run_input["input_content"]))
-    if run.get("messages") is not None:
-        found, content = _last_user_content(run["messages"])
-        if found:
-            return _as_optional_text(content)
-    return ""
+    found, content = _last_user_content(run.get("messages"))
+    return content if found else ""
 
 
 def workflow_run_input(run: RunDict) -> str | None:
@@ -245,12 +219,9 @@ def workflow_run_input(run: RunDict) -> str | None:
     if executor_runs and isinstance(executor_runs, list) and isinstance(executor_runs[0], dict):
         found, content = _last_user_content(executor_runs[0].get("messages", []))
         if found:
-            return _as_optional_text(content)
-    if run.get("messages") is not None:
-        found, content = _last_user_content(run["messages"])
-        if found:
-            return _as_optional_text(content)
-    return ""
+            return content
+    found, content = _last_user_content(run.get("messages"))
+    return content if found else ""
 
 
 def run_input(run: RunDict, kind: SessionType) -> str | None:
@@ -268,10 +239,6 @@ def _input_media(run: RunDict) -> dict[str, list[Any]]:
     return media
 
 
-def _response_format(run: RunDict) -> str:
-    return "text" if run.get("content_type", "str") == "str" else "json"
-
-
 def _list_or_none(value: Any) -> Any:
     return list(value) if value else None
 
@@ -281,7 +248,7 @@ def _computed_run_fields(run: RunDict) -> dict[str, Any]:
     events (the raw list when non-empty, else null), created_at and input_media."""
     return {
         "run_input": agent_run_input(run),
-        "run_response_format": _response_format(run),
+        "run_response_format": "text" if run.get("content_type", "str") == "str" else "json",
         "messages": _list_or_none(run.get("messages")),
         "tools": _list_or_none(run.get("tools")),
         "events": _list_or_none(run.get("events")),
@@ -308,10 +275,6 @@ def _message_metrics(metrics: Mapping[str, Any]) -> dict[str, Any]:
             continue
         shaped[key] = value
     return shaped
-
-
-def _names(names: str) -> tuple[str, ...]:
-    return tuple(names.split())
 
 
 # agno rebuilds stored media as its Image/Audio/Video/File objects and prints them again with their
@@ -529,11 +492,6 @@ def _naming_input(run_input_value: Any) -> Any:
     return normalised
 
 
-def _is_workflow_run(run: RunDict) -> bool:
-    """agno's `get_run_type(run) == "workflow"`."""
-    return not (run.get("agent_id") or run.get("agent_name") or run.get("team_id") or run.get("team_name"))
-
-
 UNMERGED_LEGACY_RUNS = "unmerged_legacy_runs"
 """Row key set by the store on a 2.x database without a runs table: the raw `runs` column."""
 
@@ -545,17 +503,12 @@ def parsed_runs(row: SessionRow, runs: list[RunDict], parsed_as: SessionType) ->
     first entry is not a dict (only possible on a 2.x column read without the merge)."""
     if parsed_as == "workflow":
         return [
-            {k: v for k, v in r.items() if k != "messages"} for r in runs if isinstance(r, dict) and _is_workflow_run(r)
+            {k: v for k, v in r.items() if k != "messages"} for r in runs if isinstance(r, dict) and is_workflow_run(r)
         ]
     raw = cast(Mapping[str, Any], row).get(UNMERGED_LEGACY_RUNS)
     if isinstance(raw, list) and raw and not isinstance(raw[0], dict):
         return []
     return [{**run, "input": _naming_input(run.get("input"))} for run in _session_runs(runs)]
-
-
-def _detail_name(row: SessionRow, kept: list[RunDict], as_type: SessionType) -> str:
-    """session_name as the detail schemas derive it: over the deserialised session's runs."""
-    return session_name(row, kept, as_type)
 
 
 def _detail_timestamps(created_at: Any, updated_at: Any) -> tuple[str | None, str | None]:
@@ -596,7 +549,7 @@ def session_detail(
         computed = {
             "workflow_name": None,
             "session_id": session_id,
-            "session_name": _detail_name(wf_row, kept, as_type),
+            "session_name": session_name(wf_row, kept, as_type),
             "session_data": wf_session_data,
             "session_state": wf_session_data.get("session_state") if _non_empty_dict(wf_session_data) else None,
             "workflow_data": workflow_data if workflow_data is not None else {},
@@ -615,7 +568,7 @@ def session_detail(
         session_state = metrics = total_tokens = None
     computed = {
         "session_id": session_id,
-        "session_name": _detail_name(row, kept, as_type),
+        "session_name": session_name(row, kept, as_type),
         "session_summary": summary_for_detail(row.get("summary")),
         "session_state": session_state,
         "metrics": metrics,
@@ -696,24 +649,14 @@ def _classify_run(row: SessionRow, run: RunDict, as_type: SessionType) -> dict[s
 def classify_runs(row: SessionRow, runs: list[RunDict], as_type: SessionType) -> list[dict[str, Any]]:
     """§6 step 5: the run schema dicts (all fields present) in run order; team sessions drop runs
     carrying neither agent_id nor team_id."""
-    schemas: list[dict[str, Any]] = []
-    for run in runs:
-        schema = _classify_run(row, run, as_type)
-        if schema is not None:
-            schemas.append(schema)
-    return schemas
+    return [schema for run in runs if (schema := _classify_run(row, run, as_type)) is not None]
 
 
 def filter_schemas_by_status(schemas: list[dict[str, Any]], statuses: set[str] | None) -> list[dict[str, Any]]:
     """§6 step 6: keep schemas whose upper-cased `status` is wanted; `statuses` must be upper-case."""
     if statuses is None:
         return schemas
-    kept = []
-    for schema in schemas:
-        status = schema.get("status")
-        if (status.upper() if isinstance(status, str) else "") in statuses:
-            kept.append(schema)
-    return kept
+    return [s for s in schemas if (s["status"].upper() if isinstance(s.get("status"), str) else "") in statuses]
 
 
 def _preview(value: Any) -> str | None:

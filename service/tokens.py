@@ -1,12 +1,8 @@
-"""JWT verification with PyJWT, the way AgentOS 3.1.10's `JWTValidator` does it (docs/security.md).
+"""JWT verification with PyJWT, the way AgentOS 3.1.10's `JWTValidator` does it.
 
-Keys come from `JWT_VERIFICATION_KEY` (a PEM public key or a shared secret), a static JWKS file
-(`JWT_JWKS_FILE`, key chosen by `kid`) and, beyond AgentOS, a JWKS URL fetched from an identity
-provider and refetched (rate-limited) when a token names an unknown `kid`. Verified tokens are
-remembered until their `exp` (bounded LRU), so a caller's token is decoded once, not per request.
-
-Error texts are AgentOS's: `Invalid token: <PyJWT's message>` etc. depend on PyJWT's own wording,
-which is why setup.py pins the PyJWT release agno 3.1.10 installs.
+Key sources (a key, a JWKS file, beyond AgentOS a JWKS URL refetched for an unknown `kid`) and the
+cache of verified tokens: docs/security.md. Error texts are AgentOS's and embed PyJWT's own wording,
+which is why pyproject.toml pins the PyJWT release agno 3.1.10 installs.
 """
 
 from __future__ import annotations
@@ -194,22 +190,12 @@ class TokenVerifier:
 
     def _check_audience_and_issuer(self, payload: dict[str, Any]) -> None:
         if self.audience:
-            token_audience = payload.get("aud")
-            if token_audience is None:
-                raise jwt.InvalidTokenError(
-                    'Token is missing the "aud" claim. '
-                    "Audience verification requires this claim to be present in the token."
-                )
+            token_audience = _required_claim(payload, "aud", "Audience")
             audiences = token_audience if isinstance(token_audience, list) else [token_audience]
             if not any(aud in self.audience for aud in audiences):
                 raise jwt.InvalidAudienceError("Invalid audience")
         if self.issuer:
-            token_issuer = payload.get("iss")
-            if token_issuer is None:
-                raise jwt.InvalidTokenError(
-                    'Token is missing the "iss" claim. '
-                    "Issuer verification requires this claim to be present in the token."
-                )
+            token_issuer = _required_claim(payload, "iss", "Issuer")
             if token_issuer != self.issuer:
                 raise jwt.InvalidIssuerError(f"Invalid issuer. Expected: {self.issuer}, got: {token_issuer}")
 
@@ -249,3 +235,14 @@ class TokenVerifier:
             self._jwks = keys
             self._cache.clear()  # a rotated-out key must not keep verifying cached tokens
         return bool(keys)
+
+
+def _required_claim(payload: dict[str, Any], claim: str, what: str) -> Any:
+    """A claim that verification needs, else PyJWT's error text for its absence (as AgentOS answers)."""
+    value = payload.get(claim)
+    if value is None:
+        message = (
+            f'Token is missing the "{claim}" claim. {what} verification requires this claim to be present in the token.'
+        )
+        raise jwt.InvalidTokenError(message)
+    return value

@@ -14,7 +14,8 @@ from typing import Any
 
 from service.errors import ApiError
 from service.jsonutil import dumps, loads, without_surrogates
-from service.operations import ENUMS, Param
+from service.operations import Param
+from service.schemas import ENUMS, or_list
 
 _INT = re.compile(r"^[+-]?\d+(?:_\d+)*(?:\.0+)?$")
 # Hints that a body may hold a non-finite number: searched one by one, each linear in the body
@@ -43,9 +44,13 @@ def has_surrogate(text: str) -> bool:
     return not text.isascii() and _SURROGATE.search(text) is not None
 
 
-def enum_message(choices: Sequence[str]) -> str:
-    quoted = [f"'{c}'" for c in choices]
-    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+def pydantic_error(
+    type_: str, loc: list[Any], msg: str, value: Any, ctx: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    error: dict[str, Any] = {"type": type_, "loc": loc, "msg": msg, "input": value}
+    if ctx is not None:
+        error["ctx"] = ctx
+    return error
 
 
 class Validator:
@@ -58,10 +63,7 @@ class Validator:
         self.unicode_errors: list[dict[str, Any]] = []
 
     def add(self, type_: str, loc: list[Any], msg: str, value: Any, ctx: dict[str, Any] | None = None) -> None:
-        error: dict[str, Any] = {"type": type_, "loc": loc, "msg": msg, "input": value}
-        if ctx is not None:
-            error["ctx"] = ctx
-        self.errors.append(error)
+        self.errors.append(pydantic_error(type_, loc, msg, value, ctx))
 
     def check(self) -> None:
         if self.errors:
@@ -80,7 +82,7 @@ class Validator:
     def unicode(self, loc: list[Any], value: str) -> str:
         # divergence `invalid-unicode`: AgentOS answers 500 (echoing its SQL), we answer 422
         if has_surrogate(value):
-            self.unicode_errors.append({"type": "string_unicode", "loc": loc, "msg": UNICODE_MESSAGE, "input": None})
+            self.unicode_errors.append(pydantic_error("string_unicode", loc, UNICODE_MESSAGE, None))
         return value
 
     def max_length(self, loc: list[Any], value: str, limit: int) -> str | None:
@@ -95,7 +97,7 @@ class Validator:
     def enum(self, loc: list[Any], value: Any, choices: Sequence[str]) -> Any:
         if value in choices:
             return value
-        expected = enum_message(choices)
+        expected = or_list(f"'{c}'" for c in choices)
         self.add("enum", loc, f"Input should be {expected}", value, {"expected": expected})
         return None
 
@@ -203,7 +205,7 @@ class Validator:
                 return value
             if any(has_surrogate(key) for key in value):
                 message = "Object keys should be valid unicode strings"
-                self.unicode_errors.append({"type": "string_unicode", "loc": loc, "msg": message, "input": None})
+                self.unicode_errors.append(pydantic_error("string_unicode", loc, message, None))
                 return value
             return {key: self._walk([*loc, key], item) for key, item in value.items()}
         return value
@@ -224,13 +226,8 @@ class Validator:
             elif not isinstance(item, str):
                 self.add("string_type", [*loc, index], "Input should be a valid string", item)
         if len(self.errors) == before and not value:
-            self.add(
-                "too_short",
-                loc,
-                "List should have at least 1 item after validation, not 0",
-                value,
-                {"field_type": "List", "min_length": 1, "actual_length": 0},
-            )
+            message = "List should have at least 1 item after validation, not 0"
+            self.add("too_short", loc, message, value, {"field_type": "List", "min_length": 1, "actual_length": 0})
         return value
 
 
@@ -285,32 +282,14 @@ def parse_json_body(raw: bytes, content_type: str | None) -> Any:
         # what AgentOS answers for JSON too deep for its parser (divergence `json-too-deep` below that)
         raise ApiError(400, BODY_PARSE_ERROR)
     if _may_hold_non_finite(text) and _has_non_finite(value):
-        raise ApiError(
-            422,
-            [
-                {
-                    "type": "value_error",
-                    "loc": ["body"],
-                    "msg": "JSON contains a non-finite number (NaN, Infinity, out of range)",
-                    "input": None,
-                }
-            ],
-        )
+        message = "JSON contains a non-finite number (NaN, Infinity, out of range)"
+        raise ApiError(422, [pydantic_error("value_error", ["body"], message, None)])
     return value
 
 
 def _json_invalid(position: int, message: str) -> ApiError:
     return ApiError(
-        422,
-        [
-            {
-                "type": "json_invalid",
-                "loc": ["body", position],
-                "msg": "JSON decode error",
-                "input": {},
-                "ctx": {"error": message},
-            }
-        ],
+        422, [pydantic_error("json_invalid", ["body", position], "JSON decode error", {}, {"error": message})]
     )
 
 

@@ -1,54 +1,9 @@
 """`agno-session compare`: replay recorded requests against AgentOS and this service, compare the answers.
 
-    agno-session compare --agentos URL [--agentos-key K] --ours URL [--key K]
-                         (--log FILE | --requests FILE)
-                         [--include-writes --staging-db NAME] [--progress-every N] [--recheck N]
-                         [--timeout S] [--max-requests N] [--max-diffs N] [--ignore PATTERN ...]
-                         [--divergences FILE | --no-divergences]
-
-Every request is sent to AgentOS first, then to this service, and the two answers are compared with
-`service.compare.diff` (status code, JSON values, key order). The report lists, per endpoint (method and
-route template), how many answers were JSON-equal, a short diff for each mismatch, and ends with
-`N/M requests JSON-equal` (followed by the documented divergences and mismatches when there are
-documented ones). Exit status: 0 when every replayed answer matched or is a documented divergence, 1
-when anything else differed (or nothing could be replayed), 2 on usage errors and refused write replays.
-
-Inputs
-- `--log FILE`: this service's JSON access log (its stdout): the lines whose `logger` is
-  `agno_session.access` (`method`, `path` with query, `db_id`, `status`, ...); other lines are skipped.
-  The log keeps no request bodies, so only its GET lines are replayed, even with --include-writes.
-- `--requests FILE`: JSON lines `{"method": "GET", "path": "/sessions?type=agent", "body": {...}?,
-  "db_id": "..."?}`; blank lines and lines starting with `#` are skipped.
-
-Only GET requests are replayed unless --include-writes is given. Probe, metrics and docs routes
-(/healthz, /readyz, /metrics, /docs, /openapi.json) are not part of AgentOS's API and are skipped.
-
-Writes (--include-writes) change data, so they need --staging-db NAME and are refused unless both
-servers list NAME among their databases (AgentOS: `databases` of GET /config; this service:
-`databases` of GET /readyz). Each write is then replayed only when it targets NAME: its `db_id`
-query parameter (or the entry's `db_id`) equals NAME, or it names no db_id and NAME is the only
-database of both servers; other writes are skipped and reported. Give each server its own copy of
-the staging data under the same db_id: a create replayed on AgentOS and then on this service against
-one shared database would collide (409).
-
-Values that legitimately differ between two answers are compared by kind (see
-`default_compare_options`): top-level `created_at`/`updated_at` that are "now", generated session ids
-of POST /sessions, `instantiated_at` of /health, and rows of GET /sessions that tie on the sort key.
-A GET that differs is asked again (`--recheck`, default once) before it counts as a mismatch, so a
-row changed by live traffic between the two requests is not reported.
-
-Keys can come from the environment instead of the command line (which `ps` shows):
-AGNO_COMPARE_AGENTOS_KEY and AGNO_COMPARE_KEY.
-
-Documented divergences: an answer pair that differs exactly as a row of the divergence table of
-docs/compatibility.md says (AgentOS's status and, where the cell gives one, body; ours likewise; on a
-route the row's `request` cell names, if it names any) is reported as that divergence, counted apart
-and not a failure. Rows whose two statuses are equal and that document no body cannot be told apart
-from a mismatch and are never applied. `--divergences FILE` reads another table, `--no-divergences`
-none.
-
-The replay itself is service/compare/replay.py; the contract suite calls its
-`replay(entries, agentos_url, ours_url, ...) -> Report` directly.
+Inputs (`--log` access log or `--requests` JSON lines), the write-replay rules (`--include-writes`,
+`--staging-db`), what is compared by kind, documented divergences and the exit status (0 all equal or
+documented, 1 a mismatch or nothing replayed, 2 usage errors and refused writes): docs/rollout.md §2.
+The replay itself is service/compare/replay.py; the contract suite calls its `replay()` directly.
 """
 
 from __future__ import annotations
@@ -71,29 +26,23 @@ from service.compare.replay import (
     replay,
 )
 
+_SERVERS = (("AgentOS", "--agentos", "--agentos-key", "AGENTOS_KEY"), ("agno-session", "--ours", "--key", "KEY"))
 
-# --------------------------------------------------------------------------------------------------------
-# command line
-# --------------------------------------------------------------------------------------------------------
+
+def _usage_error(message: str) -> int:
+    print(f"agno-session compare: {message}", file=sys.stderr)
+    return 2
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="agno-session compare",
         description="Replay recorded requests against AgentOS and agno-session and compare the JSON answers.",
     )
-    parser.add_argument("--agentos", required=True, metavar="URL", help="AgentOS base URL")
-    parser.add_argument(
-        "--agentos-key",
-        default=os.environ.get("AGNO_COMPARE_AGENTOS_KEY"),
-        metavar="K",
-        help="AgentOS OS_SECURITY_KEY (default: $AGNO_COMPARE_AGENTOS_KEY)",
-    )
-    parser.add_argument("--ours", required=True, metavar="URL", help="agno-session base URL")
-    parser.add_argument(
-        "--key",
-        default=os.environ.get("AGNO_COMPARE_KEY"),
-        metavar="K",
-        help="agno-session OS_SECURITY_KEY (default: $AGNO_COMPARE_KEY)",
-    )
+    for server, url, key, env in _SERVERS:
+        parser.add_argument(url, required=True, metavar="URL", help=f"{server} base URL")
+        help_ = f"{server} OS_SECURITY_KEY (default: $AGNO_COMPARE_{env})"
+        parser.add_argument(key, default=os.environ.get(f"AGNO_COMPARE_{env}"), metavar="K", help=help_)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--log", type=Path, metavar="FILE", help="agno-session JSON access log")
     source.add_argument("--requests", type=Path, metavar="FILE", help='JSON lines {"method","path","body"?}')
@@ -130,19 +79,15 @@ def main(argv: list[str]) -> int:
         return int(exc.code or 0)
     if args.staging_db and not args.include_writes:
         parser.print_usage(sys.stderr)
-        print("agno-session compare: --staging-db only makes sense with --include-writes", file=sys.stderr)
-        return 2
+        return _usage_error("--staging-db only makes sense with --include-writes")
     if args.progress_every < 1 or args.recheck < 0 or args.timeout <= 0:
-        print("agno-session compare: --progress-every >= 1, --recheck >= 0, --timeout > 0", file=sys.stderr)
-        return 2
+        return _usage_error("--progress-every >= 1, --recheck >= 0, --timeout > 0")
     try:
         entries = load_access_log(args.log) if args.log else load_requests(args.requests)
     except OSError as exc:
-        print(f"agno-session compare: cannot read input: {exc}", file=sys.stderr)
-        return 2
+        return _usage_error(f"cannot read input: {exc}")
     except UsageError as exc:
-        print(f"agno-session compare: {exc}", file=sys.stderr)
-        return 2
+        return _usage_error(str(exc))
     if args.max_requests is not None:
         entries = entries[: max(args.max_requests, 0)]
     divergences: list[DocumentedDivergence] = []
@@ -151,8 +96,7 @@ def main(argv: list[str]) -> int:
         try:
             divergences = load_divergences(table)
         except OSError as exc:
-            print(f"agno-session compare: cannot read the divergence table: {exc}", file=sys.stderr)
-            return 2
+            return _usage_error(f"cannot read the divergence table: {exc}")
     elif not args.no_divergences:
         print(
             "agno-session compare: no divergence table (docs/compatibility.md) found; give --divergences FILE "
@@ -189,8 +133,7 @@ def main(argv: list[str]) -> int:
             divergences=divergences,
         )
     except StagingCheckError as exc:
-        print(f"agno-session compare: {exc}", file=sys.stderr)
-        return 2
+        return _usage_error(str(exc))
     print(report.format(max_diffs=args.max_diffs))
     if report.total == 0:
         print("agno-session compare: no request was replayed", file=sys.stderr)

@@ -1,37 +1,16 @@
 """JSON comparison of two HTTP answers: the reference (AgentOS) against the one under test.
 
-Pure functions, no I/O. Used by the contract suite (tests/contract), the bench and `agno-session compare`.
+Pure functions, no I/O, used by the contract suite, the bench and `agno-session compare`. What counts
+as equal (types, values, key order), tie groups and the "now"/uuid4 formats: docs/contract-testing.md.
 
     diffs = compare(200, expected, 200, actual, ignore_paths=["meta.search_time_ms"],
                     unordered={"data": ["created_at"]}, formats={"**.created_at": "now"})
-    print(format_differences(diffs))
 
-What counts as equal
-- the status code;
-- the parsed JSON: same types (``1`` is not ``1.0``, ``true`` is not ``1``), same values, and for every
-  object the same keys **in the same order** (a key-order difference is reported on its own);
-- lists element by element, unless the list's path is declared ``unordered`` (see below).
-
-Paths and patterns
-A path is a tuple of keys and list indices, shown as ``$.data[3].session_name``. Patterns are dotted
-strings matched segment by segment: a key, an index, ``*`` (any one segment) or ``**`` (any number of
-segments, including none). ``""`` or ``"$"`` is the root.
-
-``ignore_paths``  patterns whose values are not compared (nor required to be present).
-``unordered``     pattern of a list -> tie keys. The list's elements are grouped into runs of equal tie key
-                  (the key of an element is the tuple of its values for each tie-key spec; a spec
-                  ``"updated_at|created_at"`` takes the first key that is present). The sequence of keys
-                  must be equal; within one run of equal keys (a "tie group": rows that tie on the sort
-                  key, which a database may return in any order) elements are matched regardless of order.
-                  ``None`` (or an empty list) makes the whole list a single tie group.
-``formats``       pattern -> kind, for values that legitimately differ between two runs:
-                  ``"now"``   if the expected value is an ISO-8601 UTC timestamp (``Z`` or ``+00:00``)
-                              within ``now_tolerance`` seconds of ``now``, the actual one must be one too;
-                              otherwise the values must be equal;
-                  ``"uuid4"`` if the expected value is a uuid4 string, the actual one must be a uuid4 string;
-                              otherwise the values must be equal;
-                  ``"twin-time"`` the expected value is a "now" timestamp if and only if the actual one is
-                              (the values themselves are not compared; for twin rows created a second apart).
+A path shows as ``$.data[3].session_name``; patterns are dotted strings matched segment by segment: a
+key, an index, ``*`` (one segment) or ``**`` (any number, none included); ``""`` or ``"$"`` is the root.
+A tie-key spec ``"updated_at|created_at"`` takes the first key present; no tie keys make the whole list
+one tie group. Format ``"twin-time"``: the expected value is a "now" timestamp if and only if the
+actual one is (for twin rows created a second apart).
 """
 
 from __future__ import annotations
@@ -168,45 +147,32 @@ class _Ctx:
         return any(_match(p, path) for p in self.ignore)
 
     def format_of(self, path: PathT) -> str | None:
-        for pattern, kind in self.formats:
-            if _match(pattern, path):
-                return kind
-        return None
+        return next((kind for pattern, kind in self.formats if _match(pattern, path)), None)
 
     def tie_keys_of(self, path: PathT) -> tuple[str, ...] | None:
-        for pattern, keys in self.unordered:
-            if _match(pattern, path):
-                return keys
-        return None
+        return next((keys for pattern, keys in self.unordered if _match(pattern, path)), None)
 
 
-def _same_type(a: Any, b: Any) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b)
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return type(a) is type(b)
-    if a is None or b is None:
-        return a is None and b is None
-    kinds = (str, list, dict)
-    return any(isinstance(a, k) and isinstance(b, k) for k in kinds)
+_TYPE_NAMES = (
+    (type(None), "null"),
+    (bool, "boolean"),
+    (int, "integer"),
+    (float, "float"),
+    (str, "string"),
+    (list, "array"),
+    (dict, "object"),
+)
+_JSON_TYPES = frozenset(name for _, name in _TYPE_NAMES)
 
 
 def _type_name(v: Any) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "boolean"
-    if isinstance(v, int):
-        return "integer"
-    if isinstance(v, float):
-        return "float"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, list):
-        return "array"
-    if isinstance(v, dict):
-        return "object"
-    return type(v).__name__
+    return next((name for cls, name in _TYPE_NAMES if isinstance(v, cls)), type(v).__name__)
+
+
+def _same_type(a: Any, b: Any) -> bool:
+    """The same JSON type (`1` is not `1.0`, `true` is not `1`); other types never match."""
+    name = _type_name(a)
+    return name == _type_name(b) and name in _JSON_TYPES
 
 
 def _walk(ctx: _Ctx, path: PathT, exp: Any, act: Any) -> None:

@@ -100,30 +100,18 @@ def check_divergence(
 ) -> list[Difference]:
     """Differences between a documented divergence and what the two services answered."""
     diffs: list[Difference] = []
-    if agentos_status != div.agentos_status:
-        diffs.append(
-            Difference(
-                "AgentOS status",
-                "status",
-                div.agentos_status,
-                agentos_status,
-                f"divergence {div.id}: AgentOS no longer answers as documented",
+    sides = (
+        ("AgentOS ", div.agentos_status, agentos_status, div.checks_agentos_body, div.agentos_body, agentos_json),
+        ("", div.ours_status, actual_status, div.checks_ours_body, div.ours_body, actual_json),
+    )
+    for prefix, documented, status, check_body, body, answered in sides:
+        if status != documented:
+            broken = "AgentOS no longer answers" if prefix else "agno-session should answer"
+            note = f"divergence {div.id}: {broken} as documented"
+            diffs.append(Difference(f"{prefix}status", "status", documented, status, note))
+        elif check_body:
+            diffs.extend(
+                Difference(prefix + d.path, d.kind, d.expected, d.actual, f"divergence {div.id}")
+                for d in compare(None, body, None, answered)
             )
-        )
-    elif div.checks_agentos_body:
-        for d in compare(None, div.agentos_body, None, agentos_json):
-            diffs.append(Difference("AgentOS " + d.path, d.kind, d.expected, d.actual, f"divergence {div.id}"))
-    if actual_status != div.ours_status:
-        diffs.append(
-            Difference(
-                "status",
-                "status",
-                div.ours_status,
-                actual_status,
-                f"divergence {div.id}: agno-session should answer as documented",
-            )
-        )
-    elif div.checks_ours_body:
-        for d in compare(None, div.ours_body, None, actual_json):
-            diffs.append(Difference(d.path, d.kind, d.expected, d.actual, f"divergence {div.id}"))
     return diffs

@@ -1,6 +1,6 @@
 """The replay engine of `agno-session compare`: recorded requests sent to AgentOS and to this service,
 answers compared (service/compare/diff.py) and tallied per endpoint, documented divergences
-(service/compare/divergences.py) counted apart. service/compare/cli.py describes the behaviour."""
+(service/compare/divergences.py) counted apart. docs/rollout.md §2 describes the behaviour."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import http.client
 import json
 import re
 import urllib.parse
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,15 +25,10 @@ READ_METHODS = frozenset({"GET"})
 NOT_AGENTOS_ROUTES = frozenset({"/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/docs/static/{file}"})
 # GET /sessions sort_by -> the list item's key that carries the sort value (rows tying on it may come
 # back in any order). Columns without such a key make the whole page one tie group.
+_SAME_NAMED = ("created_at", "session_id", "session_type", "user_id", "agent_id", "team_id", "workflow_id")
 SORT_TIE_KEYS = {
-    "created_at": "created_at",
+    **{column: column for column in _SAME_NAMED},
     "updated_at": "updated_at|created_at",
-    "session_id": "session_id",
-    "session_type": "session_type",
-    "user_id": "user_id",
-    "agent_id": "agent_id",
-    "team_id": "team_id",
-    "workflow_id": "workflow_id",
     "summary": "session_summary",
 }
 NO_BODY: Any = object()
@@ -293,10 +289,7 @@ class Report:
             documented = f" (+{tally.documented} documented divergence(s))" if tally.documented else ""
             lines.append(f"{mark} {endpoint.ljust(width)}  {tally.equal}/{tally.total} equal{documented}")
         if self.documented:
-            counts: dict[str, int] = {}
-            for outcome in self.documented:
-                key = outcome.divergence or ""
-                counts[key] = counts.get(key, 0) + 1
+            counts = Counter(outcome.divergence or "" for outcome in self.documented)
             lines.append("")
             lines.append(f"documented divergences ({len(self.documented)}, docs/compatibility.md; not failures):")
             lines.extend(f"  {count} x {div_id}" for div_id, count in sorted(counts.items()))
@@ -312,9 +305,7 @@ class Report:
             if len(self.mismatches) > max_mismatches:
                 lines.append(f"... and {len(self.mismatches) - max_mismatches} more mismatches")
         if self.skipped:
-            reasons: dict[str, int] = {}
-            for _, reason in self.skipped:
-                reasons[reason] = reasons.get(reason, 0) + 1
+            reasons = Counter(reason for _, reason in self.skipped)
             lines.append("")
             lines.append(f"skipped ({len(self.skipped)}):")
             lines.extend(f"  {count} x {reason}" for reason, count in sorted(reasons.items()))
@@ -393,15 +384,6 @@ def default_divergences_file() -> Path | None:
     """docs/compatibility.md of the checkout this module runs from, when there is one."""
     candidate = Path(__file__).resolve().parents[2] / "docs" / "compatibility.md"
     return candidate if candidate.is_file() else None
-
-
-def _documented(
-    divergences: Sequence[DocumentedDivergence], request: ReplayRequest, route: str, agentos: Answer, ours: Answer
-) -> str | None:
-    for row in divergences:
-        if row.matches(request, route, agentos, ours):
-            return row.divergence.id
-    return None
 
 
 @dataclass(frozen=True)
@@ -491,7 +473,8 @@ def replay(
                     break
                 asked_again += 1
             rechecked = asked_again > 0 and not diffs
-            documented = _documented(divergences, request, route, theirs, ours) if diffs else None
+            matching = (row.divergence.id for row in divergences if row.matches(request, route, theirs, ours))
+            documented = next(matching, None) if diffs else None
             report.add(Outcome(request, route, theirs, ours, diffs, rechecked, documented))
         if progress is not None:
             progress(done, len(requests), report)

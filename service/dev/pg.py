@@ -12,6 +12,7 @@ reach DIR (a clone under /root or in a mode-0700 directory), the server's files 
 from __future__ import annotations
 
 import argparse
+import functools
 import glob
 import hashlib
 import os
@@ -77,18 +78,12 @@ def _server_user_can_reach(path: Path) -> bool:
 class Cluster:
     root: Path
     port: int
-    # Where the server's files are: `root`, or the directory named in root/server-dir (module doc).
-    server_root: Path | None = None
 
-    def __post_init__(self) -> None:
-        if self.server_root is None:
-            pointer = self.root / "server-dir"
-            home = Path(pointer.read_text().strip()) if pointer.exists() else self.root
-            object.__setattr__(self, "server_root", home)
-
-    @property
+    @functools.cached_property
     def home(self) -> Path:
-        return self.server_root or self.root
+        """Where the server's files are: `root`, or the directory named in root/server-dir (module doc)."""
+        pointer = self.root / "server-dir"
+        return Path(pointer.read_text().strip()) if pointer.exists() else self.root
 
     @property
     def data(self) -> Path:
