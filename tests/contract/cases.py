@@ -1116,7 +1116,7 @@ def bad_input_cases() -> list[Case]:
         ),
         Case("far_too_deep_json_in_create", "POST", "/sessions", (("db_id", EDGE),), raw_body=deep_2000, **e),
         get("multimodal_name_get", "/sessions/edge-multimodal", ("db_id", EDGE), divergence="non-string-name", **e),
-        lst("multimodal_name_list", ("db_id", EDGE), divergence="non-string-name", **e),
+        lst("multimodal_name_list", ("db_id", EDGE), divergence="non-string-name-list", **e),
         get("multimodal_as_team_has_empty_name", "/sessions/edge-multimodal", ("db_id", EDGE), ("type", "team"), **e),
         get("multimodal_runs", "/sessions/edge-multimodal/runs", ("db_id", EDGE), **e),
         get("multimodal_previews", "/sessions/edge-multimodal/run-previews", ("db_id", EDGE), **e),

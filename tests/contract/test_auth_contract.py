@@ -44,7 +44,6 @@ from .harness import (
     start_service,
     substitute,
     twin_repl,
-    wait_http,
 )
 
 AUDIENCE = "contract-auth-os"
@@ -506,7 +505,7 @@ def auth_pairs(pg_cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Ite
             servers.append(ours)
             pairs[mode] = AuthPair(agentos, ours, dsns[mode])
         for server in servers:
-            wait_http(server.base_url + server.health_path, server.proc, server.log)
+            server.wait(90)
         yield AuthPairs(pairs, sign_tokens(key, public_pem, pats))
     finally:
         for server in servers:

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from service.db import APPLICATION_NAME
-from tests.conftest import LiveService, spawn_service
+from tests.support.processes import Server, spawn_service
 
 from .harness import call, connect, dbname, scrape, service_backends, try_call, wait_until
 
@@ -80,11 +80,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def port_of(service: LiveService) -> int:
+def port_of(service: Server) -> int:
     return int(service.base_url.rsplit(":", 1)[1])
 
 
-def open_socket(service: LiveService, rcvbuf: int | None = None) -> socket.socket:
+def open_socket(service: Server, rcvbuf: int | None = None) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     if rcvbuf is not None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
@@ -248,7 +248,7 @@ SLOW_TERM = "%_" * 128  # the longest allowed term, no trigram: a scan matching 
 SEEDED_ROWS = 150_000
 
 
-def provisioned(service: LiveService) -> None:
+def provisioned(service: Server) -> None:
     """Once the first request has provisioned agno's tables (the test then seeds them directly)."""
     assert call(service.base_url, "GET", "/sessions").status == 200
 
@@ -540,7 +540,7 @@ def test_bodies_in_flight_share_one_budget(live_service: Callable[..., Any], dsn
 DESCRIPTOR_LIMIT = 64
 
 
-def spawn_with_descriptor_limit(env: dict[str, str], log_dir: Path) -> LiveService:
+def spawn_with_descriptor_limit(env: dict[str, str], log_dir: Path) -> Server:
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (DESCRIPTOR_LIMIT, DESCRIPTOR_LIMIT))
 

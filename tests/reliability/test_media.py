@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import os
 import socket
-import subprocess
-import sys
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -22,6 +19,7 @@ from typing import Any
 import pytest
 
 from service.dev.pg import free_port
+from tests.support.processes import launch_moto
 
 from .harness import call, scrape, wait_until
 
@@ -38,36 +36,12 @@ def _big_content() -> Iterator[bytes]:
 
 @pytest.fixture(scope="module")
 def moto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    log = tmp_path_factory.mktemp("moto") / "moto.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
+    moto = launch_moto(tmp_path_factory.mktemp("moto"))
     try:
-        wait_until("moto answers", lambda: _answers(url), timeout=60)
-        yield url
+        moto.wait(60)
+        yield moto.base_url
     finally:
-        proc.terminate()
-        proc.wait(15)
-
-
-def _answers(url: str) -> bool | None:
-    try:
-        parts = urllib.parse.urlsplit(url)
-        conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=2)
-        conn.request("GET", "/")
-        conn.getresponse().read()
-        conn.close()
-        return True
-    except OSError:
-        return None
+        moto.stop(timeout=15)
 
 
 def _s3_client(moto_url: str) -> Any:
