@@ -37,9 +37,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.api.conftest import sql
+from tests.api.test_docs_page import CHROMIUM_FLAGS, chromium
 from tests.reliability.harness import call, wait_until
 from tests.support.processes import Server
-from tests.test_docs_page import CHROMIUM_FLAGS, chromium
 
 AUDIENCE = "browser-cors-test"
 USER = "alice@example.com"

@@ -1,18 +1,14 @@
-"""Unit tests of service.compare.diff and .divergences (no AgentOS needed: these run in the ordinary test run too)."""
+"""Unit tests of service.compare.diff and .divergences: the comparison of two answers and the divergence
+table's parser (pure functions; the table of docs/compatibility.md itself: tests/contract/test_divergence_table.py)."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from service.compare.diff import compare, format_differences, parse_json, tie_key
 from service.compare.divergences import check_divergence, compare_documented, parse_divergences
-from tests.support.compat import divergences
-
-from .cases import build_cases
-from .harness import DIVERGENCE_ANSWERS
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 
@@ -137,33 +133,6 @@ def test_wildcards_in_a_documented_body() -> None:
     ]
     assert ("$.detail", "length") in kinds(compare_documented(documented, {"detail": []}))
     assert compare_documented("…", [1, 2]) == []
-
-
-# rows that no contract case can show (AgentOS cannot be made to fail this way); the test named
-# checks our answer against the row with tests.support.compat.assert_documented
-CHECKED_ELSEWHERE = {
-    "unhandled-error-body": "tests/api/test_auth_health.py::test_unhandled_error_is_a_json_500_that_names_nothing",
-    "database-unavailable": "tests/api/test_auth_health.py",
-    "timeouts": "tests/reliability/test_timeouts.py::test_request_timeout_answers_504_and_stops_the_query",
-    "body-too-large": "tests/reliability/test_overload.py::test_default_body_limit_is_1_mib",
-}
-
-
-def test_every_divergence_row_documents_our_answer_and_is_checked() -> None:
-    rows = divergences()
-    assert [r.id for r in rows.values() if not r.checks_ours_body] == []
-    marked = [c for c in build_cases() if c.divergence]
-    used = {c.divergence for c in marked}
-    assert used <= set(rows), used - set(rows)
-    assert set(rows) - used == set(CHECKED_ELSEWHERE)
-    # every marked case has its exact answer recorded, and that answer is what its row documents
-    answers = json.loads(DIVERGENCE_ANSWERS.read_text(encoding="utf-8"))
-    requests = {c.name: c for c in marked if c.kind != "readback"}
-    assert set(answers) == set(requests)
-    for name, answer in answers.items():
-        row = rows[str(requests[name].divergence)]
-        assert answer["status"] == row.ours_status, name
-        assert compare_documented(row.ours_body, answer["body"]) == [], name
 
 
 def test_parse_json_is_strict() -> None:
