@@ -51,7 +51,7 @@ class PgServer:
     def dsn_for(self, dbname: str) -> str:
         params = psycopg2.extensions.parse_dsn(self.admin_dsn)
         params["dbname"] = dbname
-        return psycopg2.extensions.make_dsn(**params)
+        return str(psycopg2.extensions.make_dsn(**params))
 
     def create_database(self, prefix: str = "t") -> str:
         name = f"{prefix}_{uuid.uuid4().hex[:10]}"

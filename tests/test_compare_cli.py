@@ -285,7 +285,10 @@ def test_replay_api_rechecks_a_differing_get(
 ) -> None:
     first, second = recorded
     proxy = proxy_factory(second.base_url, "/sessions/agent-2", times=1)  # only the first answer differs
-    entries = [{"method": "GET", "path": "/sessions/agent-2"}, {"method": "POST", "path": "/sessions", "body": {}}]
+    entries: list[dict[str, Any]] = [
+        {"method": "GET", "path": "/sessions/agent-2"},
+        {"method": "POST", "path": "/sessions", "body": {}},
+    ]
     report: Report = replay(entries, first.base_url, proxy.url)
     assert report.ok
     assert report.total == 1
@@ -304,7 +307,7 @@ def test_writes_only_against_the_named_staging_database(
     agentos_like = live_service(env={"AGNO_SESSION_DSN_MAP": json.dumps({"staging": new_database()})})
     ours = live_service(env={"AGNO_SESSION_DSN_MAP": json.dumps({"staging": new_database()})})
     run = {"run_id": "w-r1", "agent_id": "a", "status": "COMPLETED", "content": "x", "created_at": 1750000000}
-    entries = [
+    entries: list[dict[str, Any]] = [
         {"method": "POST", "path": "/sessions", "body": {"session_id": "w-1", "session_name": "n", "runs": [run]}},
         {"method": "POST", "path": "/sessions", "body": {}},  # generated id: compared as "a uuid4"
         {"method": "PATCH", "path": "/sessions/w-1", "body": {"session_state": {"a": 1}}},

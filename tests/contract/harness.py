@@ -712,8 +712,8 @@ def _run_readback(
             (f"SUT      GET {p_us}", u_us),
         ]
         for label, exp, act, r in (
-            ("AgentOS-written twin read by both", a_os, u_os, []),
-            ("SUT-written twin read by both", a_us, u_us, []),
+            ("AgentOS-written twin read by both", a_os, u_os, list[tuple[re.Pattern[str], str]]()),
+            ("SUT-written twin read by both", a_us, u_us, list[tuple[re.Pattern[str], str]]()),
         ):
             for d in _compare_answers(case, exp, act, r):
                 diffs.append(

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from service.compare.diff import compare
+from tests.support.processes import Server
 
 from .agentos_venv import ensure_venv
 from .cases import NO_BODY
@@ -35,7 +36,6 @@ from .harness import (
     TWIN_TIME,
     TWIN_US,
     Answer,
-    Server,
     _clean_env,
     _row,
     normalize,
@@ -429,7 +429,7 @@ def sign_tokens(private_key: Any, public_pem: str, pats: dict[str, str]) -> dict
         elif how == "hs-public":
             tokens[name] = _hs256(payload, public_pem.encode())
         else:
-            tokens[name] = jwt.encode(payload, None, algorithm="none")
+            tokens[name] = jwt.encode(payload, None, algorithm="none")  # type: ignore[arg-type]  # alg none: no key
     tokens.update(RAW_TOKENS)
     tokens.update({f"pat:{name}": token for name, token in pats.items()})
     return tokens

@@ -31,8 +31,9 @@ from service.compare.replay import (
     replay,
 )
 from tests.reliability.harness import wait_until
+from tests.support.processes import Server
 
-from .harness import ContractEnv, Server, send
+from .harness import ContractEnv, send
 
 # (path with query, agno-session's expected status): lists with filters / sort / pagination, one
 # session, runs, run previews, one run, 404s, 422s and a 400 (none of them a documented divergence).

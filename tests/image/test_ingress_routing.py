@@ -36,6 +36,7 @@ def render(tools: Tools, tmp_path: Path, values: dict[str, Any], template: str) 
     values_file.write_text(yaml.safe_dump(values))
     text = tools.run("helm", "template", RELEASE, CHART, "--values", str(values_file), "--show-only", template).stdout
     (doc,) = [d for d in yaml.safe_load_all(text) if d]
+    assert isinstance(doc, dict)
     return doc
 
 

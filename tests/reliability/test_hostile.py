@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from service.db import APPLICATION_NAME
+from tests.support.http import Reply
 from tests.support.processes import Server, spawn_service
 
 from .harness import call, connect, dbname, scrape, service_backends, try_call, wait_until
@@ -207,7 +208,7 @@ def test_hostile_bodies_leave_the_event_loop_free(
     assert not watch.failures(), watch.failures()
     lag = wait_until(
         "the event loop is free again",
-        lambda: (v := scrape(base, "event_loop_lag_seconds")) is not None and v < 0.5 and [v],
+        lambda: [v] if (v := scrape(base, "event_loop_lag_seconds")) is not None and v < 0.5 else None,
         30,
     )
     figures["loop_lag_after_s"] = lag[0]
@@ -311,7 +312,7 @@ def test_name_searches_cannot_take_the_pool(
     watcher.start()
     with concurrent.futures.ThreadPoolExecutor(12) as pool:
         searches = [pool.submit(call, base, "GET", search_path, timeout=60) for _ in range(12)]
-        ordinary = []
+        ordinary: list[Reply] = []
         while not all(s.done() for s in searches) and len(ordinary) < 500:
             ordinary.append(call(base, "GET", "/sessions/ordinary", timeout=30))
         search_statuses = sorted(s.result().status for s in searches)
@@ -378,11 +379,11 @@ def test_a_client_that_hangs_up_cancels_its_query(
                 )
                 pid = waiting[0]["pid"]
             hung_up = time.monotonic()
-            wait_until(
-                f"the backend of GET {path} is gone",
-                lambda pid=pid: all(b["pid"] != pid for b in service_backends(admin, database)),
-                5,
-            )
+
+            def gone(pid: int = pid) -> bool:
+                return all(b["pid"] != pid for b in service_backends(admin, database))
+
+            wait_until(f"the backend of GET {path} is gone", gone, 20)
             gone_after.append(round(time.monotonic() - hung_up, 3))
     finally:
         locker.rollback()
@@ -459,7 +460,7 @@ def test_memory_stays_bounded_under_stalled_uploads_headers_and_non_readers(
         healthz_slowest_s=round(watch.slowest(), 3),
         healthz_failures=len(watch.failures()),
     )
-    settled = wait_until("RSS back under 128 MiB", lambda: (r := rss(pid)) < SETTLED_RSS and [r], 60)
+    settled = wait_until("RSS back under 128 MiB", lambda: [r] if (r := rss(pid)) < SETTLED_RSS else None, 60)
     figures.update(settled_rss_mib=round(settled[0] / MIB, 1), settled_after_s=round(time.monotonic() - ended, 2))
     assert peak <= MEMORY_LIMIT, f"peak RSS {peak / MIB:.0f} MiB"
     assert not watch.failures(), watch.failures()
@@ -529,7 +530,7 @@ def test_bodies_in_flight_share_one_budget(live_service: Callable[..., Any], dsn
             )
         reply = wait_until(
             "a new body finds the budget full",
-            lambda: (r := call(base, "POST", "/sessions", body=body)) and r.status == 503 and r,
+            lambda: r if (r := call(base, "POST", "/sessions", body=body)).status == 503 else None,
             10,
         )
         assert reply.json() == {"detail": "Service overloaded: too many request bodies being received"}, reply

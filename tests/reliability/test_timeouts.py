@@ -111,7 +111,7 @@ def test_request_timeout_answers_504_and_stops_the_query(
     session_id = session_factory(service.base_url, session_name="slow")
     admin, database = pg_cluster.admin_dsn, dbname(dsn)
     elapsed: list[float] = []
-    gone_after: list[int] = []
+    gone_after: list[float] = []
     with row_locked(dsn, session_id):
         for n in range(ROUNDS):
             job, pid = blocked(

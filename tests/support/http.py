@@ -122,7 +122,7 @@ def wait_http(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{proc.args} exited with {proc.returncode} before {url} answered\n{tail(log)}")
+            raise RuntimeError(f"{proc.args!r} exited with {proc.returncode} before {url} answered\n{tail(log)}")
         if alive is not None and not alive():
             raise RuntimeError(f"the server stopped before {url} answered\n{tail(log)}")
         if try_call(base, "GET", path, timeout=2) is not None:
