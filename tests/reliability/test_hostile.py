@@ -27,7 +27,11 @@ from tests.support.processes import Server, spawn_service
 from .harness import call, connect, dbname, scrape, service_backends, try_call, wait_until
 
 LIVENESS_TIMEOUT = 3.0
-"""The chart's liveness probe timeout: a /healthz slower than this gets the pod restarted."""
+"""The liveness probe's timeout (k8s/manifests/deployment.yaml): a /healthz slower than this is a failed probe."""
+LIVENESS_FAILURE_THRESHOLD = 3
+"""The probe's failureThreshold: the kubelet restarts the pod after this many failed probes in a row, so one
+slow answer on a loaded machine is not an outage, while a blocked event loop (the 1 MiB bodies of these
+tests froze it for seconds each, one after another) fails every probe until it is free."""
 MEMORY_LIMIT = 256 * 1024 * 1024
 """The chart's memory limit."""
 SETTLED_RSS = 128 * 1024 * 1024
@@ -63,6 +67,14 @@ class HealthWatch:
 
     def failures(self) -> list[tuple[int, float]]:
         return [poll for poll in self.polls if poll[0] != 200]
+
+    def longest_failure_run(self) -> int:
+        """The most failed polls in a row: what the kubelet's failureThreshold is compared with."""
+        longest = run = 0
+        for status, _ in self.polls:
+            run = run + 1 if status != 200 else 0
+            longest = max(longest, run)
+        return longest
 
     def slowest(self) -> float:
         return max((elapsed for _, elapsed in self.polls), default=0.0)
@@ -171,9 +183,9 @@ KINDS = {
 def test_hostile_bodies_leave_the_event_loop_free(
     dsn: str, live_service: Callable[..., Any], figures: dict[str, Any]
 ) -> None:
-    """Bodies of every allowed size, built to be slow to decode and check, sent 10 at a time: /healthz
-    answers every poll within the chart's liveness timeout, no answer is a 5xx, and the event-loop lag
-    gauge sees the loop free again afterwards."""
+    """Bodies of every allowed size, built to be slow to decode and check, sent 10 at a time: /healthz never
+    misses the liveness probe's timeout failureThreshold times in a row (the pod is never restarted), no
+    answer is a 5xx, and the event-loop lag gauge sees the loop free again afterwards."""
     # a generous pool wait: on a loaded machine a 1 MiB body's statement may wait for a connection longer
     # than the default 5 s, and a 503 for that would say nothing about the event loop
     service = live_service(env={"AGNO_PG_DSN": dsn, "AGNO_POOL_TIMEOUT": "60"})
@@ -203,9 +215,10 @@ def test_hostile_bodies_leave_the_event_loop_free(
         healthz_polls=len(watch.polls),
         healthz_slowest_s=round(watch.slowest(), 3),
         healthz_failures=len(watch.failures()),
+        healthz_failures_in_a_row=watch.longest_failure_run(),
     )
     assert watch.polls, watch.failures()
-    assert not watch.failures(), watch.failures()
+    assert watch.longest_failure_run() < LIVENESS_FAILURE_THRESHOLD, watch.polls
     lag = wait_until(
         "the event loop is free again",
         lambda: [v] if (v := scrape(base, "event_loop_lag_seconds")) is not None and v < 0.5 else None,
@@ -463,7 +476,7 @@ def test_memory_stays_bounded_under_stalled_uploads_headers_and_non_readers(
     settled = wait_until("RSS back under 128 MiB", lambda: [r] if (r := rss(pid)) < SETTLED_RSS else None, 60)
     figures.update(settled_rss_mib=round(settled[0] / MIB, 1), settled_after_s=round(time.monotonic() - ended, 2))
     assert peak <= MEMORY_LIMIT, f"peak RSS {peak / MIB:.0f} MiB"
-    assert not watch.failures(), watch.failures()
+    assert watch.longest_failure_run() < LIVENESS_FAILURE_THRESHOLD, watch.polls
 
 
 @pytest.mark.slow
