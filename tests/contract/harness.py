@@ -110,7 +110,7 @@ def wait_started(server: Server, servers: list[Server], tries: int = 3) -> Serve
     port, and the new one is added to `servers` (the list that is stopped at the end)."""
     for attempt in range(tries):
         try:
-            server.wait(90)
+            server.wait(180)  # a dozen servers start at once on a loaded machine
             return server
         except RuntimeError:
             if attempt == tries - 1 or server.restart is None or "already in use" not in tail(server.log_path).lower():

@@ -505,7 +505,7 @@ def auth_pairs(pg_cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Ite
             servers.append(ours)
             pairs[mode] = AuthPair(agentos, ours, dsns[mode])
         for server in servers:
-            server.wait(90)
+            server.wait(180)  # a dozen servers start at once on a loaded machine
         yield AuthPairs(pairs, sign_tokens(key, public_pem, pats))
     finally:
         for server in servers:
