@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PGDATA_DIR ?= .pgdata
 
-.PHONY: install run check test lint lint-deploy unit contract-test smoke bench system-deps clean image-deps image-test
+.PHONY: install run check test lint lint-deploy unit contract-test smoke bench system-deps clean image-deps image-test \
+	reliability-soak
 
 $(STAMP): setup.py pyproject.toml dev-constraints.txt scripts/system-deps.sh
 	bash scripts/system-deps.sh run
@@ -44,6 +45,10 @@ unit: install
 check: lint
 	$(PY) -m pytest -q -p no:cacheprovider -m "not contract and not slow and not image" tests \
 		--ignore=tests/reliability --ignore=tests/contract --ignore=tests/image
+
+# The reliability suite 10 times in a row under `stress-ng --cpu 2` (docs/reliability.md, "Under load").
+reliability-soak: install
+	bash scripts/reliability-soak.sh 10
 
 contract-test: install
 	bash scripts/contract-test.sh

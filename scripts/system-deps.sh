@@ -3,6 +3,7 @@
 #   system-deps.sh run    PostgreSQL server binaries (`make run` and the tests start throwaway clusters) + python3-venv
 #   system-deps.sh test   also curl + jq (smoke script), chromium (the /docs page and browser CORS tests run it headless)
 #                         and pgbouncer (the API tests run a second time through it: tests/pgbouncer.py)
+#   system-deps.sh soak   `run` + stress-ng (the background CPU load of scripts/reliability-soak.sh)
 # As root, missing packages are installed with apt-get; as a user, the script says what to install.
 set -euo pipefail
 mode=${1:-run}
@@ -15,6 +16,9 @@ if [ "$mode" = test ]; then
   command -v jq >/dev/null || missing+=(jq)
   command -v chromium >/dev/null || missing+=(chromium)
   [ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null || missing+=(pgbouncer)
+fi
+if [ "$mode" = soak ]; then
+  command -v stress-ng >/dev/null || missing+=(stress-ng)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 

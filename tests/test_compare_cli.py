@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from service.compare.replay import Report, load_divergences, replay
-from tests.conftest import REPO, LiveService
+from tests.support.processes import REPO, Server
 
 SEED: list[tuple[str, dict[str, Any]]] = [
     (
@@ -155,7 +155,7 @@ def compare_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def recorded(dsn: str, live_service: Callable[..., LiveService]) -> tuple[LiveService, LiveService]:
+def recorded(dsn: str, live_service: Callable[..., Server]) -> tuple[Server, Server]:
     """Two services on one seeded database; the first one's log holds the READS (and the seeding POSTs)."""
     first = live_service(env={"AGNO_PG_DSN": dsn})
     for path, body in SEED:
@@ -251,7 +251,7 @@ def proxy_factory() -> Iterator[Callable[..., TamperingProxy]]:
         proxy.__exit__()
 
 
-def test_replayed_access_log_is_all_equal(recorded: tuple[LiveService, LiveService]) -> None:
+def test_replayed_access_log_is_all_equal(recorded: tuple[Server, Server]) -> None:
     first, second = recorded
     done = compare_cli("--agentos", first.base_url, "--ours", second.base_url, "--log", first.log_path,
                        "--progress-every", "10")  # fmt: skip
@@ -267,7 +267,7 @@ def test_replayed_access_log_is_all_equal(recorded: tuple[LiveService, LiveServi
 
 
 def test_an_altered_answer_is_reported(
-    recorded: tuple[LiveService, LiveService], proxy_factory: Callable[..., TamperingProxy]
+    recorded: tuple[Server, Server], proxy_factory: Callable[..., TamperingProxy]
 ) -> None:
     first, second = recorded
     proxy = proxy_factory(second.base_url, "/sessions/agent-2")
@@ -281,11 +281,14 @@ def test_an_altered_answer_is_reported(
 
 
 def test_replay_api_rechecks_a_differing_get(
-    recorded: tuple[LiveService, LiveService], proxy_factory: Callable[..., TamperingProxy]
+    recorded: tuple[Server, Server], proxy_factory: Callable[..., TamperingProxy]
 ) -> None:
     first, second = recorded
     proxy = proxy_factory(second.base_url, "/sessions/agent-2", times=1)  # only the first answer differs
-    entries = [{"method": "GET", "path": "/sessions/agent-2"}, {"method": "POST", "path": "/sessions", "body": {}}]
+    entries: list[dict[str, Any]] = [
+        {"method": "GET", "path": "/sessions/agent-2"},
+        {"method": "POST", "path": "/sessions", "body": {}},
+    ]
     report: Report = replay(entries, first.base_url, proxy.url)
     assert report.ok
     assert report.total == 1
@@ -298,13 +301,13 @@ def test_replay_api_rechecks_a_differing_get(
 
 
 def test_writes_only_against_the_named_staging_database(
-    new_database: Callable[..., str], live_service: Callable[..., LiveService], tmp_path: Path
+    new_database: Callable[..., str], live_service: Callable[..., Server], tmp_path: Path
 ) -> None:
     # each side gets its own copy, both registered as db_id "staging"
     agentos_like = live_service(env={"AGNO_SESSION_DSN_MAP": json.dumps({"staging": new_database()})})
     ours = live_service(env={"AGNO_SESSION_DSN_MAP": json.dumps({"staging": new_database()})})
     run = {"run_id": "w-r1", "agent_id": "a", "status": "COMPLETED", "content": "x", "created_at": 1750000000}
-    entries = [
+    entries: list[dict[str, Any]] = [
         {"method": "POST", "path": "/sessions", "body": {"session_id": "w-1", "session_name": "n", "runs": [run]}},
         {"method": "POST", "path": "/sessions", "body": {}},  # generated id: compared as "a uuid4"
         {"method": "PATCH", "path": "/sessions/w-1", "body": {"session_state": {"a": 1}}},
@@ -349,7 +352,7 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 
 
 def test_documented_divergences_are_counted_apart(
-    recorded: tuple[LiveService, LiveService], proxy_factory: Callable[..., TamperingProxy], tmp_path: Path
+    recorded: tuple[Server, Server], proxy_factory: Callable[..., TamperingProxy], tmp_path: Path
 ) -> None:
     """An answer pair that differs as a row of docs/compatibility.md documents is no failure; the stand-in
     AgentOS answers `GET /sessions?page=0` as AgentOS does (row `page-zero`)."""

@@ -13,8 +13,7 @@ from __future__ import annotations
 import json
 import re
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import LiveService
+from tests.support.http import call
+from tests.support.processes import Server
 
 REPO = Path(__file__).resolve().parent.parent
 ALERTS = REPO / "monitoring/prometheus/alerts.yml"
@@ -123,23 +123,20 @@ class Exposition:
         return self.names.get(series)
 
 
-def scrape(service: LiveService) -> str:
-    with urllib.request.urlopen(service.base_url + "/metrics", timeout=10) as response:
-        assert response.status == 200
-        text: str = response.read().decode()
-        return text
+def scrape(service: Server) -> str:
+    reply = call(service.base_url, "GET", "/metrics", timeout=10)
+    assert reply.status == 200
+    return reply.text
 
 
 def get(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
+    parts = urllib.parse.urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    return call(f"{parts.scheme}://{parts.netloc}", "GET", target, timeout=10).status
 
 
 @pytest.fixture
-def exposition(live_service: Callable[..., LiveService], dsn: str) -> Exposition:
+def exposition(live_service: Callable[..., Server], dsn: str) -> Exposition:
     """The live service's /metrics after some traffic (so labelled series have children)."""
     service = live_service(env={"AGNO_PG_DSN": dsn})
     deadline = time.monotonic() + 30

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from service.dev.pg import free_port
-from tests.conftest import clean_env, wait_http
 from tests.image.conftest import clean_copy, http
+from tests.support.http import wait_http
+from tests.support.processes import clean_env
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the root case: the postgres OS user runs the server")
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tornado.routing
 import tornado.web
 from openapi_spec_validator import validate
 
@@ -111,6 +112,7 @@ def served_operations(app: tornado.web.Application) -> set[tuple[str, str]]:
             continue
         if issubclass(handler, tornado.web.StaticFileHandler):
             continue
+        assert isinstance(rule.matcher, tornado.routing.PathMatches)
         regex = rule.matcher.regex.pattern
         for method in HTTP_METHODS:
             if getattr(handler, method) is not getattr(tornado.web.RequestHandler, method):

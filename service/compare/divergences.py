@@ -13,6 +13,26 @@ from service.compare.diff import Difference, compare
 _UNDOCUMENTED: Any = object()
 """A cell's body when it holds no complete JSON body (prose, or a status only)."""
 
+WILDCARD = "…"
+"""A documented body's value that stands for any value (a timestamp of "now", an echoed input that
+differs between the requests one row covers); the rest of the body, key order included, is compared."""
+
+
+def wildcard_paths(body: Any, path: tuple[str | int, ...] = ()) -> list[str]:
+    """The diff patterns (see service.compare.diff) of every WILDCARD value in `body`."""
+    if body == WILDCARD:
+        return [".".join(str(p) for p in path) or "$"]
+    if isinstance(body, dict):
+        return [w for k, v in body.items() for w in wildcard_paths(v, (*path, k))]
+    if isinstance(body, list):
+        return [w for i, v in enumerate(body) for w in wildcard_paths(v, (*path, i))]
+    return []
+
+
+def compare_documented(expected: Any, actual: Any) -> list[Difference]:
+    """`actual` against a documented body, its WILDCARD values matching anything."""
+    return compare(None, expected, None, actual, ignore_paths=wildcard_paths(expected))
+
 
 # --------------------------------------------------------------------------------------------------------
 # documented divergences (docs/compatibility.md)
@@ -112,6 +132,6 @@ def check_divergence(
         elif check_body:
             diffs.extend(
                 Difference(prefix + d.path, d.kind, d.expected, d.actual, f"divergence {div.id}")
-                for d in compare(None, body, None, answered)
+                for d in compare_documented(body, answered)
             )
     return diffs

@@ -170,7 +170,7 @@ def sql(dsn: str, statement: str, params: Any = None) -> list[tuple[Any, ...]]:
 
 @pytest.fixture(scope="module")
 def seeded_dsn(pg_cluster: Any) -> str:
-    dsn = pg_cluster.create_database("seed")
+    dsn: str = pg_cluster.create_database("seed")
     provision(dsn)
     load_seed(dsn)
     return dsn
@@ -202,7 +202,7 @@ def assert_json_equal(actual: Any, expected: Any) -> None:
 @pytest.fixture
 def seeded_copy(pg_cluster: Any) -> str:
     """A database of its own holding the oracle seed, for tests that change it."""
-    dsn = pg_cluster.create_database("seedcopy")
+    dsn: str = pg_cluster.create_database("seedcopy")
     provision(dsn)
     load_seed(dsn)
     return dsn

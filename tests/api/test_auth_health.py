@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import running_api
-from tests.conftest import LiveService
 from tests.reliability.harness import call, scrape, wait_until
+from tests.support.compat import assert_documented
+from tests.support.processes import Server
 
 KEY = "secret123"
 
@@ -91,8 +92,7 @@ async def test_readyz_reports_each_database(fresh_dsn: str) -> None:
         assert ready.json["databases"] == {"up": "ok", "down": "unavailable"}
         assert (await api.get("/healthz")).status == 200
         unavailable = await api.get("/sessions", db_id="down")
-        assert unavailable.status == 503
-        assert unavailable.json == {"detail": "Database unavailable"}
+        assert_documented("database-unavailable", unavailable.status, unavailable.json)
         assert unavailable.headers["Retry-After"]
         assert (await api.get("/sessions", db_id="up")).status == 200
 
@@ -171,8 +171,7 @@ async def test_unhandled_error_is_a_json_500_that_names_nothing(
     async with running_api({"AGNO_PG_DSN": fresh_dsn}) as api:
         reply = await api.call("GET", "/sessions", headers={"X-Request-ID": "rid-500"})
         after = await api.call("GET", "/healthz")
-    assert reply.status == 500
-    assert reply.json == {"detail": "Internal server error"}
+    assert_documented("unhandled-error-body", reply.status, reply.json)
     assert "boom-marker" not in reply.text
     assert "RuntimeError" not in reply.text
     assert reply.headers["X-Request-ID"] == "rid-500"
@@ -183,13 +182,11 @@ async def test_unhandled_error_is_a_json_500_that_names_nothing(
     assert after.status == 200
 
 
-def listening_pids(service: LiveService) -> set[int]:
+def listening_pids(service: Server) -> set[int]:
     return {json.loads(line)["pid"] for line in service.log_text().splitlines() if '"listening on' in line}
 
 
-def test_two_workers_share_one_port_and_metrics_count_both(
-    fresh_dsn: str, live_service: Callable[..., LiveService]
-) -> None:
+def test_two_workers_share_one_port_and_metrics_count_both(fresh_dsn: str, live_service: Callable[..., Server]) -> None:
     """AGNO_WORKERS=2: two processes serve the port, and every scrape of /metrics (Prometheus
     multiprocess mode) counts the requests of both, whichever worker answers the scrape."""
     service = live_service({"AGNO_PG_DSN": fresh_dsn, "AGNO_WORKERS": "2", "AGNO_DRAIN_SECONDS": "0"}, "/readyz")
@@ -204,7 +201,7 @@ def test_two_workers_share_one_port_and_metrics_count_both(
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], workers
 
 
-def test_workers_stop_when_the_supervisor_is_killed(fresh_dsn: str, live_service: Callable[..., LiveService]) -> None:
+def test_workers_stop_when_the_supervisor_is_killed(fresh_dsn: str, live_service: Callable[..., Server]) -> None:
     """A supervisor killed outright (SIGKILL, OOM) leaves no orphaned worker serving the port."""
     service = live_service({"AGNO_PG_DSN": fresh_dsn, "AGNO_WORKERS": "2", "AGNO_DRAIN_SECONDS": "0"}, "/readyz")
     # /readyz answers as soon as one worker listens: wait for the other's line too

@@ -37,9 +37,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.api.conftest import sql
-from tests.conftest import LiveService
+from tests.api.test_docs_page import CHROMIUM_FLAGS, chromium
 from tests.reliability.harness import call, wait_until
-from tests.test_docs_page import CHROMIUM_FLAGS, chromium
+from tests.support.processes import Server
 
 AUDIENCE = "browser-cors-test"
 USER = "alice@example.com"
@@ -131,7 +131,7 @@ def page_server(config: dict[str, str]) -> Iterator[str]:
         thread.join(10)
 
 
-def start(live_service: Callable[..., LiveService], dsn: str, keys: Keys, allowed_origin: str) -> LiveService:
+def start(live_service: Callable[..., Server], dsn: str, keys: Keys, allowed_origin: str) -> Server:
     service = live_service(
         env={
             "AGNO_PG_DSN": dsn,
@@ -188,7 +188,7 @@ def run_page(page_origin: str) -> dict[str, Any]:
     return outcome
 
 
-def browser_requests(service: LiveService, at_least: int) -> list[tuple[str, str, int]] | None:
+def browser_requests(service: Server, at_least: int) -> list[tuple[str, str, int]] | None:
     """(method, path, status) of the access lines of requests Chromium sent, once there are
     `at_least` of them (else None)."""
     seen = []
@@ -208,7 +208,7 @@ def stored_sessions(dsn: str) -> dict[str, str]:
     return {session_id: name for session_id, name in rows}
 
 
-def test_allowed_origin_lists_opens_and_deletes(dsn: str, live_service: Callable[..., LiveService], keys: Keys) -> None:
+def test_allowed_origin_lists_opens_and_deletes(dsn: str, live_service: Callable[..., Server], keys: Keys) -> None:
     config = {"token": keys.token, "opened": OPENED, "deleted": DELETED, "renamed": RENAMED}
     with page_server(config) as origin:
         service = start(live_service, dsn, keys, origin)
@@ -255,9 +255,7 @@ def test_allowed_origin_lists_opens_and_deletes(dsn: str, live_service: Callable
         assert ("OPTIONS", path, 200) in requests[:real], f"no preflight before {method} {path}: {requests}"
 
 
-def test_disallowed_origin_is_refused_by_the_browser(
-    dsn: str, live_service: Callable[..., LiveService], keys: Keys
-) -> None:
+def test_disallowed_origin_is_refused_by_the_browser(dsn: str, live_service: Callable[..., Server], keys: Keys) -> None:
     config = {"token": keys.token, "opened": OPENED, "deleted": DELETED, "renamed": RENAMED}
     with page_server(config) as origin:
         service = start(live_service, dsn, keys, OTHER_ORIGIN)

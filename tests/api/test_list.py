@@ -312,7 +312,9 @@ async def test_total_count_is_exact_after_every_commit_and_reused_only_without_o
 
     from tests.api.conftest import load_seed, sql
 
-    rows = [{"session_id": f"c{n}", "session_type": "agent", "agent_id": "a1", "created_at": 100 + n} for n in range(3)]
+    rows: list[dict[str, Any]] = [
+        {"session_id": f"c{n}", "session_type": "agent", "agent_id": "a1", "created_at": 100 + n} for n in range(3)
+    ]
     load_seed(fresh_dsn, {row["session_id"]: {"row": row, "runs": []} for row in rows})
     # whole answers are not reused here (tests/api/test_answers.py), so every request reaches the count
     async with running_api({"AGNO_PG_DSN": fresh_dsn, "AGNO_ANSWER_CACHE_BYTES": "0"}) as api:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import psycopg2.extensions
@@ -28,9 +27,9 @@ async def test_close_terminates_a_pool_that_does_not_close(fresh_dsn: str, pg_cl
 
     holder = asyncio.create_task(hold_a_connection())
     await holding.wait()
-    started = time.monotonic()
     await database.close(timeout=0.5)
-    assert time.monotonic() - started < 5
+    # close returned while the connection was still held (the holder sleeps 30 s): it did not wait for it
+    assert not holder.done()
     assert (await database.pool()).size == 0  # the held connection was closed, not waited for
     holder.cancel()
     await asyncio.gather(holder, return_exceptions=True)
@@ -47,14 +46,14 @@ async def test_close_terminates_a_pool_that_does_not_close(fresh_dsn: str, pg_cl
                 ]
             )
 
-        for _ in range(100):
+        for _ in range(400):
             if clients() == 0:
                 break
             await asyncio.sleep(0.05)
         assert clients() == 0
         return
     backends = "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND datname = current_database()"
-    for _ in range(100):
+    for _ in range(400):
         if sql(fresh_dsn, backends, (APPLICATION_NAME,)) == [(0,)]:
             break
         await asyncio.sleep(0.05)

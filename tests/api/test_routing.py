@@ -72,7 +72,7 @@ async def test_single_dsn_gets_id_default(fresh_dsn: str) -> None:
 def legacy_dsn(pg_cluster: Any) -> str:
     """A 2.x-layout database: runs kept in a `runs` JSONB column of the sessions table, some of them
     also (updated) in agno_runs, some only in agno_runs."""
-    dsn = pg_cluster.create_database("legacy")
+    dsn: str = pg_cluster.create_database("legacy")
     provision(dsn)
     sql(dsn, "ALTER TABLE ai.agno_sessions ADD COLUMN runs jsonb")
     source = SEED["agent-sess-00"]
@@ -303,7 +303,7 @@ def test_paths_are_routed_as_agentos_routes_them() -> None:
 @pytest.fixture
 def legacy_2x_dsn(pg_cluster: Any) -> str:
     """agno 2.x never migrated: the sessions table with its `runs` column and no agno_runs table."""
-    dsn = pg_cluster.create_database("legacy2x")
+    dsn: str = pg_cluster.create_database("legacy2x")
     provision(dsn)
     sql(dsn, "DROP TABLE ai.agno_runs")
     sql(dsn, "ALTER TABLE ai.agno_sessions ADD COLUMN runs jsonb")

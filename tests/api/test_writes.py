@@ -293,7 +293,7 @@ async def test_rename_golden(seeded_copy: str, name: str) -> None:
 @pytest.mark.gen_test(timeout=60)
 async def test_rename_rules(fresh_dsn: str) -> None:
     now = int(time.time())
-    conn_rows = [
+    conn_rows: list[dict[str, Any]] = [
         {"session_id": "json-null", "session_type": "agent", "session_data": None, "created_at": now},
         {
             "session_id": "typed",

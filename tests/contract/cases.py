@@ -657,7 +657,7 @@ def run_cases() -> list[Case]:
 # second database, db_id routing, legacy layout (docs/agentos.md §3, §4)
 # ========================================================================================================
 def multi_cases() -> list[Case]:
-    m = {"instance": "multi"}
+    m: dict[str, Any] = {"instance": "multi"}
     c = [
         lst("multi_list_without_db_id_400", **m),
         lst("multi_list_db_a", ("db_id", A), ("limit", "3"), **m),
@@ -696,7 +696,7 @@ def multi_cases() -> list[Case]:
         get("multi_repeated_db_id_get", "/sessions/agent-00", ("db_id", A), ("db_id", B), **m),
         get("multi_media_db_id_empty", "/sessions/agent-00/media/k.png", ("db_id", ""), allow_5xx=(503,), **m),
     ]
-    lg = {"instance": "multi", "db": "legacy"}
+    lg: dict[str, Any] = {"instance": "multi", "db": "legacy"}
     c += [
         lst("legacy_list", ("db_id", LEG), **lg),
         # `runs` is a column of the 2.x layout: ordered as jsonb (SQL NULL last ascending, first descending);
@@ -775,7 +775,7 @@ L2X_UNPARSABLE_RUNS = {"old-string-blob", "old-junk-first", "old-junk-after"}
 
 
 def legacy_2x_read_cases() -> list[Case]:
-    x = {"instance": "legacy2x", "db": "legacy2x"}
+    x: dict[str, Any] = {"instance": "legacy2x", "db": "legacy2x"}
     exact: dict[str, list[str] | None] = {}  # every seeded runs value differs: the order is compared exactly
     c = [
         lst("l2x_list", ("limit", "100"), **x),
@@ -802,7 +802,7 @@ def legacy_2x_read_cases() -> list[Case]:
         c.append(get(f"l2x_get_{sid}", f"/sessions/{sid}", **x))
         for as_type in ("agent", "team", "workflow"):
             c.append(get(f"l2x_get_{sid}_as_{as_type}", f"/sessions/{sid}", ("type", as_type), **x))
-        div = {"divergence": "legacy-2x-unparsable-runs"} if sid in L2X_UNPARSABLE_RUNS else {}
+        div: dict[str, Any] = {"divergence": "legacy-2x-unparsable-runs"} if sid in L2X_UNPARSABLE_RUNS else {}
         c.append(get(f"l2x_runs_{sid}", f"/sessions/{sid}/runs", **x, **div))
         c.append(get(f"l2x_previews_{sid}", f"/sessions/{sid}/run-previews", **x, **div))
     div = {"divergence": "legacy-2x-unparsable-runs"}
@@ -841,7 +841,7 @@ def legacy_2x_read_cases() -> list[Case]:
 
 
 def legacy_2x_mutation_cases() -> list[Case]:
-    x = {"instance": "legacy2x", "db": "legacy2x"}
+    x: dict[str, Any] = {"instance": "legacy2x", "db": "legacy2x"}
     s = "/sessions/{}"
     c: list[Case] = []
     c += mutation(
@@ -997,7 +997,7 @@ def legacy_2x_mutation_cases() -> list[Case]:
 # input AgentOS fails on (documented divergences) and their harmless neighbours
 # ========================================================================================================
 def bad_input_cases() -> list[Case]:
-    e = {"instance": "multi", "db": "edge"}
+    e: dict[str, Any] = {"instance": "multi", "db": "edge"}
     deep_300 = '{"session_id": "edge-deep{T}", "session_state": {"a": ' + "[" * 300 + "]" * 300 + "}}"
     deep_2000 = '{"session_id": "edge-deeper{T}", "session_state": {"a": ' + "[" * 2000 + "]" * 2000 + "}}"
     c = [
@@ -1116,7 +1116,7 @@ def bad_input_cases() -> list[Case]:
         ),
         Case("far_too_deep_json_in_create", "POST", "/sessions", (("db_id", EDGE),), raw_body=deep_2000, **e),
         get("multimodal_name_get", "/sessions/edge-multimodal", ("db_id", EDGE), divergence="non-string-name", **e),
-        lst("multimodal_name_list", ("db_id", EDGE), divergence="non-string-name", **e),
+        lst("multimodal_name_list", ("db_id", EDGE), divergence="non-string-name-list", **e),
         get("multimodal_as_team_has_empty_name", "/sessions/edge-multimodal", ("db_id", EDGE), ("type", "team"), **e),
         get("multimodal_runs", "/sessions/edge-multimodal/runs", ("db_id", EDGE), **e),
         get("multimodal_previews", "/sessions/edge-multimodal/run-previews", ("db_id", EDGE), **e),
@@ -1146,10 +1146,10 @@ SURROGATE = "%ED%A0%80"  # the UTF-8-like bytes of U+D800: both decode them as U
 
 
 def unicode_cases() -> list[Case]:
-    e = {"instance": "multi", "db": "edge"}
+    e: dict[str, Any] = {"instance": "multi", "db": "edge"}
     sm = "/sessions/mut-agent-misc{T}"
-    div = {"divergence": "invalid-unicode-field"}
-    name_div = {"divergence": "invalid-unicode"}
+    div: dict[str, Any] = {"divergence": "invalid-unicode-field"}
+    name_div: dict[str, Any] = {"divergence": "invalid-unicode"}
 
     def nothing_written(name: str, *paths: str, rows: Sequence[str] = (), db: str = "a", **kw: Any) -> Case:
         # the twins read back and their rows compared as any mutation (no divergence): nothing was written
@@ -1379,7 +1379,7 @@ def empty_db_param_cases() -> list[Case]:
         rows=["new-edb2{T}"],
     )
     # several databases: an empty db_id is a missing one (400, nothing written), an empty table is no table
-    m = {"instance": "multi", "db": "b"}
+    m: dict[str, Any] = {"instance": "multi", "db": "b"}
     qb = (("db_id", B),)
     c += [
         Case("multi_empty_db_id_create_400", "POST", "/sessions", (("db_id", ""),), {"session_id": "new-e{T}"}, **m),
@@ -1548,7 +1548,7 @@ def type_override_mutation_cases() -> list[Case]:
 # auth (docs/security.md): OS_SECURITY_KEY set on both services
 # ========================================================================================================
 def auth_cases() -> list[Case]:
-    a = {"instance": "auth"}
+    a: dict[str, Any] = {"instance": "auth"}
     return [
         # the open paths as AgentOS routes them: decoded, trailing slashes stripped; `//` is no open path
         get("auth_double_slash_root_401", "//", **a),
@@ -2283,7 +2283,7 @@ def delete_cases() -> list[Case]:
 # mutations on the other databases and with auth
 # ========================================================================================================
 def other_db_mutation_cases() -> list[Case]:
-    m = {"instance": "multi", "db": "b"}
+    m: dict[str, Any] = {"instance": "multi", "db": "b"}
     s = "/sessions/{}"
     c: list[Case] = []
     c += mutation(
@@ -2357,7 +2357,7 @@ def other_db_mutation_cases() -> list[Case]:
         rows=["new-in-b{T}"],
         query=(("db_id", B),),
     )
-    lg = {"instance": "multi", "db": "legacy"}
+    lg: dict[str, Any] = {"instance": "multi", "db": "legacy"}
     c += mutation(
         Case(
             "legacy_rename",
@@ -2386,7 +2386,7 @@ def other_db_mutation_cases() -> list[Case]:
         rows=["leg-mut{T}"],
         query=(("db_id", LEG),),
     )
-    a = {"instance": "auth", "headers": AUTH}
+    a: dict[str, Any] = {"instance": "auth", "headers": AUTH}
     c += mutation(
         Case(
             "auth_create_ok",
@@ -2424,7 +2424,7 @@ def media_cases() -> list[Case]:
     `delete_media=true` and what they left behind (seed: agno_side/seed_media.py)."""
     out: list[Case] = []
     for b in ("local", "s3"):
-        inst = {"instance": f"media-{b}"}
+        inst: dict[str, Any] = {"instance": f"media-{b}"}
         sid = f"media-{b}"
         pre = S3_PREFIX if b == "s3" else ""
         base = f"/sessions/{sid}/media/"

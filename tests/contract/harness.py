@@ -7,17 +7,15 @@ same PostgreSQL databases, and the answers are compared with `service.compare.di
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,12 +25,19 @@ from typing import Any
 import psycopg2
 import pytest
 
-from service.compare.diff import Difference, compare, format_body, format_differences, parse_json
-from service.compare.divergences import Divergence, check_divergence, parse_divergences
+from service.compare.diff import Difference, compare, format_body, format_differences, is_now, parse_json
+from service.compare.divergences import (
+    WILDCARD,
+    Divergence,
+    check_divergence,
+    compare_documented,
+    parse_divergences,
+)
 from service.dev.pg import free_port
 from service.rows import SESSION_COLUMNS
 from tests.conformance import ResponseSchemas
-from tests.conftest import clean_env
+from tests.support.http import call, tail
+from tests.support.processes import Server, clean_env, launch, launch_moto, launch_service
 
 from . import media_objects
 from .cases import AUTH, DB_IDS, INSTANCES, NO_BODY, SECURITY_KEY, Case
@@ -41,6 +46,11 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 AGNO_SIDE = HERE / "agno_side"
 COMPAT_DOC = REPO / "docs" / "compatibility.md"
+DIVERGENCE_ANSWERS = HERE / "divergence_answers.json"
+"""Our exact answer (status, body) to every case marked with a divergence id, by case name: the row of
+docs/compatibility.md pins what all its cases share, this file the rest (which field a 422 names, the
+sessions a list holds). `CONTRACT_WRITE_DIVERGENCE_ANSWERS=1` rewrites it from the service's answers."""
+WRITE_DIVERGENCE_ANSWERS = os.environ.get("CONTRACT_WRITE_DIVERGENCE_ANSWERS", "") == "1"
 TWIN_OS, TWIN_US = "-os", "-us"
 CHECK_CONTENT_TYPE = os.environ.get("CONTRACT_CHECK_CONTENT_TYPE", "1") != "0"
 
@@ -71,9 +81,9 @@ def send(
     headers: Mapping[str, str] | None = None,
     timeout: float = 60,
 ) -> Answer:
-    url = urllib.parse.urlsplit(base_url)
-    target = path + ("?" + urllib.parse.urlencode(list(query), quote_via=urllib.parse.quote) if query else "")
-    hdrs = {"Connection": "close", **(headers or {})}
+    """One request through the shared client (tests/support/http.py), its answer parsed strictly."""
+    # the headers http.client's request() adds by itself (Accept-Encoding, an empty body's length)
+    hdrs = {"Accept-Encoding": "identity", "Connection": "close", **(headers or {})}
     payload: bytes | None = None
     if raw_body is not None:
         payload = raw_body.encode() if isinstance(raw_body, str) else raw_body  # bytes: not UTF-8 on purpose
@@ -81,79 +91,30 @@ def send(
         payload = json.dumps(body, ensure_ascii=False).encode()
     if payload is not None:
         hdrs.setdefault("Content-Type", content_type or "application/json")
-    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=timeout)
-    try:
-        conn.request(method, target, body=payload, headers=hdrs)
-        resp = conn.getresponse()
-        raw = resp.read()
-        ctype = resp.getheader("content-type")
-        status = resp.status
-        answer_headers: dict[str, str] = {}
-        for name, value in resp.getheaders():
-            key = name.lower()
-            answer_headers[key] = f"{answer_headers[key]}, {value}" if key in answer_headers else value
-    finally:
-        conn.close()
+    elif method.upper() in ("PATCH", "POST", "PUT"):
+        hdrs.setdefault("Content-Length", "0")
+    reply = call(base_url, method, path, query=query, body=payload, headers=hdrs, timeout=timeout)
     parsed: Any
     try:
-        parsed = parse_json(raw)
+        parsed = parse_json(reply.body)
     except ValueError:
-        parsed = raw.decode("utf-8", "replace")
-    return Answer(status, ctype, parsed, answer_headers, raw)
-
-
-def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args} exited with {proc.returncode}:\n{_tail(log)}")
-        try:
-            send(url, "GET", urllib.parse.urlsplit(url).path or "/", timeout=2)
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer within {timeout}s:\n{_tail(log)}")
-
-
-def _tail(log: Path, n: int = 40) -> str:
-    try:
-        return "\n".join(log.read_text(errors="replace").splitlines()[-n:])
-    except OSError:
-        return "<no log>"
+        parsed = reply.body.decode("utf-8", "replace")
+    return Answer(reply.status, reply.header("content-type"), parsed, reply.headers, reply.body)
 
 
 # --------------------------------------------------------------------------------------------------------
 # servers
 # --------------------------------------------------------------------------------------------------------
-@dataclass
-class Server:
-    name: str
-    base_url: str
-    proc: subprocess.Popen[bytes]
-    log: Path
-    health_path: str
-    restart: Callable[[], Server] | None = None  # the same server again, on a new free port
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-
-
 def wait_started(server: Server, servers: list[Server], tries: int = 3) -> Server:
     """wait_http; a server that lost its port (another process bound or connected from it between
     free_port() and the bind: a dozen servers and their clients start at once) is started again on a new
     port, and the new one is added to `servers` (the list that is stopped at the end)."""
     for attempt in range(tries):
         try:
-            wait_http(server.base_url + server.health_path, server.proc, server.log)
+            server.wait(180)  # a dozen servers start at once on a loaded machine
             return server
         except RuntimeError:
-            if attempt == tries - 1 or server.restart is None or "already in use" not in _tail(server.log).lower():
+            if attempt == tries - 1 or server.restart is None or "already in use" not in tail(server.log_path).lower():
                 raise
             server = server.restart()
             servers.append(server)
@@ -178,7 +139,6 @@ def start_agentos(
     env.update({"CONTRACT_DBS": json.dumps([list(p) for p in dbs]), "AGNO_TELEMETRY": "false", **(extra_env or {})})
     if key:
         env["OS_SECURITY_KEY"] = key
-    log = logdir / f"{name}.log"
     cmd = [
         str(python),
         "-m",
@@ -194,70 +154,37 @@ def start_agentos(
         "warning",
         "--no-access-log",
     ]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
-    return Server(
+    return launch(
         name,
-        f"http://127.0.0.1:{port}",
-        proc,
-        log,
-        "/health",
-        lambda: start_agentos(name, python, dbs, logdir, key, extra_env),
+        cmd,
+        env,
+        logdir / f"{name}.log",
+        port,
+        health_path="/health",
+        restart=lambda: start_agentos(name, python, dbs, logdir, key, extra_env),
     )
 
 
 def start_service(
     name: str, dsn_map: Mapping[str, str], logdir: Path, key: str | None, extra_env: Mapping[str, str]
 ) -> Server:
-    port = free_port()
-    env = _clean_env()
-    env.update(
-        {
-            "AGNO_SESSION_DSN_MAP": json.dumps(dict(dsn_map)),
-            "AGNO_SERVICE_PORT": str(port),
-            "AGNO_SERVICE_HOST": "127.0.0.1",
-            "AGNO_DRAIN_SECONDS": "0",  # no load balancer to drain from: stop at once
-            **extra_env,
-        }
-    )
+    env = {
+        "AGNO_SESSION_DSN_MAP": json.dumps(dict(dsn_map)),
+        "AGNO_DRAIN_SECONDS": "0",  # no load balancer to drain from: stop at once
+        **extra_env,
+    }
     if key:
         env["OS_SECURITY_KEY"] = key
     # CONTRACT_SERVICE_DIR: run the service from another checkout (e.g. a deliberately broken copy)
     service_dir = Path(os.environ.get("CONTRACT_SERVICE_DIR") or REPO)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(service_dir), env.get("PYTHONPATH", "")) if p)
-    log = logdir / f"{name}.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "service"],
-            cwd=service_dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    return Server(
-        name,
-        f"http://127.0.0.1:{port}",
-        proc,
-        log,
-        "/healthz",
-        lambda: start_service(name, dsn_map, logdir, key, extra_env),
-    )
+    base = _clean_env()
+    base["PYTHONPATH"] = os.pathsep.join(p for p in (str(service_dir), base.get("PYTHONPATH", "")) if p)
+    server = launch_service(env, logdir, name=name, base_env=base, cwd=service_dir)
+    server.restart = lambda: start_service(name, dsn_map, logdir, key, extra_env)
+    return server
 
 
 MOTO_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "contract-testing", "AWS_SECRET_ACCESS_KEY": "contract-testing"}
-
-
-def start_moto(logdir: Path) -> Server:
-    """moto's standalone S3-compatible server (PyPI `moto[server]`, installed with the dev extra)."""
-    port = free_port()
-    log = logdir / "moto.log"
-    cmd = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            cmd, cwd=REPO, env=_clean_env(), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
-        )
-    return Server("moto", f"http://127.0.0.1:{port}", proc, log, "/", lambda: start_moto(logdir))
 
 
 @dataclass
@@ -291,7 +218,7 @@ def start_media(logdir: Path) -> MediaSetup | None:
     # the root's parent holds a file the root's symlink points to (outside the root): a fresh directory
     root = Path(tempfile.mkdtemp(prefix="contract-media-")) / "root"
     root.mkdir()
-    moto = start_moto(logdir) if "s3" in backends else None
+    moto = launch_moto(logdir) if "s3" in backends else None
     if moto is not None:
         started = [moto]
         try:
@@ -376,7 +303,7 @@ def seed_all(python: Path, urls: Mapping[str, str], logdir: Path, media: MediaSe
                 check=False,
             )
         if out.returncode != 0:
-            raise RuntimeError(f"seeding {kind} failed:\n{_tail(log)}")
+            raise RuntimeError(f"seeding {kind} failed:\n{tail(log)}")
         return json.loads(out.stdout.decode().strip().splitlines()[-1])
 
     kinds = {"a": "main", "b": "second", "legacy": "legacy", "edge": "edge", "legacy2x": "legacy2x"}
@@ -579,7 +506,19 @@ def run_case(env: ContractEnv, case: Case) -> None:
             why = env.divergence_error or f"no row with id {case.divergence!r} in docs/compatibility.md"
             diffs = [Difference("divergence", "missing", case.divergence, None, why)]
         else:
-            diffs = check_divergence(div, theirs.status, theirs.json, ours.status, normalize(ours.json, repl))
+            got = normalize(ours.json, repl)
+            diffs = check_divergence(div, theirs.status, theirs.json, ours.status, got)
+            if not div.checks_ours_body:
+                diffs.append(
+                    Difference(
+                        "divergence",
+                        "missing",
+                        "a JSON body after the status",
+                        div.ours_cell,
+                        f"row {div.id} of docs/compatibility.md documents no body for agno-session",
+                    )
+                )
+            diffs += divergence_answer_differences(case, ours.status, got)
         _finish(env, case, diffs + schema_diffs, shown, started)
         return
     if case.divergence and theirs.status >= 500:
@@ -603,6 +542,35 @@ def run_case(env: ContractEnv, case: Case) -> None:
     if INSTANCES[case.instance].get("media"):
         diffs += media_differences(theirs, ours, repl, (theirs_srv.base_url, ours_srv.base_url))
     _finish(env, case, diffs, shown, started)
+
+
+def _now_as_wildcard(value: Any, now: datetime) -> Any:
+    """`value` with every timestamp of "now" (a created session's) replaced by the wildcard."""
+    if isinstance(value, dict):
+        return {k: _now_as_wildcard(v, now) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_now_as_wildcard(v, now) for v in value]
+    return WILDCARD if is_now(value, now, 600) else value
+
+
+def divergence_answer_differences(case: Case, status: int, body: Any) -> list[Difference]:
+    """Our answer against the one recorded for this case in DIVERGENCE_ANSWERS (or, with
+    CONTRACT_WRITE_DIVERGENCE_ANSWERS=1, recorded there)."""
+    answers = json.loads(DIVERGENCE_ANSWERS.read_text(encoding="utf-8")) if DIVERGENCE_ANSWERS.exists() else {}
+    if WRITE_DIVERGENCE_ANSWERS:
+        answers[case.name] = {"status": status, "body": _now_as_wildcard(body, datetime.now(UTC))}
+        text = json.dumps(dict(sorted(answers.items())), ensure_ascii=False, indent=1)
+        DIVERGENCE_ANSWERS.write_text(text + "\n", encoding="utf-8")
+        return []
+    expected = answers.get(case.name)
+    if expected is None:
+        where = DIVERGENCE_ANSWERS.relative_to(REPO)
+        return [Difference("divergence answer", "missing", case.name, None, f"no answer for this case in {where}")]
+    diffs = [] if expected["status"] == status else [Difference("status", "status", expected["status"], status)]
+    return diffs + [
+        Difference(d.path, d.kind, d.expected, d.actual, f"answer recorded in {DIVERGENCE_ANSWERS.name}")
+        for d in compare_documented(expected["body"], body)
+    ]
 
 
 MEDIA_HEADERS = ("x-content-type-options", "content-disposition", "content-length")
@@ -761,8 +729,8 @@ def _run_readback(
             (f"SUT      GET {p_us}", u_us),
         ]
         for label, exp, act, r in (
-            ("AgentOS-written twin read by both", a_os, u_os, []),
-            ("SUT-written twin read by both", a_us, u_us, []),
+            ("AgentOS-written twin read by both", a_os, u_os, list[tuple[re.Pattern[str], str]]()),
+            ("SUT-written twin read by both", a_us, u_us, list[tuple[re.Pattern[str], str]]()),
         ):
             for d in _compare_answers(case, exp, act, r):
                 diffs.append(
@@ -799,4 +767,4 @@ def _run_readback(
 def copy_logs(env: ContractEnv, dest: Path) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     for s in env.servers:
-        shutil.copy(s.log, dest / s.log.name)
+        shutil.copy(s.log_path, dest / s.log_path.name)

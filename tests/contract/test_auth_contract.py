@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from service.compare.diff import compare
 from tests.conformance import ResponseSchemas
+from tests.support.processes import Server
 
 from .agentos_venv import ensure_venv
 from .cases import NO_BODY
@@ -36,7 +37,6 @@ from .harness import (
     TWIN_TIME,
     TWIN_US,
     Answer,
-    Server,
     _clean_env,
     _row,
     normalize,
@@ -45,7 +45,6 @@ from .harness import (
     start_service,
     substitute,
     twin_repl,
-    wait_http,
 )
 
 AUDIENCE = "contract-auth-os"
@@ -431,7 +430,7 @@ def sign_tokens(private_key: Any, public_pem: str, pats: dict[str, str]) -> dict
         elif how == "hs-public":
             tokens[name] = _hs256(payload, public_pem.encode())
         else:
-            tokens[name] = jwt.encode(payload, None, algorithm="none")
+            tokens[name] = jwt.encode(payload, None, algorithm="none")  # type: ignore[arg-type]  # alg none: no key
     tokens.update(RAW_TOKENS)
     tokens.update({f"pat:{name}": token for name, token in pats.items()})
     return tokens
@@ -507,7 +506,7 @@ def auth_pairs(pg_cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Ite
             servers.append(ours)
             pairs[mode] = AuthPair(agentos, ours, dsns[mode])
         for server in servers:
-            wait_http(server.base_url + server.health_path, server.proc, server.log)
+            server.wait(180)  # a dozen servers start at once on a loaded machine
         yield AuthPairs(pairs, sign_tokens(key, public_pem, pats))
     finally:
         for server in servers:

@@ -31,8 +31,9 @@ from service.compare.replay import (
     replay,
 )
 from tests.reliability.harness import wait_until
+from tests.support.processes import Server
 
-from .harness import ContractEnv, Server, send
+from .harness import ContractEnv, send
 
 # (path with query, agno-session's expected status): lists with filters / sort / pagination, one
 # session, runs, run previews, one run, 404s, 422s and a 400 (none of them a documented divergence).
@@ -100,11 +101,11 @@ def recorded_log(single: tuple[Server, Server], tmp_path_factory: pytest.TempPat
     assert statuses == [status for _, status in REQUESTS], list(zip(REQUESTS, statuses, strict=True))
     # the access line is written when the answer is finished: it may trail the answer a little
     lines = wait_until(
-        f"{len(REQUESTS)} access lines in {ours.log}",
-        lambda: found if len(found := access_lines(ours.log, user_agent)) >= len(REQUESTS) else None,
+        f"{len(REQUESTS)} access lines in {ours.log_path}",
+        lambda: found if len(found := access_lines(ours.log_path, user_agent)) >= len(REQUESTS) else None,
         10,
     )
-    assert len(lines) == len(REQUESTS), f"{len(lines)} access lines for {len(REQUESTS)} requests in {ours.log}"
+    assert len(lines) == len(REQUESTS), f"{len(lines)} access lines for {len(REQUESTS)} requests in {ours.log_path}"
     entries = [json.loads(line) for line in lines]
     assert [(e["method"], e["path"], e["status"]) for e in entries] == [("GET", t, s) for t, s in REQUESTS]
     assert {e["db_id"] for e in entries if e["status"] == 200} == {"contract-a"}

@@ -18,8 +18,7 @@ import os
 import shutil
 import subprocess
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support.http import call
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / ".tools"
@@ -72,15 +73,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 def http(method: str, url: str, body: Any = None, timeout: float = 10) -> tuple[int, Any]:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            raw = response.read()
-            return int(response.status), json.loads(raw) if raw else None
-    except urllib.error.HTTPError as exc:
-        raw = exc.read()
-        return int(exc.code), json.loads(raw) if raw else None
+    """(status, parsed JSON body or None) of one request, through the shared client (tests/support/http.py)."""
+    parts = urllib.parse.urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    reply = call(f"{parts.scheme}://{parts.netloc}", method, target, json_body=body, timeout=timeout)
+    return reply.status, reply.json() if reply.body else None
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,9 @@ import uuid
 import pytest
 
 from service.dev.pg import free_port
-from tests.conftest import PgServer, wait_http
+from tests.conftest import PgServer
 from tests.image.conftest import http, inspect, podman
+from tests.support.http import wait_http
 
 pytestmark = pytest.mark.image
 

@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import LiveService, PgServer
+from tests.conftest import PgServer
 from tests.image.conftest import Tools, http
+from tests.support.processes import Server
 
 pytestmark = pytest.mark.image
 
@@ -35,6 +36,7 @@ def render(tools: Tools, tmp_path: Path, values: dict[str, Any], template: str) 
     values_file.write_text(yaml.safe_dump(values))
     text = tools.run("helm", "template", RELEASE, CHART, "--values", str(values_file), "--show-only", template).stdout
     (doc,) = [d for d in yaml.safe_load_all(text) if d]
+    assert isinstance(doc, dict)
     return doc
 
 
@@ -139,7 +141,7 @@ def _proxy_handler(ingress: dict[str, Any], backends: dict[tuple[str, Any], str]
 
 
 def test_rendered_ingress_routes_sessions_here_and_the_rest_to_agentos(
-    tools: Tools, tmp_path: Path, pg_cluster: PgServer, live_service: Callable[..., LiveService]
+    tools: Tools, tmp_path: Path, pg_cluster: PgServer, live_service: Callable[..., Server]
 ) -> None:
     ingress = render(
         tools,

@@ -17,8 +17,9 @@ import pytest
 import yaml
 
 from service.dev.pg import free_port
-from tests.conftest import PgServer, wait_http
+from tests.conftest import PgServer
 from tests.image.conftest import Tools, http, inspect, podman
+from tests.support.http import wait_http
 
 pytestmark = pytest.mark.image
 

@@ -5,7 +5,7 @@
 - `throwaway_cluster` (function): a factory `throwaway_cluster(start=True) -> Cluster`: a PostgreSQL
   cluster of the test's own (initdb in a temp dir), so a test may stop, restart or delay it
   without touching the shared session cluster; stopped and removed at teardown.
-- `module_service` (module): a factory `module_service(**env) -> LiveService` running the
+- `module_service` (module): a factory `module_service(**env) -> Server` running the
   service on a fresh database of the shared cluster (its `dsn`), for a module's many small cases.
 - `session_factory` (function): `session_factory(base_url, **fields) -> session_id`, a POST /sessions.
 """
@@ -76,7 +76,7 @@ def session_factory() -> Callable[..., str]:
 
 @pytest.fixture(scope="module")
 def module_service(pg_cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Any]]:
-    """A factory `module_service(**env) -> LiveService` on a fresh database, shared by a module."""
+    """A factory `module_service(**env) -> Server` on a fresh database, shared by a module."""
     started: list[Any] = []
 
     def start(**env: str) -> Any:

@@ -1,14 +1,12 @@
-"""Helpers of the reliability tests: a raw HTTP client, bounded polling, PostgreSQL probes.
+"""Helpers of the reliability tests: bounded polling, PostgreSQL probes, requests in the background.
 
-The client is `http.client` on purpose: it sends exactly the bytes it is given (invalid UTF-8,
-NUL bytes, `..` in paths, wrong content types) and never retries or follows anything.
+The HTTP client (`call`, `try_call`, `Reply`) is tests/support/http.py's, re-exported here for the
+tests of this directory.
 """
 
 from __future__ import annotations
 
 import contextlib
-import http.client
-import json
 import os
 import shutil
 import socket
@@ -26,83 +24,12 @@ import psycopg2.extensions
 
 from service.db import APPLICATION_NAME
 from service.dev.pg import Cluster, free_port, pg_bindir
-from tests.conftest import LiveService, spawn_service
+from tests.support.http import Reply as Reply  # re-exported for this directory's tests
+from tests.support.http import call as call
+from tests.support.http import try_call as try_call
+from tests.support.processes import Server, spawn_service
 
 T = TypeVar("T")
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    started: float
-    elapsed: float
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name.lower())
-
-    def is_json_error(self) -> bool:
-        """A JSON error body of the service's one shape: an object with `detail`."""
-        if not (self.header("content-type") or "").startswith("application/json"):
-            return False
-        try:
-            body = self.json()
-        except ValueError:
-            return False
-        return isinstance(body, dict) and "detail" in body
-
-    def __repr__(self) -> str:
-        return f"Reply({self.status}, {self.body[:300]!r})"
-
-
-def call(
-    base_url: str,
-    method: str,
-    path: str,
-    *,
-    json_body: Any = None,
-    body: bytes | None = None,
-    headers: dict[str, str] | None = None,
-    timeout: float = 30.0,
-) -> Reply:
-    """One request on a fresh connection; raises OSError when the server cannot be reached."""
-    parts = urlsplit(base_url)
-    sent_headers = dict(headers or {})
-    if json_body is not None:
-        body = json.dumps(json_body).encode()
-        sent_headers.setdefault("Content-Type", "application/json")
-    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
-    started = time.monotonic()
-    try:
-        conn.putrequest(method, path, skip_accept_encoding=True)
-        for name, value in sent_headers.items():
-            conn.putheader(name, value)
-        if body is not None and "Content-Length" not in sent_headers:
-            conn.putheader("Content-Length", str(len(body)))
-        conn.endheaders(body)
-        response = conn.getresponse()
-        data = response.read()
-        return Reply(
-            response.status,
-            {k.lower(): v for k, v in response.getheaders()},
-            data,
-            started,
-            time.monotonic() - started,
-        )
-    finally:
-        conn.close()
-
-
-def try_call(base_url: str, method: str, path: str, **kwargs: Any) -> Reply | None:
-    """`call`, with None instead of a connection error (refused, reset, timed out)."""
-    try:
-        return call(base_url, method, path, **kwargs)
-    except (OSError, http.client.HTTPException):
-        return None
 
 
 def wait_until(what: str, probe: Callable[[], T | None], timeout: float, interval: float = 0.05) -> T:
@@ -398,7 +325,7 @@ def raw_request(base_url: str, data: bytes, timeout: float = 10.0) -> tuple[int,
     return int(head.split(b" ", 2)[1]), body
 
 
-def start_service(env: dict[str, str], log_dir: Any) -> LiveService:
+def start_service(env: dict[str, str], log_dir: Any) -> Server:
     """`python -m service` on a free loopback port with AGNO_DRAIN_SECONDS=0 unless `env` says
     otherwise (tests/conftest.py's `spawn_service`, which its `live_service` runs too)."""
     return spawn_service({"AGNO_DRAIN_SECONDS": "0", **env}, Path(log_dir))

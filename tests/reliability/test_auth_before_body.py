@@ -36,7 +36,7 @@ def test_refused_uploads_are_not_buffered(live_service: Callable[..., Any], dsn:
             )
         created = wait_until(
             "an authenticated body is accepted beside the refused uploads",
-            lambda: (r := call(base, "POST", "/sessions", body=body, headers=auth)) and r.status == 201 and r,
+            lambda: r if (r := call(base, "POST", "/sessions", body=body, headers=auth)).status == 201 else None,
             10,
         )
         assert created.json()["session_name"] == "x" * 60_000

@@ -17,7 +17,7 @@ import psycopg2.extensions
 import pytest
 
 from service.dev.pg import free_port
-from tests.conftest import clean_env
+from tests.support.processes import clean_env
 
 from .harness import Reply, call
 

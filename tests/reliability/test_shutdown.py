@@ -23,7 +23,7 @@ from .harness import (
     wait_until,
 )
 
-DRAIN = 3.0
+DRAIN = 5.0
 
 
 @pytest.mark.slow
@@ -63,13 +63,14 @@ def test_sigterm_drains_and_exits_zero(
 
         wait_until("/readyz turns 503 (draining)", draining, DRAIN)
         unready_after = time.monotonic() - term_at
-        # still serving during the drain window, on new connections
+        # still serving during the drain window, on new connections (a connection is refused once the
+        # window has closed, so three 200s are three requests served while draining)
         served = [call(service.base_url, "GET", path) for path in ("/healthz", "/sessions", f"/sessions/{session_id}")]
-        assert all(r.started < term_at + DRAIN for r in served), "the drain window closed too early for this check"
         assert [r.status for r in served] == [200, 200, 200], served
 
         wait_until("new connections are refused", lambda: refuses_connections(service.base_url), DRAIN + 10)
         refused_after = time.monotonic() - term_at
+        # a lower bound only: a loaded machine can make it later, never earlier
         assert refused_after >= DRAIN, f"connections refused {refused_after:.2f}s after SIGTERM, before the drain"
         assert not in_flight.done.is_set(), "the in-flight PATCH ended while its row was still locked"
         assert service.proc.poll() is None, "the service exited with a request in flight"
@@ -83,7 +84,7 @@ def test_sigterm_drains_and_exits_zero(
         pytest.fail("the service did not exit after its last request finished")
     exited_after = time.monotonic() - term_at
     assert code == 0
-    wait_until("the service's connections are closed", lambda: not service_backends(admin, database), 5)
+    wait_until("the service's connections are closed", lambda: not service_backends(admin, database), 20)
 
     lines = [json.loads(line) for line in service.log_text().splitlines() if line.startswith("{")]
     messages = [line["msg"] for line in lines]

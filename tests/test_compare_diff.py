@@ -1,4 +1,5 @@
-"""Unit tests of service.compare.diff and .divergences (no AgentOS needed: these run in the ordinary test run too)."""
+"""Unit tests of service.compare.diff and .divergences: the comparison of two answers and the divergence
+table's parser (pure functions; the table of docs/compatibility.md itself: tests/contract/test_divergence_table.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from service.compare.diff import compare, format_differences, parse_json, tie_key
-from service.compare.divergences import check_divergence, parse_divergences
+from service.compare.divergences import check_divergence, compare_documented, parse_divergences
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 
@@ -122,6 +123,16 @@ def test_parse_divergences() -> None:
     assert kinds(check_divergence(pz, 500, {"detail": "Internal server error (ValueError)"}, 500, None)) == [
         ("status", "status")
     ]
+
+
+def test_wildcards_in_a_documented_body() -> None:
+    documented = {"detail": [{"type": "string_nul", "loc": "…", "input": "…"}]}
+    assert compare_documented(documented, {"detail": [{"type": "string_nul", "loc": ["query", "x"], "input": 1}]}) == []
+    assert kinds(compare_documented(documented, {"detail": [{"type": "enum", "loc": [], "input": None}]})) == [
+        ("$.detail[0].type", "value")
+    ]
+    assert ("$.detail", "length") in kinds(compare_documented(documented, {"detail": []}))
+    assert compare_documented("…", [1, 2]) == []
 
 
 def test_parse_json_is_strict() -> None:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.conftest import LiveService
+from tests.support.processes import Server
 
 KEY = "docs-page-test-key"
 SESSIONS_OPERATIONS = {
@@ -79,7 +79,7 @@ def fetch(url: str) -> tuple[int, dict[str, str], bytes]:
         return response.status, dict(response.headers), response.read()
 
 
-def test_docs_page_lists_every_sessions_operation(dsn: str, live_service: Callable[..., LiveService]) -> None:
+def test_docs_page_lists_every_sessions_operation(dsn: str, live_service: Callable[..., Server]) -> None:
     service = live_service(env={"AGNO_PG_DSN": dsn, "OS_SECURITY_KEY": KEY})
 
     status, headers, page = fetch(service.base_url + "/docs")
