@@ -327,6 +327,10 @@ def estimate_seconds(o: Options, plans: list[SizePlan]) -> float:
     return total
 
 
+def _fresh_uri(path: str) -> str:
+    return path + ("&" if "?" in path else "?") + "bench_capture=1"
+
+
 def log(msg: str) -> None:
     print(f"[bench {datetime.now().strftime('%H:%M:%S')}] {msg}", flush=True)
 
@@ -561,8 +565,11 @@ class Bench:
             log(f"{tag}: capturing our SQL (log_statement=all)")
             sqlcapture.statement_log(cluster, True)
             try:
+                # a URI no earlier request used: the statements of a render, never of a reused answer (which
+                # would capture only the snapshot read); the API ignores an unknown query parameter
                 res["sql"] = {
-                    k: sqlcapture.capture(cluster, sqlcapture.http_get(ours.base_url + p)) for k, p in urls.items()
+                    k: sqlcapture.capture(cluster, sqlcapture.http_get(ours.base_url + _fresh_uri(p)))
+                    for k, p in urls.items()
                 }
             finally:
                 sqlcapture.statement_log(cluster, False)
