@@ -426,22 +426,29 @@ def _agent_run(sid: str, rid: str, aid: str, m: Marks, j: int, t: int, turn: Tur
         run_id=rid,
         agent_id=aid,
         agent_name=aid,
-        session_id=sid,
         parent_run_id=parent,
-        user_id=m.user,
         input=RunInput(input_content=turn.question, images=turn.images or None, files=turn.files or None),
-        content=turn.answer,
-        reasoning_content=turn.reasoning,
-        reasoning_steps=turn.steps,
-        model="gpt-4o",
-        model_provider="OpenAI",
-        messages=turn.messages,
-        tools=turn.tools or None,
-        created_at=t,
         metrics=_rm(600 + 40 * j, 190, 40 if turn.reasoning else 0),
-        status=RunStatus.completed,
-        metadata={"source": "prod-bench", "step": j},
+        **_turn_fields(sid, m, j, t, turn),
     )
+
+
+def _turn_fields(sid: str, m: Marks, j: int, t: int, turn: Turn) -> dict[str, Any]:
+    """What an agent run and a team run of one turn share."""
+    return {
+        "session_id": sid,
+        "user_id": m.user,
+        "content": turn.answer,
+        "reasoning_content": turn.reasoning,
+        "reasoning_steps": turn.steps,
+        "model": "gpt-4o",
+        "model_provider": "OpenAI",
+        "messages": turn.messages,
+        "tools": turn.tools or None,
+        "created_at": t,
+        "status": RunStatus.completed,
+        "metadata": {"source": "prod-bench", "step": j},
+    }
 
 
 def prod_agent_session(m: Marks, shape: int, named: bool, summarised: bool) -> AgentSession:
@@ -483,21 +490,10 @@ def prod_team_session(m: Marks, shape: int, named: bool, summarised: bool) -> Te
             run_id=rid,
             team_id=tid,
             team_name=tid,
-            session_id=sid,
-            user_id=m.user,
             input=TeamRunInput(input_content=turn.question, images=turn.images or None, files=turn.files or None),
-            content=turn.answer,
-            reasoning_content=turn.reasoning,
-            reasoning_steps=turn.steps,
-            model="gpt-4o",
-            model_provider="OpenAI",
-            messages=turn.messages,
-            tools=turn.tools or None,
             member_responses=members,
-            created_at=t,
             metrics=_rm(900 + 40 * j, 260),
-            status=RunStatus.completed,
-            metadata={"source": "prod-bench", "step": j},
+            **_turn_fields(sid, m, j, t, turn),
         )
         runs.append(team_run)
         runs.extend(members)  # member runs follow their team run, parent_run_id set (agno's own order)

@@ -193,6 +193,14 @@ async def test_switches_turn_reuse_and_etags_off(fresh_dsn: str) -> None:
         assert await outcomes(api) == before
 
 
+async def eventually(what: str, predicate: Callable[[], Awaitable[bool]]) -> None:
+    for _ in range(600):
+        if await predicate():
+            return
+        await asyncio.sleep(0.05)
+    pytest.fail(f"never: {what}")
+
+
 @pytest.mark.gen_test(timeout=90)
 async def test_requests_arriving_during_a_render_wait_for_it(fresh_dsn: str) -> None:
     load_seed(fresh_dsn, {f"s{n}": session(f"s{n}", "u1", f"name {n}", 100 + n) for n in range(30)})
@@ -206,12 +214,11 @@ async def test_requests_arriving_during_a_render_wait_for_it(fresh_dsn: str) -> 
         with locker.cursor() as cur:
             cur.execute("LOCK TABLE ai.agno_sessions IN ACCESS EXCLUSIVE MODE")
             replies = asyncio.gather(*(api.get("/sessions", limit="30") for _ in range(8)))
-            for _ in range(600):
-                if (await outcomes(api))["waited"] - before["waited"] == 7:
-                    break
-                await asyncio.sleep(0.05)
-            else:
-                pytest.fail("seven requests never waited for the one render under way")
+
+            async def seven_waited() -> bool:
+                return (await outcomes(api))["waited"] - before["waited"] == 7
+
+            await eventually("seven requests wait for the one render under way", seven_waited)
             locker.rollback()
         locker.close()
         assert [(r.status, r.json["data"]) for r in await replies] == [(200, first.json["data"])] * 8
@@ -220,14 +227,6 @@ async def test_requests_arriving_during_a_render_wait_for_it(fresh_dsn: str) -> 
         # a render that fails (404) leaves every waiter to answer for itself
         missing = await asyncio.gather(*(api.get("/sessions/none/runs") for _ in range(8)))
         assert {r.status for r in missing} == {404}
-
-
-async def eventually(what: str, predicate: Callable[[], Awaitable[bool]]) -> None:
-    for _ in range(600):
-        if await predicate():
-            return
-        await asyncio.sleep(0.05)
-    pytest.fail(f"never: {what}")
 
 
 @pytest.mark.gen_test(timeout=90)
