@@ -200,6 +200,7 @@ class Database:
                         maxsize=cfg.pool_max_size,
                         timeout=cfg.request_timeout + 5,
                         enable_hstore=False,
+                        enable_json=False,  # aiopg's would replace the ujson typecaster registered above
                         pool_recycle=300,
                         **self._connect_options(),
                     )
@@ -452,6 +453,7 @@ class Database:
         values["legacy_runs"] = self._queries.fragment(
             "legacy_runs_column" if state.has_legacy_runs else "no_legacy_runs"
         )
+        values["snapshot_identity"] = self._queries.fragment("snapshot_identity")
         return values
 
     def fragment(self, name: str, **values: str) -> str:
@@ -505,7 +507,7 @@ class Database:
                     try:
                         if self._ping_conn is None or self._ping_conn.closed:
                             self._ping_conn = await connect.connect(
-                                self._dsn, enable_hstore=False, **self._connect_options()
+                                self._dsn, enable_hstore=False, enable_json=False, **self._connect_options()
                             )
                         async with self._ping_conn.cursor() as cur:
                             await Cursor(self, cur).value("ping", {})

@@ -51,6 +51,12 @@ class SessionWithRuns(TypedDict):
     runs: list[RunDict]
 
 
+class ReadSession(SessionWithRuns):
+    """A session as a read found it, with the committed state it was read under (store.answer_snapshot)."""
+
+    snapshot: str
+
+
 class ListFilters(TypedDict):
     session_type: SessionType | None
     component_id: str | None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import psycopg2.errors
 
@@ -22,6 +22,7 @@ from service.rows import (
     CreateSessionBody,
     JSONObject,
     ListFilters,
+    ReadSession,
     RunDict,
     SessionRow,
     SessionType,
@@ -270,18 +271,27 @@ async def answer_snapshot(db: Database) -> str:
     return str(await db.read(lambda cur: cur.value("answer_snapshot", {})))
 
 
-async def get_session(db: Database, session_id: str, user_id: str | None) -> SessionWithRuns | None:
+async def get_session(db: Database, session_id: str, user_id: str | None) -> ReadSession | None:
     async def work(cur: Cursor) -> dict[str, Any] | None:
         return await cur.one("get_session", {"session_id": session_id, "user_id": user_id}, lock="")
 
     record = await db.read(work)
-    return None if record is None else _with_runs(record, runs_table=db.has_runs_table)
+    if record is None:
+        return None
+    return ReadSession(**_with_runs(record, runs_table=db.has_runs_table), snapshot=record["snapshot"])
+
+
+class ListPage(NamedTuple):
+    total: int
+    sessions: list[SessionWithRuns]
+    """The page's sessions, with the runs needed to derive their names."""
+    snapshot: str
+    """The committed state the page was read under (`answer_snapshot`'s identity)."""
 
 
 async def list_sessions(
     db: Database, filters: ListFilters, sort_by: str | None, sort_order: str, limit: int, page: int
-) -> tuple[int, list[SessionWithRuns]]:
-    """(total_count, the page's sessions with the runs needed to derive their names)."""
+) -> ListPage:
     name = filters["session_name"]
     count_key = counts.filters_key(filters["user_id"], filters["component_id"], filters["session_type"], name)
     params = {
@@ -298,7 +308,7 @@ async def list_sessions(
     hint = db.fragment("search_planner_hint") if index_serves_search(name) else ""
     params["statement_timeout"] = f"{max(1, int(db.list_timeout(is_expensive(filters, limit)) * 1000))}ms"
 
-    async def work(cur: Cursor) -> tuple[int, list[dict[str, Any]], dict[str, list[RunDict]]]:
+    async def work(cur: Cursor) -> tuple[int, list[dict[str, Any]], dict[str, list[RunDict]], str]:
         if name is not None:
             params["index_pattern"] = search.index_pattern(name, await db.name_sample(cur))
         known = db.count_cache.known(count_key)
@@ -318,14 +328,13 @@ async def list_sessions(
         if unnamed:
             for run in await cur.all("runs_for_naming", {"session_ids": unnamed}):
                 runs_by_session.setdefault(run["session_id"], []).append(run["run_data"])
-        return total, page_records, runs_by_session
+        return total, page_records, runs_by_session, first["snapshot"]
 
-    total, records, runs_by_session = await db.read(work)
+    total, records, runs_by_session, snapshot = await db.read(work)
     if not db.has_runs_table:  # agno's list names sessions from the raw column (no merge, no parsing)
-        return total, [
-            SessionWithRuns(row=_session_row(r), runs=legacy_column_runs(r.get("legacy_runs"))) for r in records
-        ]
-    return total, [_with_runs(r, runs_by_session.get(r["session_id"], [])) for r in records]
+        legacy = [SessionWithRuns(row=_session_row(r), runs=legacy_column_runs(r.get("legacy_runs"))) for r in records]
+        return ListPage(total, legacy, snapshot)
+    return ListPage(total, [_with_runs(r, runs_by_session.get(r["session_id"], [])) for r in records], snapshot)
 
 
 def _has_stored_name(session_data: Any) -> bool:

@@ -5,14 +5,17 @@
 -- planner sees constants and folds the unused branches away.
 
 -- name: get_session^
--- One session with its runs (agno's read order) in a single round trip. {{lock}} is empty, or
--- `FOR UPDATE OF s` for a read-modify-write (PATCH).
+-- One session with its runs (agno's read order) in a single round trip, and the committed state it
+-- was read under (`snapshot_identity`). {{lock}} is empty, or `FOR UPDATE OF s` for a read-modify-write (PATCH).
+-- `json_agg`, not `jsonb_agg`: the same text, without rebuilding every run as one large jsonb value
+-- (a third of the statement's time on production-shaped runs, bench/README.md).
 SELECT s.session_id, s.session_type, s.agent_id, s.team_id, s.workflow_id, s.user_id,
        s.session_data, s.agent_data, s.team_data, s.workflow_data, s.metadata, s.summary,
        s.created_at, s.updated_at,
        {{legacy_runs}} AS legacy_runs,
-       (SELECT coalesce(jsonb_agg(r.run_data ORDER BY r.run_index, r.created_at, r.run_id), '[]'::jsonb)
-          FROM {{runs}} r WHERE r.session_id = s.session_id) AS runs
+       (SELECT coalesce(json_agg(r.run_data ORDER BY r.run_index, r.created_at, r.run_id), '[]'::json)
+          FROM {{runs}} r WHERE r.session_id = s.session_id) AS runs,
+       {{snapshot_identity}} AS snapshot
 FROM {{sessions}} s
 WHERE s.session_id = :session_id
   AND (:user_id::text IS NULL OR s.user_id = :user_id)
@@ -28,8 +31,9 @@ SET LOCAL enable_seqscan = off;
 -- One page of sessions plus the filtered total (NULL page columns when the page is past the end).
 -- `matching` is inlined (NOT MATERIALIZED) into both uses, so the page keeps AgentOS's plan shape
 -- (filter, ORDER BY, LIMIT/OFFSET: ties come back alike) and the count can use an index-only scan.
--- The count is skipped (total_count NULL) when the snapshot equals :known_snapshot, the one under
--- which the caller last counted these filters: nothing was committed since (service/counts.py).
+-- The count is skipped (total_count NULL) when the snapshot (`snapshot_identity`) equals
+-- :known_snapshot, the one under which the caller last counted these filters: nothing was committed
+-- since (service/counts.py).
 -- A name search looks up :index_pattern (its rare words, service/search.py) in the trigram index and
 -- filters the candidates by the full :name_pattern; `|| ''` keeps that filter out of the index lookup.
 -- {{planner_hint}} is empty or, for a name search the trigram index serves, `search_planner_hint`.
@@ -58,9 +62,10 @@ WITH matching AS NOT MATERIALIZED (
 )
 SELECT c.snapshot, c.total_count, p.*
 FROM (
-    SELECT pg_current_snapshot()::text AS snapshot,
-           CASE WHEN pg_current_snapshot()::text = :known_snapshot::text THEN NULL
+    SELECT i.snapshot,
+           CASE WHEN i.snapshot = :known_snapshot::text THEN NULL
                 ELSE (SELECT count(*) FROM matching) END AS total_count
+    FROM (SELECT {{snapshot_identity}} AS snapshot) i
 ) c
 LEFT JOIN LATERAL (
     SELECT * FROM matching s {{order_by}} LIMIT :limit OFFSET :offset
@@ -239,8 +244,13 @@ NULL::jsonb
 SELECT count(*) FROM {{sessions}} s
 WHERE s.session_id = ANY(:session_ids) AND (:user_id::text IS NULL OR s.user_id = :user_id);
 
+-- name: snapshot_identity
+-- A fragment: what reused answers and list totals are keyed by (service/answers.py, service/counts.py):
+-- the committed state every statement would see now, and the server that sees it (a restart or a
+-- failover to another host changes it too).
+pg_current_snapshot()::text || ' ' || pg_postmaster_start_time()::text || ' '
+       || coalesce(host(inet_server_addr()), 'local') || ':' || coalesce(inet_server_port(), 0)
+
 -- name: answer_snapshot$
--- What a reused answer is keyed by (service/answers.py): the committed state every statement would
--- see now, and the server that sees it (a restart or a failover to another host changes it too).
-SELECT pg_current_snapshot()::text || ' ' || pg_postmaster_start_time()::text || ' '
-       || coalesce(host(inet_server_addr()), 'local') || ':' || coalesce(inet_server_port(), 0);
+-- `snapshot_identity` on its own: read before a reusable answer is looked up.
+SELECT {{snapshot_identity}};

@@ -116,6 +116,8 @@ class BaseHandler(tornado.web.RequestHandler):
     _decoded_body: tuple[Any, ApiError | None] | None = None
     deadline: asyncio.Timeout | None = None
     _reusable: tuple[Database, bytes, str] | None = None
+    _tag_key: tuple[Database, bytes] | None = None  # an ETag is due once the render has read its snapshot
+    _render_tag: tuple[Database, str] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -295,27 +297,41 @@ class BaseHandler(tornado.web.RequestHandler):
 
     # ------------------------------------------------------------ output
     async def answered_before(self, database: Database, scoped_user: str | None) -> bool:
-        """Answer a GET rendered under the same snapshot before, or 304 (service/answers.py)."""
+        """Answer a GET rendered under the same snapshot before, or 304 (service/answers.py). Without
+        reuse, no snapshot is read first: the render's own statement reads it (`rendered_under`)."""
         cache = database.answer_cache
         if not cache.max_bytes and not self.config.conditional_gets:
             return False
         key = answers.answer_key(type(self).__name__, self.request.uri or "", self.principal, scoped_user)
+        if not cache.max_bytes:
+            self._tag_key = (database, key)
+            return False
         snapshot = await store.answer_snapshot(database)
-        if self.config.conditional_gets:
-            tag = answers.etag(key, snapshot)
-            self.set_header("ETag", tag)
-            if tag in self.request.headers.get("If-None-Match", ""):
-                cache.outcomes["not_modified"].inc()
-                self.set_status(304)
-                self.finish()
-                return True
-        batches = await cache.earlier(key, snapshot) if cache.max_bytes else None
+        if self.config.conditional_gets and self._not_modified(database, answers.etag(key, snapshot)):
+            return True
+        batches = await cache.earlier(key, snapshot)
         if batches is not None:
             cache.outcomes["reused"].inc()
             self.send_batches(batches)
             return True
         self._reusable = (database, key, snapshot)
         return False
+
+    def rendered_under(self, snapshot: str) -> None:
+        """The snapshot the render read its data under: the ETag when none was read before it."""
+        if self._tag_key is not None:
+            database, key = self._tag_key
+            self._render_tag = (database, answers.etag(key, snapshot))
+
+    def _not_modified(self, database: Database, tag: str) -> bool:
+        """Give the answer's ETag; when the caller holds it, answer 304 (True)."""
+        self.set_header("ETag", tag)
+        if tag not in self.request.headers.get("If-None-Match", ""):
+            return False
+        database.answer_cache.outcomes["not_modified"].inc()
+        self.set_status(304)
+        self.finish()
+        return True
 
     def forgo_reuse(self, batches: list[bytes] | None = None) -> None:
         """Without `batches`: not reused (it used the clock or fresh ids, or failed); waiters render."""
@@ -324,14 +340,19 @@ class BaseHandler(tornado.web.RequestHandler):
             database.answer_cache.settle(key, snapshot, batches)
             self._reusable = None
         if batches is None:
+            self._tag_key = self._render_tag = None
             self.clear_header("ETag")
 
     def write_json(self, value: Any, status: int = 200) -> None:
+        if status == 200 and self._render_tag is not None and self._not_modified(*self._render_tag):
+            return
         self.set_status(status)
         batches = encode_batches(value)
-        if self._reusable is not None and status == 200:
+        if status == 200 and self._reusable is not None:
             self._reusable[0].answer_cache.outcomes["rendered"].inc()
             self.forgo_reuse(batches)
+        elif status == 200 and self._tag_key is not None:
+            self._tag_key[0].answer_cache.outcomes["rendered"].inc()
         self.send_batches(batches)
 
     def send_batches(self, batches: list[bytes]) -> None:

@@ -13,7 +13,6 @@ from service import media, shaping, store
 from service.errors import ApiError, MediaStorageFailed
 from service.handlers.base import BaseHandler
 from service.handlers.sessions import MEDIA_NOT_CONFIGURED, SESSION_ID
-from service.rows import SessionWithRuns
 from service.schemas import RUN_STATUSES
 from service.validation import Validator
 
@@ -41,6 +40,7 @@ class _RunListHandler(BaseHandler):
         found = await store.get_session(database, session_id, user_id)
         if found is None:
             raise ApiError(404, f"Session with ID {session_id} not found")
+        self.rendered_under(found["snapshot"])
         as_type = p["type"] or shaping.detect_session_type(found["row"])
         runs = shaping.filter_runs_by_time(found["runs"], p["created_after"], p["created_before"])
         schemas = shaping.classify_runs(found["row"], runs, as_type)
@@ -73,9 +73,10 @@ class RunHandler(BaseHandler):
         database, user_id = await self.database_and_user(p)
         if await self.answered_before(database, user_id):
             return
-        found: SessionWithRuns | None = await store.get_session(database, session_id, user_id)
+        found = await store.get_session(database, session_id, user_id)
         if found is None:
             raise ApiError(404, f"Session with ID {session_id} not found")
+        self.rendered_under(found["snapshot"])
         if not found["runs"]:
             raise ApiError(404, f"Session with ID {session_id} has no runs")
         run = next((r for r in found["runs"] if r.get("run_id") == run_id), None)

@@ -73,7 +73,10 @@ class SessionsHandler(BaseHandler):
         )
         # the slot covers shaping and encoding too: that is where a large page takes its memory
         async with database.expensive_slot(store.is_expensive(filters, limit), large=limit > store.LARGE_PAGE):
-            total, sessions = await store.list_sessions(database, filters, p["sort_by"], p["sort_order"], limit, page)
+            total, sessions, snapshot = await store.list_sessions(
+                database, filters, p["sort_by"], p["sort_order"], limit, page
+            )
+            self.rendered_under(snapshot)
             self.write_json(
                 {
                     "data": [shaping.list_item(s["row"], s["runs"]) for s in sessions],
@@ -201,6 +204,7 @@ class SessionHandler(BaseHandler):
         if found is None:
             prefix = f"{session_type.capitalize()} Session" if session_type else "Session"
             raise ApiError(404, f"{prefix} with id '{session_id}' not found")
+        self.rendered_under(found["snapshot"])
         drawn: list[str] = []
 
         def new_id() -> str:

@@ -131,10 +131,12 @@ async def test_two_users_never_see_each_others_reused_answer(fresh_dsn: str) -> 
         assert [s["session_id"] for s in other.json["data"]] == ["b1"]
 
 
+@pytest.mark.parametrize("cache_bytes", ["16777216", "0"], ids=["reuse on", "reuse off"])
 @pytest.mark.gen_test(timeout=90)
-async def test_if_none_match_gets_304_until_a_commit(fresh_dsn: str) -> None:
+async def test_if_none_match_gets_304_until_a_commit(fresh_dsn: str, cache_bytes: str) -> None:
+    # reuse off: no snapshot is read before the render; the tag comes from the render's own statement
     load_seed(fresh_dsn, {"s1": session("s1", "u1", "first")})
-    async with running_api({"AGNO_PG_DSN": fresh_dsn}) as api:
+    async with running_api({"AGNO_PG_DSN": fresh_dsn, "AGNO_ANSWER_CACHE_BYTES": cache_bytes}) as api:
         for _ in range(10):
             tag = (await api.get("/sessions/s1")).headers["ETag"]
             reply = await api.call("GET", "/sessions/s1", headers={"If-None-Match": tag})
@@ -151,6 +153,32 @@ async def test_if_none_match_gets_304_until_a_commit(fresh_dsn: str) -> None:
         assert changed.json["metadata"] == {"k": 1}
         assert changed.headers["ETag"] != tag
         assert (await api.get("/sessions/missing")).headers.get("ETag") is None  # errors carry none
+
+
+@pytest.mark.gen_test(timeout=120)
+async def test_reuse_on_or_off_gives_every_reading_get_the_same_answer_and_etag(fresh_dsn: str) -> None:
+    """With reuse off the tag comes from the render's own statement instead of a snapshot read first;
+    a caller moving between replicas of either setting keeps its 304s."""
+    load_seed(fresh_dsn, {"s1": session("s1", "u1", "first")})
+    paths = [
+        "/sessions",
+        "/sessions?session_name=fir",
+        "/sessions/s1",
+        "/sessions/s1/runs",
+        "/sessions/s1/run-previews",
+        "/sessions/s1/runs/s1-r0",
+    ]
+    on_env = {"AGNO_PG_DSN": fresh_dsn}
+    async with running_api(on_env) as on, running_api({**on_env, "AGNO_ANSWER_CACHE_BYTES": "0"}) as off:
+        for path in paths:
+            for _ in range(10):  # background work (autovacuum) may commit between the two reads
+                reused, rendered = await on.get(path), await off.get(path)
+                assert (reused.status, rendered.status) == (200, 200), path
+                assert reused.json == rendered.json, path
+                if reused.headers["ETag"] == rendered.headers["ETag"]:
+                    break
+            else:
+                pytest.fail(f"{path}: the ETags never matched")
 
 
 @pytest.mark.parametrize("filled", ["message created_at", "media id"])
