@@ -236,7 +236,7 @@ def parse_args(argv: list[str]) -> Options:
         agentos_large_rounds=1,
         variant_rounds=1 if quick else 2,
         pgbench_seconds=5.0,
-        pgbench_rounds=1 if quick else 2,
+        pgbench_rounds=1,
         long_seconds=a.long_seconds,
         keep=a.keep,
         ours_env=dict(item.split("=", 1) for item in a.ours_env),
@@ -314,7 +314,8 @@ def estimate_seconds(o: Options, plans: list[SizePlan]) -> float:
         if sp.variants:
             total += len(COUNTING_ENDPOINTS) * (min(o.duration, C1_SECONDS) + 1.5) + 10  # + the reuse-off process
         total += len(SCALE_ENDPOINTS) * (min(o.duration, C1_SECONDS) + 1.5)
-        total += len(sp.pgbench_endpoints) * sp.pgbench_rounds * (o.pgbench_seconds + 1)
+        replays = 2 if sp.variants else 1  # the default process's statements, and the reuse-off process's
+        total += replays * len(sp.pgbench_endpoints) * sp.pgbench_rounds * (o.pgbench_seconds + 1)
         if sp.profile:
             total += len(ENDPOINTS) * 2 * (o.profile_seconds + 5)  # a flame graph, then the raw stacks
         if sp.long:
@@ -563,16 +564,7 @@ class Bench:
             log(f"{tag}: sanity (200 and the same JSON from both servers)")
             res["sanity"] = sanity(ours, agentos, urls)
             log(f"{tag}: capturing our SQL (log_statement=all)")
-            sqlcapture.statement_log(cluster, True)
-            try:
-                # a URI no earlier request used: the statements of a render, never of a reused answer (which
-                # would capture only the snapshot read); the API ignores an unknown query parameter
-                res["sql"] = {
-                    k: sqlcapture.capture(cluster, sqlcapture.http_get(ours.base_url + _fresh_uri(p)))
-                    for k, p in urls.items()
-                }
-            finally:
-                sqlcapture.statement_log(cluster, False)
+            res["sql"] = self.capture_sql(ours, urls)
             res["explain"] = {
                 k: [sqlcapture.explain(dsn, s) for s in res["sql"][k] if s.strip().upper() != "SELECT 1"]
                 for k in sp.endpoints
@@ -597,27 +589,10 @@ class Bench:
                 for k in SCALE_ENDPOINTS
             }
             if sp.variants:
-                res["no_reuse"] = self.without_reuse(dsn, urls, tag, sp.endpoints)
+                res["no_reuse"] = self.without_reuse(dsn, db, urls, tag, sp)
                 res["writes"] = self.while_committing(dsn, urls, tag, ours, sp.endpoints)
             log(f"{tag}: pgbench of our SQL")
-            res["pgbench"] = {}
-            for key in sp.pgbench_endpoints:
-                script = sqlcapture.pgbench_script(res["sql"][key], o.out / f"pgbench-{tag}-{key}.sql")
-                runs = []
-                for r in range(1, sp.pgbench_rounds + 1):
-                    self.rss.phase = f"pgbench-{tag}-{key}-r{r}"
-                    meter = CpuMeter(cluster.data / "postmaster.pid")
-                    meter.start()
-                    got = sqlcapture.pgbench(
-                        cluster, db, script, o.pgbench_seconds, 8, o.out / f"pgbench-{tag}-{key}-r{r}.txt"
-                    )
-                    got.update(meter.stop())
-                    log(
-                        f"  pgbench {tag} {key} r{r}: {got['tps']:.0f} tps, {got['latency_ms']:.2f} ms"
-                        f" (other processes: {got['foreign_cores']:.2f} cores)"
-                    )
-                    runs.append(got)
-                res["pgbench"][key] = runs
+            res["pgbench"] = self.replay(db, res["sql"], sp, tag)
             if sp.profile:
                 self.profile(ours, urls, tag)
             if sp.long:
@@ -657,16 +632,18 @@ class Bench:
             self.rss.unwatch(f"ours-{variant}")
             server.stop()
 
-    def without_reuse(self, dsn: str, urls: dict[str, str], tag: str, endpoints: tuple[str, ...]) -> dict[str, Any]:
+    def without_reuse(self, dsn: str, db: str, urls: dict[str, str], tag: str, sp: SizePlan) -> dict[str, Any]:
         """A process with every reuse across requests switched off (`reuse_off`): what each request costs when
-        something commits between any two of them."""
+        something commits between any two of them. Its own statements (one render each) are captured and
+        replayed with pgbench: the ceiling of this condition."""
         o = self.o
         shown = " ".join(f"{k}={v}" for k, v in o.reuse_off.items())
         log(f"{tag}: ours with reuse switched off ({shown})")
         with self.extra_ours(dsn, tag, "noreuse", extra_env={**o.ours_env, **o.reuse_off}) as noreuse:
+            sql = self.capture_sql(noreuse, urls)
             load = {
                 k: self.compare_endpoint([("ours-noreuse", noreuse, o.variant_rounds)], k, urls[k], tag)
-                for k in endpoints
+                for k in sp.endpoints
             }
             c1 = {
                 k: self.load(
@@ -675,8 +652,48 @@ class Bench:
                 ).to_dict()
                 for k in COUNTING_ENDPOINTS
             }  # fmt: skip
+        log(f"{tag}: pgbench of our SQL with reuse off")
+        pgbench = self.replay(db, sql, sp, f"{tag}-noreuse")
         return {"env": o.reuse_off, "load": {k: v["ours-noreuse"] for k, v in load.items()}, "c1": c1,
-                "command": noreuse.command}  # fmt: skip
+                "command": noreuse.command, "sql": sql, "pgbench": pgbench}  # fmt: skip
+
+    def capture_sql(self, server: Server, urls: dict[str, str]) -> dict[str, list[str]]:
+        """The statements `server` runs for one render of each URL (`log_statement=all` while capturing)."""
+        assert self.cluster is not None
+        sqlcapture.statement_log(self.cluster, True)
+        try:
+            # a URI no earlier request used: the statements of a render, never of a reused answer (which
+            # would capture only the snapshot read); the API ignores an unknown query parameter
+            return {
+                k: sqlcapture.capture(self.cluster, sqlcapture.http_get(server.base_url + _fresh_uri(p)))
+                for k, p in urls.items()
+            }
+        finally:
+            sqlcapture.statement_log(self.cluster, False)
+
+    def replay(self, db: str, sql: dict[str, list[str]], sp: SizePlan, tag: str) -> dict[str, list[dict[str, Any]]]:
+        """pgbench replaying each endpoint's captured statements (the database ceiling of that endpoint)."""
+        assert self.cluster is not None
+        o, cluster = self.o, self.cluster
+        replayed: dict[str, list[dict[str, Any]]] = {}
+        for key in sp.pgbench_endpoints:
+            script = sqlcapture.pgbench_script(sql[key], o.out / f"pgbench-{tag}-{key}.sql")
+            runs = []
+            for r in range(1, sp.pgbench_rounds + 1):
+                self.rss.phase = f"pgbench-{tag}-{key}-r{r}"
+                meter = CpuMeter(cluster.data / "postmaster.pid")
+                meter.start()
+                got = sqlcapture.pgbench(
+                    cluster, db, script, o.pgbench_seconds, 8, o.out / f"pgbench-{tag}-{key}-r{r}.txt"
+                )
+                got.update(meter.stop())
+                log(
+                    f"  pgbench {tag} {key} r{r}: {got['tps']:.0f} tps, {got['latency_ms']:.2f} ms"
+                    f" (other processes: {got['foreign_cores']:.2f} cores)"
+                )
+                runs.append(got)
+            replayed[key] = runs
+        return replayed
 
     def while_committing(
         self, dsn: str, urls: dict[str, str], tag: str, ours: Server, endpoints: tuple[str, ...]

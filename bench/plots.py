@@ -45,8 +45,20 @@ def rounds(size: dict[str, Any], key: str, series: str) -> list[dict[str, Any]]:
 
 def rps(size: dict[str, Any], key: str, series: str) -> float:
     if series == "pgbench":
-        return _med([r["tps"] for r in size.get("pgbench", {}).get(key, [])])
+        return ceiling(size, key, "ours")
     return _med([r["rps"] for r in rounds(size, key, series)])
+
+
+def replayed(size: dict[str, Any], series: str) -> dict[str, list[dict[str, Any]]]:
+    """The pgbench rounds per endpoint behind a condition's ceiling: the reuse-off process's own
+    statements for `noreuse`, the default process's otherwise."""
+    runs = size.get("no_reuse", {}).get("pgbench") if series == "noreuse" else size.get("pgbench")
+    return dict(runs or {})
+
+
+def ceiling(size: dict[str, Any], key: str, series: str) -> float:
+    """Median pgbench tps replaying the statements of one render under a condition (nan when not run)."""
+    return _med([r["tps"] for r in replayed(size, series).get(key, [])])
 
 
 def _pyplot() -> Any:

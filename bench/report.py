@@ -142,8 +142,8 @@ def _targets_17(add: Any, res: dict[str, Any]) -> None:
         for key in ENDPOINT_TITLES:
             agentos = plots.rounds(size, key, "agentos")
             agentos_w = plots.rounds(size, key, f"agentos-w{workers}")
-            ceiling = plots.rps(size, key, "pgbench")
             for series, condition in CONDITIONS:
+                ceiling = plots.ceiling(size, key, series)
                 ours = plots.rounds(size, key, series)
                 if not ours:
                     continue
@@ -432,24 +432,25 @@ def _size_section(add: Any, res: dict[str, Any], name: str, n: str, size: dict[s
                     f"{_ms(r['p99_ms'])} |"
                 )
         add("")
-    pg = size.get("pgbench")
-    if pg:
+    if size.get("pgbench"):
         add("#### Database ceiling: pgbench of our own SQL")
         add("")
         add(
-            "| endpoint | statements per request | pgbench tps per round | **median tps** | avg latency | "
+            "| endpoint | condition | statements per request | pgbench tps per round | **median tps** | avg latency | "
             "our req/s | ours as % of ceiling | other load |"
         )
-        add("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
-        for key, runs in pg.items():
-            tps = statistics.median(r["tps"] for r in runs)
-            ours_rps = plots.rps(size, key, "ours")
-            nstmt = len([s for s in size["sql"][key] if s.strip().upper() != "SELECT 1"])
-            add(
-                f"| {key} | {nstmt} | {_per_round(runs, 'tps', '.0f')} | **{tps:.0f}** | "
-                f"{statistics.median(r['latency_ms'] for r in runs):.2f} ms | {ours_rps:.0f} | "
-                f"{100 * ours_rps / tps:.0f} % | {_cores(runs)} |"
-            )
+        add("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+        for series, condition in CONDITIONS[:2]:  # 20 commits/s runs the default process's statements
+            statements = size.get("no_reuse", {}).get("sql", {}) if series == "noreuse" else size["sql"]
+            for key, runs in plots.replayed(size, series).items():
+                tps = statistics.median(r["tps"] for r in runs)
+                ours_rps = plots.rps(size, key, series)
+                nstmt = len([s for s in statements[key] if s.strip().upper() != "SELECT 1"])
+                add(
+                    f"| {key} | {condition} | {nstmt} | {_per_round(runs, 'tps', '.0f')} | **{tps:.0f}** | "
+                    f"{statistics.median(r['latency_ms'] for r in runs):.2f} ms | {ours_rps:.0f} | "
+                    f"{100 * ours_rps / tps:.0f} % | {_cores(runs)} |"
+                )
         add("")
 
 

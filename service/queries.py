@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -37,7 +37,7 @@ class Query:
     """psycopg2 pyformat SQL, placeholders still in `{{...}}` form."""
     source: str
 
-    @property
+    @cached_property
     def placeholders(self) -> frozenset[str]:
         return frozenset(_PLACEHOLDER.findall(self.sql))
 

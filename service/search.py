@@ -15,6 +15,7 @@ then; without statistics the full pattern is looked up, as before.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +54,7 @@ class NameSample:
         return sum(share for name, share in self.names if needle in name)
 
 
+@functools.lru_cache(maxsize=1024)  # per request otherwise: each word is looked for in every sampled name
 def index_pattern(term: str, sample: NameSample | None) -> str:
     """The ILIKE pattern the trigram index looks up for `session_name=<term>`: the full pattern, or
     only the term's rare words when the term also has common ones."""
