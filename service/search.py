@@ -27,7 +27,7 @@ MIN_WORD_LENGTH = 3
 _WORDS = re.compile(r"[^\W_]+")  # letters and digits: what pg_trgm makes trigrams of
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: a cheap key of index_pattern's cache
 class NameSample:
     """Lower-cased sample names, each with the share of the table's rows it stands for."""
 
