@@ -109,6 +109,20 @@ def _errors_in(rounds: list[dict[str, Any]]) -> int:
     return sum(_errors(r) for r in rounds)
 
 
+def _timeouts_in(rounds: list[dict[str, Any]]) -> int:
+    return sum(int(r["socket_errors"].get("timeout", 0)) for r in rounds)
+
+
+def _agentos_rps_bound(rounds: list[dict[str, Any]]) -> float:
+    """AgentOS's median req/s with the requests wrk stopped waiting for (its timeout) counted as answered:
+    an upper bound of its rate, so a ratio against it is never flattering. Its latency percentiles are
+    of the answered requests only, a lower bound: the timed-out ones were the slowest."""
+    return _med(
+        [{"rps": r["rps"] * (r["requests"] + r["socket_errors"].get("timeout", 0)) / r["requests"]} for r in rounds],
+        "rps",
+    )
+
+
 def _targets_17(add: Any, res: dict[str, Any]) -> None:
     """Issue #17 on the production-shaped dataset: one table per size, every endpoint under each condition."""
     prod = res.get("datasets", {}).get("production")
@@ -148,10 +162,13 @@ def _targets_17(add: Any, res: dict[str, Any]) -> None:
                 if not ours:
                     continue
                 ours_rps = _med(ours, "rps")
-                errors = _errors_in(ours) + _errors_in(agentos)
+                errors = _errors_in(ours) + _errors_in(agentos) - _timeouts_in(agentos)
                 note = f" ({errors} errors)" if errors else ""
+                if _timeouts_in(agentos):
+                    note += f" (AgentOS: {_timeouts_in(agentos)} timeouts counted as answered)"
                 if agentos:
-                    ratio = ours_rps / _med(agentos, "rps")
+                    bound = _agentos_rps_bound(agentos)
+                    ratio = ours_rps / bound if bound else float("inf")
                     ok_ratio = ratio >= TARGET_RATIO_17[key] and not errors
                     ratio_cell, ratio_met = f"{ratio:.1f}x{note}", _ok(ok_ratio)
                     p99, p50 = _med(ours, "p99_ms"), _med(agentos, "p50_ms")
@@ -169,10 +186,10 @@ def _targets_17(add: Any, res: dict[str, Any]) -> None:
                 if ceiling == ceiling:
                     share = ours_rps / ceiling
                     ceiling_cell = f"{100 * share:.0f} %"
-                    if key == "list":
-                        ceiling_met = _ok(share >= CEILING_SHARE and not errors)
+                    if key == "list":  # a share of our own rate: only our errors count
+                        ceiling_met = _ok(share >= CEILING_SHARE and not _errors_in(ours))
                         rows_total += 1
-                        met_total += int(share >= CEILING_SHARE and not errors)
+                        met_total += int(share >= CEILING_SHARE and not _errors_in(ours))
                         if share < CEILING_SHARE:
                             misses.append(f"list {condition} at {_short_n(n)}: {100 * share:.0f} % of the ceiling")
                     else:

@@ -65,7 +65,8 @@ def command(
     script: Path | None = None,
     headers: tuple[str, ...] = (),
 ) -> list[str]:
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration:g}s", "--latency"]
+    # wrk gives up on a request after 2 s by default: AgentOS's list at 100k sessions takes that long
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration:g}s", "--timeout", "30s", "--latency"]
     for header in headers:
         cmd += ["-H", header]
     if script is not None:

@@ -2,12 +2,13 @@
 
 `GET /sessions` must return an exact `meta.total_count`, and counting is the one part of a list
 request whose cost grows with the table (50,000 index entries for `type=agent` at 100,000 sessions).
-Each list statement also returns `pg_current_snapshot()`: the set of transactions its reads see. Two
-statements with the same snapshot text see exactly the same committed data (any commit, by us, by
-AgentOS or by anyone else on the cluster, moves `xmax` or empties an `xip` entry), so a count taken
-under a snapshot is still exact under an equal one. The list query receives the last snapshot seen
-for its filters and skips the count when the current one is equal; any write anywhere on the cluster
-makes the next list request count again.
+Each list statement also returns `pg_current_snapshot()` (the set of transactions its reads see) with
+the server's start time and address (`snapshot_identity` in sql/sessions.sql: a restart or a failover
+never matches an older count). Two statements with the same snapshot text see exactly the same
+committed data (any commit, by us, by AgentOS or by anyone else on the cluster, moves `xmax` or empties
+an `xip` entry), so a count taken under a snapshot is still exact under an equal one. The list query
+receives the last snapshot seen for its filters and skips the count when the current one is equal;
+any write anywhere on the cluster makes the next list request count again.
 """
 
 from __future__ import annotations

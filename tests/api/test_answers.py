@@ -252,9 +252,35 @@ async def test_requests_arriving_during_a_render_wait_for_it(fresh_dsn: str) -> 
         assert [(r.status, r.json["data"]) for r in await replies] == [(200, first.json["data"])] * 8
         after = await outcomes(api)
         assert (after["rendered"] - before["rendered"], after["reused"] - before["reused"]) == (1, 7)
-        # a render that fails (404) leaves every waiter to answer for itself
-        missing = await asyncio.gather(*(api.get("/sessions/none/runs") for _ in range(8)))
-        assert {r.status for r in missing} == {404}
+
+
+@pytest.mark.gen_test(timeout=90)
+async def test_a_failed_render_leaves_each_waiter_to_render_for_itself(fresh_dsn: str) -> None:
+    load_seed(fresh_dsn, {"s1": session("s1", "u1", "first")})
+
+    async def session_reads() -> float:
+        text = (await api.get("/metrics")).text
+        labels = {"db_id": "default", "query": "get_session"}
+        return metric_value(text, "db_query_duration_seconds_count", labels) or 0.0
+
+    async with running_api({"AGNO_PG_DSN": fresh_dsn}) as api:
+        assert (await api.get("/sessions")).status == 200  # the tables are inspected: no lock needed now
+        before, reads_before = await outcomes(api), await session_reads()
+        locker = psycopg2.connect(fresh_dsn)
+        with locker.cursor() as cur:
+            cur.execute("LOCK TABLE ai.agno_sessions IN ACCESS EXCLUSIVE MODE")
+            replies = asyncio.gather(*(api.get("/sessions/none/runs") for _ in range(8)))
+
+            async def seven_waited() -> bool:
+                return (await outcomes(api))["waited"] - before["waited"] == 7
+
+            await eventually("seven requests wait for the one render under way", seven_waited)
+            locker.rollback()
+        locker.close()
+        assert [r.status for r in await replies] == [404] * 8
+        # the failed render (a 404) was handed to no waiter: each read the session for itself
+        assert await session_reads() - reads_before == 8
+        assert (await outcomes(api))["reused"] == before["reused"]
 
 
 @pytest.mark.gen_test(timeout=90)
