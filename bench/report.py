@@ -117,10 +117,8 @@ def _agentos_rps_bound(rounds: list[dict[str, Any]]) -> float:
     """AgentOS's median req/s with the requests wrk stopped waiting for (its timeout) counted as answered:
     an upper bound of its rate, so a ratio against it is never flattering. Its latency percentiles are
     of the answered requests only, a lower bound: the timed-out ones were the slowest."""
-    return _med(
-        [{"rps": r["rps"] * (r["requests"] + r["socket_errors"].get("timeout", 0)) / r["requests"]} for r in rounds],
-        "rps",
-    )
+    rates = [r["rps"] * (r["requests"] + r["socket_errors"].get("timeout", 0)) / r["requests"] for r in rounds]
+    return float(statistics.median(rates)) if rates else float("nan")
 
 
 def _targets_17(add: Any, res: dict[str, Any]) -> None:
@@ -162,10 +160,11 @@ def _targets_17(add: Any, res: dict[str, Any]) -> None:
                 if not ours:
                     continue
                 ours_rps = _med(ours, "rps")
-                errors = _errors_in(ours) + _errors_in(agentos) - _timeouts_in(agentos)
+                timeouts = _timeouts_in(agentos)
+                errors = _errors_in(ours) + _errors_in(agentos) - timeouts
                 note = f" ({errors} errors)" if errors else ""
-                if _timeouts_in(agentos):
-                    note += f" (AgentOS: {_timeouts_in(agentos)} timeouts counted as answered)"
+                if timeouts:
+                    note += f" (AgentOS: {timeouts} timeouts counted as answered)"
                 if agentos:
                     bound = _agentos_rps_bound(agentos)
                     ratio = ours_rps / bound if bound else float("inf")

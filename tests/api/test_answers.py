@@ -12,7 +12,7 @@ import psycopg2
 import pytest
 
 from tests.api.conftest import ApiClient, Reply, load_seed, running_api, sql
-from tests.api.test_auth_tokens import AUDIENCE, bearer, new_key, public_pem, token
+from tests.api.test_auth_tokens import bearer, jwt_env, new_key, token
 from tests.reliability.harness import metric_value
 
 
@@ -100,13 +100,7 @@ async def test_a_commit_in_between_renders_again(fresh_dsn: str) -> None:
 async def test_two_users_never_see_each_others_reused_answer(fresh_dsn: str) -> None:
     load_seed(fresh_dsn, {"a1": session("a1", "alice", "alice's"), "b1": session("b1", "bob", "bob's", 200)})
     key = new_key()
-    env = {
-        "AGNO_PG_DSN": fresh_dsn,
-        "JWT_VERIFICATION_KEY": public_pem(key),
-        "AGNO_JWT_AUDIENCE": AUDIENCE,
-        "AGNO_AUTHORIZATION": "true",
-        "AGNO_USER_ISOLATION": "true",
-    }
+    env = jwt_env(fresh_dsn, key, AGNO_AUTHORIZATION="true", AGNO_USER_ISOLATION="true")
     alice, bob = bearer(token(key, sub="alice")), bearer(token(key, sub="bob"))
     admin = bearer(token(key, sub="root", scopes=["agent_os:admin"]))
     async with running_api(env) as api:
@@ -229,6 +223,24 @@ async def eventually(what: str, predicate: Callable[[], Awaitable[bool]]) -> Non
     pytest.fail(f"never: {what}")
 
 
+async def waited_since(api: ApiClient, before: dict[str, float], count: int) -> bool:
+    return (await outcomes(api))["waited"] - before["waited"] == count
+
+
+async def eight_during_one_render(api: ApiClient, dsn: str, path: str, **query: str) -> list[Reply]:
+    """Eight GETs of `path` sent while its render is blocked on a lock (taken without a transaction id:
+    the snapshot stays the same), released once the other seven wait for that render."""
+    before = await outcomes(api)
+    locker = psycopg2.connect(dsn)
+    with locker.cursor() as cur:
+        cur.execute("LOCK TABLE ai.agno_sessions IN ACCESS EXCLUSIVE MODE")
+        replies = asyncio.gather(*(api.get(path, **query) for _ in range(8)))
+        await eventually("seven requests wait for the one render under way", lambda: waited_since(api, before, 7))
+        locker.rollback()
+    locker.close()
+    return list(await replies)
+
+
 @pytest.mark.gen_test(timeout=90)
 async def test_requests_arriving_during_a_render_wait_for_it(fresh_dsn: str) -> None:
     load_seed(fresh_dsn, {f"s{n}": session(f"s{n}", "u1", f"name {n}", 100 + n) for n in range(30)})
@@ -237,19 +249,8 @@ async def test_requests_arriving_during_a_render_wait_for_it(fresh_dsn: str) -> 
         sql(fresh_dsn, "CREATE TABLE ticks (n int)")
         sql(fresh_dsn, "INSERT INTO ticks VALUES (1)")  # a commit: the next request renders again
         before = await outcomes(api)
-        # the render blocks on a lock (taken without a transaction id: the snapshot stays the same)
-        locker = psycopg2.connect(fresh_dsn)
-        with locker.cursor() as cur:
-            cur.execute("LOCK TABLE ai.agno_sessions IN ACCESS EXCLUSIVE MODE")
-            replies = asyncio.gather(*(api.get("/sessions", limit="30") for _ in range(8)))
-
-            async def seven_waited() -> bool:
-                return (await outcomes(api))["waited"] - before["waited"] == 7
-
-            await eventually("seven requests wait for the one render under way", seven_waited)
-            locker.rollback()
-        locker.close()
-        assert [(r.status, r.json["data"]) for r in await replies] == [(200, first.json["data"])] * 8
+        replies = await eight_during_one_render(api, fresh_dsn, "/sessions", limit="30")
+        assert [(r.status, r.json["data"]) for r in replies] == [(200, first.json["data"])] * 8
         after = await outcomes(api)
         assert (after["rendered"] - before["rendered"], after["reused"] - before["reused"]) == (1, 7)
 
@@ -266,18 +267,8 @@ async def test_a_failed_render_leaves_each_waiter_to_render_for_itself(fresh_dsn
     async with running_api({"AGNO_PG_DSN": fresh_dsn}) as api:
         assert (await api.get("/sessions")).status == 200  # the tables are inspected: no lock needed now
         before, reads_before = await outcomes(api), await session_reads()
-        locker = psycopg2.connect(fresh_dsn)
-        with locker.cursor() as cur:
-            cur.execute("LOCK TABLE ai.agno_sessions IN ACCESS EXCLUSIVE MODE")
-            replies = asyncio.gather(*(api.get("/sessions/none/runs") for _ in range(8)))
-
-            async def seven_waited() -> bool:
-                return (await outcomes(api))["waited"] - before["waited"] == 7
-
-            await eventually("seven requests wait for the one render under way", seven_waited)
-            locker.rollback()
-        locker.close()
-        assert [r.status for r in await replies] == [404] * 8
+        replies = await eight_during_one_render(api, fresh_dsn, "/sessions/none/runs")
+        assert [r.status for r in replies] == [404] * 8
         # the failed render (a 404) was handed to no waiter: each read the session for itself
         assert await session_reads() - reads_before == 8
         assert (await outcomes(api))["reused"] == before["reused"]
@@ -290,9 +281,6 @@ async def test_waiters_go_on_when_the_rendering_caller_hangs_up(fresh_dsn: str) 
     async def lock_waiters_is(count: int) -> bool:
         found = sql(fresh_dsn, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
         return int(found[0][0]) == count
-
-    async def waited_since(api: ApiClient, before: dict[str, float], count: int) -> bool:
-        return (await outcomes(api))["waited"] - before["waited"] == count
 
     async with running_api({"AGNO_PG_DSN": fresh_dsn}) as api:
         assert (await api.get("/sessions")).status == 200  # the tables are inspected: no lock needed now

@@ -81,6 +81,11 @@ async def jwks_server() -> AsyncIterator[JwksServer]:
         server.server.stop()
 
 
+def jwt_env(dsn: str, key: Any, **settings: str) -> dict[str, str]:
+    """The service verifying RS256 tokens of `key` for AUDIENCE, plus `settings`."""
+    return {"AGNO_PG_DSN": dsn, "JWT_VERIFICATION_KEY": public_pem(key), "AGNO_JWT_AUDIENCE": AUDIENCE, **settings}
+
+
 def bearer(value: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {value}"}
 
@@ -210,7 +215,7 @@ async def test_hostile_tokens_get_401_or_403_and_are_never_logged(
 @pytest.mark.gen_test(timeout=60)
 async def test_access_log_names_the_principal_not_the_token(fresh_dsn: str, caplog: pytest.LogCaptureFixture) -> None:
     key = new_key()
-    env = {"AGNO_PG_DSN": fresh_dsn, "JWT_VERIFICATION_KEY": public_pem(key), "AGNO_JWT_AUDIENCE": AUDIENCE}
+    env = jwt_env(fresh_dsn, key)
     caplog.set_level(logging.INFO, logger="agno_session.access")
     value = token(key, sub="carol@example.com")
     async with running_api(env) as api:
@@ -224,13 +229,7 @@ async def test_access_log_names_the_principal_not_the_token(fresh_dsn: str, capl
 @pytest.mark.gen_test(timeout=60)
 async def test_user_id_claim_names_the_owner(fresh_dsn: str) -> None:
     key = new_key()
-    env = {
-        "AGNO_PG_DSN": fresh_dsn,
-        "JWT_VERIFICATION_KEY": public_pem(key),
-        "AGNO_JWT_AUDIENCE": AUDIENCE,
-        "AGNO_USER_ISOLATION": "true",
-        "AGNO_JWT_USER_ID_CLAIM": "email",
-    }
+    env = jwt_env(fresh_dsn, key, AGNO_USER_ISOLATION="true", AGNO_JWT_USER_ID_CLAIM="email")
     dana = bearer(token(key, sub="idp-123", email="dana@example.com"))
     async with running_api(env) as api:
         created = await api.call("POST", "/sessions", body={"session_id": "by-claim", "user_id": "x"}, headers=dana)
